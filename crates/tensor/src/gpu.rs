@@ -1,0 +1,198 @@
+//! The GPU context: adapter choice, device, queue, and the engine state shared by every
+//! tensor (buffer pool, pipeline cache, the command recorder).
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use crate::dispatch::Recorder;
+use crate::error::GpuError;
+use crate::pipeline::PipelineCache;
+use crate::pool::BufferPool;
+
+/// How to choose an adapter. Empty fields fall back to wgpu's environment variables
+/// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`) and then to the high-performance default.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// `vulkan`, `metal`, `dx12` or `gl`.
+    pub backend: Option<String>,
+    /// Case-insensitive part of the adapter's name, e.g. `llvmpipe` or `nvidia`.
+    pub adapter: Option<String>,
+}
+
+/// What the engine knows about the adapter it runs on.
+#[derive(Debug, Clone)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub subgroups: bool,
+    pub subgroup_min_size: u32,
+    pub subgroup_max_size: u32,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+}
+
+impl std::fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}, {}", self.name, self.backend, self.device_type)?;
+        if self.subgroups {
+            write!(f, ", subgroups {}..{}", self.subgroup_min_size, self.subgroup_max_size)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// A cheap, clonable handle to one device. Every tensor holds one.
+#[derive(Clone)]
+pub struct Gpu(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+    pub limits: wgpu::Limits,
+    pub pool: Mutex<BufferPool>,
+    pub pipelines: Mutex<PipelineCache>,
+    pub recorder: Mutex<Recorder>,
+    pub readbacks: AtomicU64,
+    pub uploads: AtomicU64,
+}
+
+fn parse_backends(name: &str) -> Result<wgpu::Backends, GpuError> {
+    match name.to_ascii_lowercase().as_str() {
+        "vulkan" | "vk" => Ok(wgpu::Backends::VULKAN),
+        "metal" | "mtl" => Ok(wgpu::Backends::METAL),
+        "dx12" | "d3d12" => Ok(wgpu::Backends::DX12),
+        "gl" | "gles" | "opengl" => Ok(wgpu::Backends::GL),
+        _ => Err(GpuError::UnknownBackend(name.to_string())),
+    }
+}
+
+fn instance(backend: Option<&str>) -> Result<wgpu::Instance, GpuError> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    if let Some(b) = backend {
+        desc.backends = parse_backends(b)?;
+    }
+    Ok(wgpu::Instance::new(desc))
+}
+
+fn summarise(adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    AdapterSummary {
+        name: info.name,
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
+        subgroup_min_size: info.subgroup_min_size,
+        subgroup_max_size: info.subgroup_max_size,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+    }
+}
+
+impl Gpu {
+    /// The default adapter, honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`.
+    pub fn new() -> Result<Gpu, GpuError> {
+        Gpu::with_options(&GpuOptions::default())
+    }
+
+    /// Every adapter wgpu can see on the chosen backend (or all backends).
+    pub fn list_adapters(backend: Option<&str>) -> Result<Vec<AdapterSummary>, GpuError> {
+        let inst = instance(backend)?;
+        let adapters = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all()));
+        Ok(adapters.iter().map(summarise).collect())
+    }
+
+    pub fn with_options(options: &GpuOptions) -> Result<Gpu, GpuError> {
+        let inst = instance(options.backend.as_deref())?;
+        let wanted = options
+            .adapter
+            .clone()
+            .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+            .filter(|s| !s.is_empty());
+        let adapter = match wanted {
+            Some(wanted) => {
+                let adapters = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all()));
+                let needle = wanted.to_lowercase();
+                let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+                adapters
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&needle))
+                    .ok_or(GpuError::AdapterNotFound { wanted, available: names })?
+            }
+            None => pollster::block_on(inst.request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            }))
+            .map_err(|_| GpuError::NoAdapter {
+                backends: options.backend.clone().unwrap_or_else(|| "all".into()),
+            })?,
+        };
+        Gpu::from_adapter(adapter)
+    }
+
+    fn from_adapter(adapter: wgpu::Adapter) -> Result<Gpu, GpuError> {
+        let summary = summarise(&adapter);
+        let features = adapter.features() & wgpu::Features::SUBGROUP;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("dvaan"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+        let recorder = Recorder::new(&device, &limits);
+        Ok(Gpu(Arc::new(Inner {
+            device,
+            queue,
+            summary,
+            limits,
+            pool: Mutex::new(BufferPool::default()),
+            pipelines: Mutex::new(PipelineCache::default()),
+            recorder: Mutex::new(recorder),
+            readbacks: AtomicU64::new(0),
+            uploads: AtomicU64::new(0),
+        })))
+    }
+
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.0.summary
+    }
+
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.0.limits
+    }
+
+    /// True when the device was opened with subgroup operations, so subgroup kernel
+    /// variants may be chosen.
+    pub fn has_subgroups(&self) -> bool {
+        self.0.device.features().contains(wgpu::Features::SUBGROUP)
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.0.device
+    }
+
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.0.queue
+    }
+
+    /// True when both handles point at the same device.
+    pub fn same(&self, other: &Gpu) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Gpu({})", self.0.summary)
+    }
+}

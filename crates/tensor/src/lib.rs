@@ -1,0 +1,21 @@
+//! A small GPU tensor engine on wgpu: one generic dispatch path, a buffer pool, a pipeline
+//! cache, and a family of hand-written WGSL kernels, each beside a plain f64 CPU reference.
+//!
+//! Shape errors inside the engine are programming errors and panic with a message that
+//! names the op and the shapes; input a user hands over is checked by the callers above.
+
+mod dispatch;
+mod error;
+mod gpu;
+mod pipeline;
+mod pool;
+mod shader;
+mod tensor;
+
+pub mod ops;
+
+pub use dispatch::{grid_1d, Counters, Dispatch};
+pub use error::GpuError;
+pub use gpu::{AdapterSummary, Gpu, GpuOptions};
+pub use shader::Shader;
+pub use tensor::Tensor;

@@ -1,0 +1,202 @@
+//! `Tensor`: an f32, contiguous, row-major array in a pooled GPU buffer (NCHW for images).
+//!
+//! Tensors are immutable values to the ops that read them; clones share storage. Kernels
+//! that update in place (Adam, running statistics) write through a tensor they were given.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::pool::BufferKind;
+use crate::Gpu;
+
+pub(crate) struct Storage {
+    buffer: Option<wgpu::Buffer>,
+    class: u64,
+    gpu: Gpu,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            self.gpu.0.pool.lock().unwrap().give(buffer, self.class, BufferKind::Storage);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Tensor {
+    shape: Vec<usize>,
+    storage: Arc<Storage>,
+}
+
+impl Tensor {
+    /// A tensor whose contents are whatever the pooled buffer last held: for kernel outputs
+    /// that write every element.
+    pub fn uninit(gpu: &Gpu, shape: &[usize]) -> Tensor {
+        let numel: usize = shape.iter().product();
+        let bytes = (numel.max(1) * 4) as u64;
+        let (buffer, class) =
+            gpu.0.pool.lock().unwrap().take(&gpu.0.device, bytes, BufferKind::Storage);
+        Tensor {
+            shape: shape.to_vec(),
+            storage: Arc::new(Storage { buffer: Some(buffer), class, gpu: gpu.clone() }),
+        }
+    }
+
+    pub fn zeros(gpu: &Gpu, shape: &[usize]) -> Tensor {
+        let t = Tensor::uninit(gpu, shape);
+        t.fill_zero();
+        t
+    }
+
+    pub fn from_slice(gpu: &Gpu, shape: &[usize], data: &[f32]) -> Tensor {
+        let t = Tensor::uninit(gpu, shape);
+        t.write(data);
+        t
+    }
+
+    /// A tensor of one value, e.g. μ or a loss weight kept on the GPU.
+    pub fn scalar(gpu: &Gpu, value: f32) -> Tensor {
+        Tensor::from_slice(gpu, &[1], &[value])
+    }
+
+    /// Overwrites the contents from the host. Work already recorded is submitted first,
+    /// because a queue write lands before any not-yet-submitted command would read it.
+    pub fn write(&self, data: &[f32]) {
+        assert_eq!(
+            data.len(),
+            self.numel(),
+            "Tensor::write: {} values for shape {:?}",
+            data.len(),
+            self.shape
+        );
+        let gpu = self.gpu();
+        let inner = &*gpu.0;
+        let mut rec = inner.recorder.lock().unwrap();
+        if rec.has_pending() {
+            rec.submit(&inner.queue);
+        }
+        if !data.is_empty() {
+            inner.queue.write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
+        }
+        inner.uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a zero fill (no host transfer).
+    pub fn fill_zero(&self) {
+        let inner = &*self.gpu().0;
+        let mut rec = inner.recorder.lock().unwrap();
+        rec.encoder(&inner.device).clear_buffer(self.buffer(), 0, Some(self.byte_len()));
+    }
+
+    /// Records a copy of `src`'s contents into `self` (same number of elements).
+    pub fn copy_from(&self, src: &Tensor) {
+        assert_eq!(src.numel(), self.numel(), "copy_from: {:?} into {:?}", src.shape, self.shape);
+        let inner = &*self.gpu().0;
+        let mut rec = inner.recorder.lock().unwrap();
+        rec.encoder(&inner.device).copy_buffer_to_buffer(
+            src.buffer(),
+            0,
+            self.buffer(),
+            0,
+            Some(self.byte_len()),
+        );
+    }
+
+    /// A new tensor with the same contents (its own storage).
+    pub fn duplicate(&self) -> Tensor {
+        let t = Tensor::uninit(self.gpu(), &self.shape);
+        t.copy_from(self);
+        t
+    }
+
+    /// Submits pending work, waits for it, and copies the contents to the host.
+    /// This is a CPU↔GPU synchronisation: never call it inside a training step.
+    pub fn to_vec(&self) -> Vec<f32> {
+        let gpu = self.gpu();
+        let inner = &*gpu.0;
+        let bytes = self.byte_len();
+        let (staging, class) =
+            inner.pool.lock().unwrap().take(&inner.device, bytes, BufferKind::Readback);
+        {
+            let mut rec = inner.recorder.lock().unwrap();
+            rec.encoder(&inner.device).copy_buffer_to_buffer(self.buffer(), 0, &staging, 0, Some(bytes));
+            rec.submit(&inner.queue);
+        }
+        inner.readbacks.fetch_add(1, Ordering::Relaxed);
+        let slice = staging.slice(0..bytes);
+        slice.map_async(wgpu::MapMode::Read, |r| r.expect("mapping a readback buffer failed"));
+        inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("the GPU device was lost during a readback");
+        let out = {
+            let view = slice.get_mapped_range().expect("a mapped readback buffer");
+            bytemuck::cast_slice::<u8, f32>(&view)[..self.numel()].to_vec()
+        };
+        staging.unmap();
+        inner.pool.lock().unwrap().give(staging, class, BufferKind::Readback);
+        out
+    }
+
+    /// The single value of a one-element tensor (a readback).
+    pub fn item(&self) -> f32 {
+        assert_eq!(self.numel(), 1, "item() on a tensor of shape {:?}", self.shape);
+        self.to_vec()[0]
+    }
+
+    /// The same storage seen with another shape of equal size.
+    pub fn reshape(&self, shape: &[usize]) -> Tensor {
+        let numel: usize = shape.iter().product();
+        assert_eq!(numel, self.numel(), "reshape {:?} -> {:?}", self.shape, shape);
+        Tensor { shape: shape.to_vec(), storage: self.storage.clone() }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Size of dimension `i`; negative counts from the end.
+    pub fn dim(&self, i: isize) -> usize {
+        let r = self.shape.len() as isize;
+        let j = if i < 0 { r + i } else { i };
+        assert!((0..r).contains(&j), "dim({i}) of shape {:?}", self.shape);
+        self.shape[j as usize]
+    }
+
+    pub fn gpu(&self) -> &Gpu {
+        &self.storage.gpu
+    }
+
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        self.storage.buffer.as_ref().expect("tensor storage is live")
+    }
+
+    /// Bytes the tensor's elements occupy (at least 4, so empty tensors still bind).
+    pub fn byte_len(&self) -> u64 {
+        (self.numel().max(1) * 4) as u64
+    }
+
+    /// True when both tensors share one buffer (clones and reshapes do).
+    pub fn same_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
+    }
+
+    pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.buffer(),
+            offset: 0,
+            size: std::num::NonZeroU64::new(self.byte_len()),
+        })
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor{:?}", self.shape)
+    }
+}

@@ -1,0 +1,54 @@
+//! Shared test helpers: one device per binary, seeded random data, tolerance checks.
+
+use std::sync::OnceLock;
+
+use dvaan_tensor::{Gpu, Tensor};
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+pub fn gpu() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    GPU.get_or_init(|| Gpu::new().unwrap_or_else(|e| panic!("{e}")))
+}
+
+pub fn rng(seed: u64) -> Pcg64 {
+    Pcg64::seed_from_u64(seed)
+}
+
+/// Uniform values in [lo, hi), already rounded to f32 so the reference sees what the GPU sees.
+pub fn uniform(rng: &mut Pcg64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(lo..hi)).collect()
+}
+
+pub fn upload(shape: &[usize], data: &[f32]) -> Tensor {
+    Tensor::from_slice(gpu(), shape, data)
+}
+
+pub fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+/// Passes when |got − want| ≤ atol + rtol·|want| for every element; on failure names the
+/// first bad index and the worst error.
+pub fn assert_close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length {} vs reference {}", got.len(), want.len());
+    let mut worst = (0usize, 0.0f64);
+    let mut first_bad = None;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w).abs();
+        let bound = atol + rtol * w.abs();
+        if !(err <= bound) {
+            first_bad.get_or_insert(i);
+        }
+        if !(err <= worst.1) {
+            worst = (i, err);
+        }
+    }
+    if let Some(i) = first_bad {
+        panic!(
+            "{what}: element {i} is {} but the reference is {} (rtol {rtol}, atol {atol}); \
+             worst error {} at {}",
+            got[i], want[i], worst.1, worst.0
+        );
+    }
+}

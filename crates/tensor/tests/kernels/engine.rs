@@ -1,0 +1,69 @@
+//! The engine itself: upload/readback, zero fill, copies, determinism, the buffer pool and
+//! the pipeline cache.
+
+use dvaan_tensor::ops::elementwise::{self as ew, Activation};
+use dvaan_tensor::{Gpu, Tensor};
+
+use crate::common::*;
+
+#[test]
+fn upload_readback_roundtrip_and_zero_fill() {
+    let data: Vec<f32> = (0..1000).map(|i| i as f32 * 0.5 - 3.0).collect();
+    let t = upload(&[10, 100], &data);
+    assert_eq!(t.to_vec(), data);
+    t.fill_zero();
+    assert!(t.to_vec().iter().all(|&v| v == 0.0));
+    let z = Tensor::zeros(gpu(), &[1]);
+    assert_eq!(z.to_vec(), vec![0.0]);
+}
+
+#[test]
+fn copy_and_reshape_share_or_duplicate_as_documented() {
+    let t = upload(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let r = t.reshape(&[3, 2]);
+    assert!(r.same_storage(&t));
+    let d = t.duplicate();
+    assert!(!d.same_storage(&t));
+    t.fill_zero();
+    assert_eq!(d.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(r.to_vec(), vec![0.0; 6]);
+}
+
+#[test]
+fn same_op_twice_is_bit_identical() {
+    let mut r = rng(9);
+    let x = upload(&[4099], &uniform(&mut r, 4099, -5.0, 5.0));
+    let a = ew::activation(&x, Activation::Tanh).to_vec();
+    let b = ew::activation(&x, Activation::Tanh).to_vec();
+    assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_repeated_chain_allocates_nothing_after_warm_up() {
+    // A private device, so other tests running in parallel do not move its counters.
+    let gpu = Gpu::new().unwrap();
+    let x = Tensor::from_slice(&gpu, &[3, 1000], &vec![0.25; 3000]);
+    let chain = |x: &Tensor| {
+        let h = ew::activation(x, Activation::Relu);
+        let s = ew::activation(&h, Activation::Sigmoid);
+        let d = ew::activation_backward(&s, &h, Activation::Sigmoid);
+        ew::axpby(1.0, x, -0.1, &d)
+    };
+    // Two warm-up rounds: the second is the first in which the previous output is alive
+    // while the next is made, as in every later round.
+    let mut y = chain(&x);
+    y = chain(&y);
+    gpu.flush();
+    let warm = gpu.counters();
+    for _ in 0..5 {
+        y = chain(&y);
+    }
+    gpu.sync();
+    let after = gpu.counters();
+    assert_eq!(after.buffers_created, warm.buffers_created, "buffers were created after warm-up");
+    assert_eq!(after.pipelines_created, warm.pipelines_created, "pipelines were compiled after warm-up");
+    assert_eq!(after.readbacks, warm.readbacks);
+    assert_eq!(after.dispatches - warm.dispatches, 20);
+    assert!(after.submits - warm.submits <= 1, "a chain of ops should cost one submit");
+    assert!(after.buffer_reuses > warm.buffer_reuses);
+}
