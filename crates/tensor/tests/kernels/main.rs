@@ -5,3 +5,13 @@ mod common;
 
 mod elementwise;
 mod engine;
+mod gemm;
+mod conv;
+mod conv_transpose;
+mod batch_norm;
+mod reduce;
+mod concat;
+mod random;
+mod reparam;
+mod loss;
+mod adam;
