@@ -3,35 +3,25 @@
 
 use std::path::Path;
 
+include!("src/wgsl_check.rs");
+
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read shader folder {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wgsl"))
         .collect();
-    entries.sort();
+    paths.sort();
     let mut failures = Vec::new();
-    for path in &entries {
+    for path in &paths {
         println!("cargo:rerun-if-changed={}", path.display());
         let source = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let shown = path.canonicalize().unwrap_or(path.clone());
-        let shown = shown.to_string_lossy();
-        let module = match naga::front::wgsl::parse_str(&source) {
-            Ok(m) => m,
-            Err(e) => {
-                failures.push(e.emit_to_string_with_path(&source, &shown));
-                continue;
-            }
-        };
-        let mut validator = naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        );
-        if let Err(e) = validator.validate(&module) {
-            failures.push(e.emit_to_string_with_path(&source, &shown));
+        if let Err(message) = validate_wgsl(&source, &shown.to_string_lossy()) {
+            failures.push(message);
         }
     }
     if !failures.is_empty() {

@@ -102,7 +102,14 @@ pub struct Dispatch<'a> {
 
 impl<'a> Dispatch<'a> {
     pub fn new(shader: &'a Shader, entry: &'a str) -> Self {
-        Dispatch { shader, entry, constants: Vec::new(), params: Vec::new(), args: Vec::new(), groups: [1, 1, 1] }
+        Dispatch {
+            shader,
+            entry,
+            constants: Vec::new(),
+            params: Vec::new(),
+            args: Vec::new(),
+            groups: [1, 1, 1],
+        }
     }
 
     /// A WGSL `override` constant (tile size, workgroup size, …).
@@ -142,16 +149,26 @@ impl<'a> Dispatch<'a> {
             self.groups
         );
         for t in &self.args {
-            assert!(t.gpu().same(gpu), "{}::{}: tensor from another device", self.shader.name, self.entry);
+            assert!(
+                t.gpu().same(gpu),
+                "{}::{}: tensor from another device",
+                self.shader.name,
+                self.entry
+            );
         }
         let inner = &*gpu.0;
-        let compiled = inner
-            .pipelines
-            .lock()
-            .unwrap()
-            .get(&inner.device, self.shader, self.entry, &self.constants);
+        let compiled = inner.pipelines.lock().unwrap().get(
+            &inner.device,
+            self.shader,
+            self.entry,
+            &self.constants,
+        );
         let mut rec = inner.recorder.lock().unwrap();
-        let params = if self.params.is_empty() { vec![0u8; 16] } else { self.params };
+        let params = if self.params.is_empty() {
+            vec![0u8; 16]
+        } else {
+            self.params
+        };
         let (offset, size) = rec.stage_params(inner, &params);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
@@ -162,7 +179,10 @@ impl<'a> Dispatch<'a> {
             }),
         }];
         for (i, t) in self.args.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: t.binding() });
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: t.binding(),
+            });
         }
         let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
@@ -223,6 +243,17 @@ impl Gpu {
             .device
             .poll(wgpu::PollType::wait_indefinitely())
             .expect("the GPU device was lost while waiting for work to finish");
+    }
+
+    /// Compiles a pipeline now (it is cached), so a later first dispatch is not slowed by
+    /// shader compilation: useful before timing, and to check a shader on this adapter.
+    pub fn prepare(&self, shader: &Shader, entry: &str, constants: &[(&str, f64)]) {
+        let inner = &*self.0;
+        inner
+            .pipelines
+            .lock()
+            .unwrap()
+            .get(&inner.device, shader, entry, constants);
     }
 
     pub fn counters(&self) -> Counters {

@@ -7,7 +7,10 @@ pub enum GpuError {
     /// wgpu found no adapter at all on the enabled backends.
     NoAdapter { backends: String },
     /// An adapter was asked for by name and none matched.
-    AdapterNotFound { wanted: String, available: Vec<String> },
+    AdapterNotFound {
+        wanted: String,
+        available: Vec<String>,
+    },
     /// A backend name that wgpu does not know.
     UnknownBackend(String),
     /// The adapter refused to open a device.
@@ -27,7 +30,11 @@ impl fmt::Display for GpuError {
                 f,
                 "no GPU adapter name contains {wanted:?}; available adapters: {}.\n\
                  fix: pass part of one of those names to --adapter (or WGPU_ADAPTER_NAME)",
-                if available.is_empty() { "none".to_string() } else { available.join(", ") }
+                if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                }
             ),
             GpuError::UnknownBackend(b) => write!(
                 f,

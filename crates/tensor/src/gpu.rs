@@ -38,7 +38,11 @@ impl std::fmt::Display for AdapterSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({}, {}", self.name, self.backend, self.device_type)?;
         if self.subgroups {
-            write!(f, ", subgroups {}..{}", self.subgroup_min_size, self.subgroup_max_size)?;
+            write!(
+                f,
+                ", subgroups {}..{}",
+                self.subgroup_min_size, self.subgroup_max_size
+            )?;
         }
         write!(f, ")")
     }
@@ -85,7 +89,9 @@ fn summarise(adapter: &wgpu::Adapter) -> AdapterSummary {
         name: info.name,
         backend: format!("{:?}", info.backend),
         device_type: format!("{:?}", info.device_type),
-        driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        driver: format!("{} {}", info.driver, info.driver_info)
+            .trim()
+            .to_string(),
         subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
         subgroup_min_size: info.subgroup_min_size,
         subgroup_max_size: info.subgroup_max_size,
@@ -123,7 +129,10 @@ impl Gpu {
                 adapters
                     .into_iter()
                     .find(|a| a.get_info().name.to_lowercase().contains(&needle))
-                    .ok_or(GpuError::AdapterNotFound { wanted, available: names })?
+                    .ok_or(GpuError::AdapterNotFound {
+                        wanted,
+                        available: names,
+                    })?
             }
             None => pollster::block_on(inst.request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,

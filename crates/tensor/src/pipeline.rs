@@ -30,7 +30,10 @@ impl PipelineCache {
         let key: Key = (
             shader.name,
             entry.to_string(),
-            constants.iter().map(|(k, v)| (k.to_string(), v.to_bits())).collect(),
+            constants
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_bits()))
+                .collect(),
         );
         if let Some(c) = self.pipelines.get(&key) {
             return c.clone();

@@ -45,7 +45,12 @@ pub(crate) struct BufferPool {
 }
 
 impl BufferPool {
-    pub fn take(&mut self, device: &wgpu::Device, bytes: u64, kind: BufferKind) -> (wgpu::Buffer, u64) {
+    pub fn take(
+        &mut self,
+        device: &wgpu::Device,
+        bytes: u64,
+        kind: BufferKind,
+    ) -> (wgpu::Buffer, u64) {
         let class = size_class(bytes);
         if let Some(buffer) = self.free.get_mut(&(class, kind)).and_then(Vec::pop) {
             self.reuses += 1;
@@ -68,7 +73,10 @@ impl BufferPool {
 
     /// Bytes held in free lists, waiting for reuse.
     pub fn idle_bytes(&self) -> u64 {
-        self.free.iter().map(|((class, _), v)| class * v.len() as u64).sum()
+        self.free
+            .iter()
+            .map(|((class, _), v)| class * v.len() as u64)
+            .sum()
     }
 
     /// Frees every idle buffer (e.g. after evaluation with a different batch size).
@@ -83,10 +91,15 @@ mod tests {
 
     #[test]
     fn size_classes_cover_the_request_with_bounded_waste() {
-        for bytes in [1u64, 4, 255, 256, 257, 1000, 4096, 4097, 123_457, 10_000_000] {
+        for bytes in [
+            1u64, 4, 255, 256, 257, 1000, 4096, 4097, 123_457, 10_000_000,
+        ] {
             let c = size_class(bytes);
             assert!(c >= bytes, "{bytes} -> {c}");
-            assert!(c <= 256.max(bytes + bytes / 8 + 1), "{bytes} -> {c} wastes over 12.5%");
+            assert!(
+                c <= 256.max(bytes + bytes / 8 + 1),
+                "{bytes} -> {c} wastes over 12.5%"
+            );
         }
         assert_eq!(size_class(4096), 4096);
         assert_eq!(size_class(4097), 4096 + 512);

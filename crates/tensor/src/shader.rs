@@ -14,7 +14,12 @@ macro_rules! shader {
     ($name:literal) => {
         $crate::Shader {
             name: $name,
-            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/", $name, ".wgsl")),
+            source: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/",
+                $name,
+                ".wgsl"
+            )),
         }
     };
 }

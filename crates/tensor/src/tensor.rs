@@ -18,7 +18,12 @@ pub(crate) struct Storage {
 impl Drop for Storage {
     fn drop(&mut self) {
         if let Some(buffer) = self.buffer.take() {
-            self.gpu.0.pool.lock().unwrap().give(buffer, self.class, BufferKind::Storage);
+            self.gpu
+                .0
+                .pool
+                .lock()
+                .unwrap()
+                .give(buffer, self.class, BufferKind::Storage);
         }
     }
 }
@@ -36,10 +41,18 @@ impl Tensor {
         let numel: usize = shape.iter().product();
         let bytes = (numel.max(1) * 4) as u64;
         let (buffer, class) =
-            gpu.0.pool.lock().unwrap().take(&gpu.0.device, bytes, BufferKind::Storage);
+            gpu.0
+                .pool
+                .lock()
+                .unwrap()
+                .take(&gpu.0.device, bytes, BufferKind::Storage);
         Tensor {
             shape: shape.to_vec(),
-            storage: Arc::new(Storage { buffer: Some(buffer), class, gpu: gpu.clone() }),
+            storage: Arc::new(Storage {
+                buffer: Some(buffer),
+                class,
+                gpu: gpu.clone(),
+            }),
         }
     }
 
@@ -77,7 +90,9 @@ impl Tensor {
             rec.submit(&inner.queue);
         }
         if !data.is_empty() {
-            inner.queue.write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
+            inner
+                .queue
+                .write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
         }
         inner.uploads.fetch_add(1, Ordering::Relaxed);
     }
@@ -86,12 +101,19 @@ impl Tensor {
     pub fn fill_zero(&self) {
         let inner = &*self.gpu().0;
         let mut rec = inner.recorder.lock().unwrap();
-        rec.encoder(&inner.device).clear_buffer(self.buffer(), 0, Some(self.byte_len()));
+        rec.encoder(&inner.device)
+            .clear_buffer(self.buffer(), 0, Some(self.byte_len()));
     }
 
     /// Records a copy of `src`'s contents into `self` (same number of elements).
     pub fn copy_from(&self, src: &Tensor) {
-        assert_eq!(src.numel(), self.numel(), "copy_from: {:?} into {:?}", src.shape, self.shape);
+        assert_eq!(
+            src.numel(),
+            self.numel(),
+            "copy_from: {:?} into {:?}",
+            src.shape,
+            self.shape
+        );
         let inner = &*self.gpu().0;
         let mut rec = inner.recorder.lock().unwrap();
         rec.encoder(&inner.device).copy_buffer_to_buffer(
@@ -117,15 +139,27 @@ impl Tensor {
         let inner = &*gpu.0;
         let bytes = self.byte_len();
         let (staging, class) =
-            inner.pool.lock().unwrap().take(&inner.device, bytes, BufferKind::Readback);
+            inner
+                .pool
+                .lock()
+                .unwrap()
+                .take(&inner.device, bytes, BufferKind::Readback);
         {
             let mut rec = inner.recorder.lock().unwrap();
-            rec.encoder(&inner.device).copy_buffer_to_buffer(self.buffer(), 0, &staging, 0, Some(bytes));
+            rec.encoder(&inner.device).copy_buffer_to_buffer(
+                self.buffer(),
+                0,
+                &staging,
+                0,
+                Some(bytes),
+            );
             rec.submit(&inner.queue);
         }
         inner.readbacks.fetch_add(1, Ordering::Relaxed);
         let slice = staging.slice(0..bytes);
-        slice.map_async(wgpu::MapMode::Read, |r| r.expect("mapping a readback buffer failed"));
+        slice.map_async(wgpu::MapMode::Read, |r| {
+            r.expect("mapping a readback buffer failed")
+        });
         inner
             .device
             .poll(wgpu::PollType::wait_indefinitely())
@@ -135,21 +169,39 @@ impl Tensor {
             bytemuck::cast_slice::<u8, f32>(&view)[..self.numel()].to_vec()
         };
         staging.unmap();
-        inner.pool.lock().unwrap().give(staging, class, BufferKind::Readback);
+        inner
+            .pool
+            .lock()
+            .unwrap()
+            .give(staging, class, BufferKind::Readback);
         out
     }
 
     /// The single value of a one-element tensor (a readback).
     pub fn item(&self) -> f32 {
-        assert_eq!(self.numel(), 1, "item() on a tensor of shape {:?}", self.shape);
+        assert_eq!(
+            self.numel(),
+            1,
+            "item() on a tensor of shape {:?}",
+            self.shape
+        );
         self.to_vec()[0]
     }
 
     /// The same storage seen with another shape of equal size.
     pub fn reshape(&self, shape: &[usize]) -> Tensor {
         let numel: usize = shape.iter().product();
-        assert_eq!(numel, self.numel(), "reshape {:?} -> {:?}", self.shape, shape);
-        Tensor { shape: shape.to_vec(), storage: self.storage.clone() }
+        assert_eq!(
+            numel,
+            self.numel(),
+            "reshape {:?} -> {:?}",
+            self.shape,
+            shape
+        );
+        Tensor {
+            shape: shape.to_vec(),
+            storage: self.storage.clone(),
+        }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -173,7 +225,10 @@ impl Tensor {
     }
 
     pub fn buffer(&self) -> &wgpu::Buffer {
-        self.storage.buffer.as_ref().expect("tensor storage is live")
+        self.storage
+            .buffer
+            .as_ref()
+            .expect("tensor storage is live")
     }
 
     /// Bytes the tensor's elements occupy (at least 4, so empty tensors still bind).

@@ -39,7 +39,12 @@ struct Params {
 }
 
 fn params(n: usize, alpha: f32, beta: f32) -> Params {
-    Params { n: n as u32, alpha, beta, _pad: 0 }
+    Params {
+        n: n as u32,
+        alpha,
+        beta,
+        _pad: 0,
+    }
 }
 
 fn unary(x: &Tensor, op: u32, alpha: f32) -> Tensor {
@@ -61,7 +66,13 @@ pub fn activation(x: &Tensor, act: Activation) -> Tensor {
 
 /// dx from the forward output `y` and the upstream gradient `dy`.
 pub fn activation_backward(y: &Tensor, dy: &Tensor, act: Activation) -> Tensor {
-    assert_eq!(y.shape(), dy.shape(), "activation_backward: y {:?} vs dy {:?}", y.shape(), dy.shape());
+    assert_eq!(
+        y.shape(),
+        dy.shape(),
+        "activation_backward: y {:?} vs dy {:?}",
+        y.shape(),
+        dy.shape()
+    );
     let (op, alpha) = act.op();
     let dx = Tensor::uninit(y.gpu(), y.shape());
     Dispatch::new(&SHADER, "activation_backward")
@@ -93,7 +104,13 @@ pub fn full(gpu: &crate::Gpu, shape: &[usize], value: f32) -> Tensor {
 }
 
 fn binary(a: &Tensor, b: &Tensor, op: u32, alpha: f32, beta: f32, name: &str) -> Tensor {
-    assert_eq!(a.shape(), b.shape(), "{name}: shapes {:?} and {:?} differ", a.shape(), b.shape());
+    assert_eq!(
+        a.shape(),
+        b.shape(),
+        "{name}: shapes {:?} and {:?} differ",
+        a.shape(),
+        b.shape()
+    );
     let out = Tensor::uninit(a.gpu(), a.shape());
     Dispatch::new(&SHADER, "binary")
         .constant("OP", op as f64)
@@ -131,7 +148,13 @@ pub mod reference {
         x.iter()
             .map(|&v| match act {
                 Activation::Relu => v.max(0.0),
-                Activation::LeakyRelu(s) => if v > 0.0 { v } else { s as f64 * v },
+                Activation::LeakyRelu(s) => {
+                    if v > 0.0 {
+                        v
+                    } else {
+                        s as f64 * v
+                    }
+                }
                 Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
                 Activation::Tanh => v.tanh(),
             })
@@ -143,8 +166,20 @@ pub mod reference {
             .zip(dy)
             .map(|(&v, &g)| {
                 let d = match act {
-                    Activation::Relu => if v > 0.0 { 1.0 } else { 0.0 },
-                    Activation::LeakyRelu(s) => if v > 0.0 { 1.0 } else { s as f64 },
+                    Activation::Relu => {
+                        if v > 0.0 {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    }
+                    Activation::LeakyRelu(s) => {
+                        if v > 0.0 {
+                            1.0
+                        } else {
+                            s as f64
+                        }
+                    }
                     Activation::Sigmoid => v * (1.0 - v),
                     Activation::Tanh => 1.0 - v * v,
                 };
@@ -154,7 +189,10 @@ pub mod reference {
     }
 
     pub fn axpby(alpha: f64, a: &[f64], beta: f64, b: &[f64]) -> Vec<f64> {
-        a.iter().zip(b).map(|(&u, &w)| alpha * u + beta * w).collect()
+        a.iter()
+            .zip(b)
+            .map(|(&u, &w)| alpha * u + beta * w)
+            .collect()
     }
 
     pub fn mul(a: &[f64], b: &[f64]) -> Vec<f64> {

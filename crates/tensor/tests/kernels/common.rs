@@ -31,7 +31,13 @@ pub fn f64s(v: &[f32]) -> Vec<f64> {
 /// Passes when |got − want| ≤ atol + rtol·|want| for every element; on failure names the
 /// first bad index and the worst error.
 pub fn assert_close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: length {} vs reference {}", got.len(), want.len());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} vs reference {}",
+        got.len(),
+        want.len()
+    );
     let mut worst = (0usize, 0.0f64);
     let mut first_bad = None;
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {

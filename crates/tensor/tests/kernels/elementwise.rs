@@ -6,8 +6,12 @@ use crate::common::*;
 // 65,535-workgroup x limit into y.
 const SIZES: &[usize] = &[1, 7, 255, 256, 257, 92 * 28 * 28, 65_535 * 256 + 3];
 
-const ACTS: &[Activation] =
-    &[Activation::Relu, Activation::LeakyRelu(0.2), Activation::Sigmoid, Activation::Tanh];
+const ACTS: &[Activation] = &[
+    Activation::Relu,
+    Activation::LeakyRelu(0.2),
+    Activation::Sigmoid,
+    Activation::Tanh,
+];
 
 // A single f32 rounding of exp/tanh-class functions: lavapipe's transcendental functions are
 // accurate to a few ulp, so 1e-6 absolute on outputs of magnitude ≤ 1 (plus relative 1e-6 for
@@ -23,7 +27,13 @@ fn activations_match_reference() {
         let xt = upload(&[n], &x);
         for &act in ACTS {
             let y = ew::activation(&xt, act).to_vec();
-            assert_close(&format!("{act:?} n={n}"), &y, &reference::activation(&f64s(&x), act), RTOL, ATOL);
+            assert_close(
+                &format!("{act:?} n={n}"),
+                &y,
+                &reference::activation(&f64s(&x), act),
+                RTOL,
+                ATOL,
+            );
         }
     }
 }
@@ -61,14 +71,44 @@ fn binary_ops_match_reference() {
         let (a64, b64) = (f64s(&a), f64s(&b));
         // One f32 rounding of the result: half an ulp relative.
         let tol = 6e-8;
-        assert_close("add", &ew::add(&at, &bt).to_vec(), &reference::axpby(1.0, &a64, 1.0, &b64), tol, 0.0);
-        assert_close("sub", &ew::sub(&at, &bt).to_vec(), &reference::axpby(1.0, &a64, -1.0, &b64), tol, 0.0);
-        assert_close("mul", &ew::mul(&at, &bt).to_vec(), &reference::mul(&a64, &b64), tol, 0.0);
+        assert_close(
+            "add",
+            &ew::add(&at, &bt).to_vec(),
+            &reference::axpby(1.0, &a64, 1.0, &b64),
+            tol,
+            0.0,
+        );
+        assert_close(
+            "sub",
+            &ew::sub(&at, &bt).to_vec(),
+            &reference::axpby(1.0, &a64, -1.0, &b64),
+            tol,
+            0.0,
+        );
+        assert_close(
+            "mul",
+            &ew::mul(&at, &bt).to_vec(),
+            &reference::mul(&a64, &b64),
+            tol,
+            0.0,
+        );
         // axpby rounds three times (two products, one sum): cancellation makes relative error
         // unbounded, so the bound is absolute in terms of the operands' size (|a|,|b| ≤ 3).
         let got = ew::axpby(0.5, &at, -2.0, &bt).to_vec();
-        assert_close("axpby", &got, &reference::axpby(0.5, &a64, -2.0, &b64), 0.0, 3.0 * 2.0 * 3.0 * 1.2e-7);
-        assert_close("scale", &ew::scale(&at, -1.5).to_vec(), &reference::axpby(-1.5, &a64, 0.0, &b64), tol, 0.0);
+        assert_close(
+            "axpby",
+            &got,
+            &reference::axpby(0.5, &a64, -2.0, &b64),
+            0.0,
+            3.0 * 2.0 * 3.0 * 1.2e-7,
+        );
+        assert_close(
+            "scale",
+            &ew::scale(&at, -1.5).to_vec(),
+            &reference::axpby(-1.5, &a64, 0.0, &b64),
+            tol,
+            0.0,
+        );
     }
 }
 

@@ -35,7 +35,10 @@ fn same_op_twice_is_bit_identical() {
     let x = upload(&[4099], &uniform(&mut r, 4099, -5.0, 5.0));
     let a = ew::activation(&x, Activation::Tanh).to_vec();
     let b = ew::activation(&x, Activation::Tanh).to_vec();
-    assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -60,10 +63,19 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
     }
     gpu.sync();
     let after = gpu.counters();
-    assert_eq!(after.buffers_created, warm.buffers_created, "buffers were created after warm-up");
-    assert_eq!(after.pipelines_created, warm.pipelines_created, "pipelines were compiled after warm-up");
+    assert_eq!(
+        after.buffers_created, warm.buffers_created,
+        "buffers were created after warm-up"
+    );
+    assert_eq!(
+        after.pipelines_created, warm.pipelines_created,
+        "pipelines were compiled after warm-up"
+    );
     assert_eq!(after.readbacks, warm.readbacks);
     assert_eq!(after.dispatches - warm.dispatches, 20);
-    assert!(after.submits - warm.submits <= 1, "a chain of ops should cost one submit");
+    assert!(
+        after.submits - warm.submits <= 1,
+        "a chain of ops should cost one submit"
+    );
     assert!(after.buffer_reuses > warm.buffer_reuses);
 }

@@ -1,0 +1,70 @@
+//! Every shader in `shaders/` validates and every one of its entry points compiles to a
+//! pipeline on the test adapter; a broken shader is reported with its file and line.
+
+#[path = "../src/wgsl_check.rs"]
+mod wgsl_check;
+
+use std::path::Path;
+
+use dvaan_tensor::{Gpu, Shader};
+
+fn shader_files() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wgsl"))
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_entry_point_of_every_shader_compiles_on_the_adapter() {
+    let gpu = Gpu::new().unwrap_or_else(|e| panic!("{e}"));
+    let files = shader_files();
+    assert!(
+        files.iter().any(|(n, _)| n == "elementwise"),
+        "the shader folder was not found"
+    );
+    let mut compiled = 0;
+    for (name, source) in files {
+        let shader = Shader {
+            name: Box::leak(name.clone().into_boxed_str()),
+            source: Box::leak(source.into_boxed_str()),
+        };
+        // Subgroup kernels are only ever chosen on adapters that have subgroups.
+        if shader.source.contains("subgroup") && !gpu.has_subgroups() {
+            continue;
+        }
+        let entries = wgsl_check::entry_points(shader.source);
+        assert!(!entries.is_empty(), "{name}.wgsl declares no entry point");
+        for entry in entries {
+            gpu.prepare(&shader, &entry, &[]);
+            compiled += 1;
+        }
+    }
+    assert_eq!(gpu.counters().pipelines_created, compiled);
+}
+
+#[test]
+fn a_broken_shader_is_reported_with_file_and_line() {
+    let source = "@compute @workgroup_size(1)\nfn main() {\n    let x: f32 = 1u;\n}\n";
+    let err = wgsl_check::validate_wgsl(source, "shaders/broken.wgsl").unwrap_err();
+    assert!(
+        err.contains("shaders/broken.wgsl:3:"),
+        "message lacks file:line: {err}"
+    );
+    let err = wgsl_check::validate_wgsl("fn main( {", "shaders/typo.wgsl").unwrap_err();
+    assert!(
+        err.contains("shaders/typo.wgsl:1:"),
+        "message lacks file:line: {err}"
+    );
+    assert!(wgsl_check::validate_wgsl(shader_files()[0].1.as_str(), "ok.wgsl").is_ok());
+}
