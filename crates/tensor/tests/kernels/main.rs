@@ -3,15 +3,15 @@
 
 mod common;
 
+mod adam;
+mod batch_norm;
+mod concat;
+mod conv;
+mod conv_transpose;
 mod elementwise;
 mod engine;
 mod gemm;
-mod conv;
-mod conv_transpose;
-mod batch_norm;
-mod reduce;
-mod concat;
-mod random;
-mod reparam;
 mod loss;
-mod adam;
+mod random;
+mod reduce;
+mod reparam;
