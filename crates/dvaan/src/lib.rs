@@ -1,1 +1,10 @@
+//! DVAAN (Guo et al., IJCAI 2019) and its baselines, trained on the `dvaan-tensor` engine:
+//! data loading and the binary-task protocol (`data`), evaluation metrics (`metrics`) and the
+//! `dvaan` command line (`cli`).
 
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod metrics;
+
+pub use error::{Error, Result};

@@ -1,0 +1,31 @@
+//! Data: readers for IDX, CIFAR-10 binary and CSV files, the binary tasks of the paper built
+//! from them, seeded mini-batches, and the MNIST JSON importer.
+
+mod batches;
+mod cifar;
+mod csv;
+mod dataset;
+mod error;
+mod idx;
+mod kind;
+mod mnist_json;
+mod rng;
+mod source;
+mod standardise;
+mod task;
+
+#[cfg(test)]
+mod tests;
+
+pub use batches::{batches_per_epoch, sequential, BatchSampler, LastBatch};
+pub use cifar::{read_cifar_file, CifarRecords};
+pub use csv::{read_csv, CsvOptions, LabelColumn, Table};
+pub use dataset::Dataset;
+pub use error::DataError;
+pub use idx::{
+    read_idx_images, read_idx_labels, write_idx_images, write_idx_labels, IdxImages, IdxLabels,
+};
+pub use kind::{DatasetKind, SplitName, DEBIAN_FASHION_MNIST};
+pub use mnist_json::{import_mnist_json, ImportSummary, SPLIT_SEED as MNIST_SPLIT_SEED};
+pub use standardise::Standardiser;
+pub use task::{load_task, Task, TaskSpec};
