@@ -1,0 +1,195 @@
+// Batch normalisation over x viewed as [N, C, HW] (HW = 1 for [N, C] inputs): statistics
+// per channel c over its R = N·HW values x[n, c, i].
+//
+// Training forward and backward run one workgroup per channel. Its invocations sum
+// strided slices of the channel in order, then add their partial sums with a fixed
+// pairwise tree in workgroup memory: deterministic, no atomics. The channel's values are
+// read once per pass; on a CPU adapter they are still in cache for the later passes.
+//
+//   forward:  mean = Σx / R,  var = Σ(x − mean)² / R   (two passes, on values shifted by the
+//             channel's first value: accurate even when |mean| ≫ std)
+//             inv_std = 1 / sqrt(var + eps),  y = (x − mean)·inv_std·gamma + beta
+//             running_mean ← (1 − m)·running_mean + m·mean
+//             running_var  ← (1 − m)·running_var  + m·var·R/(R − 1)   (var itself when R = 1)
+//   backward: xhat = (x − mean)·inv_std,  dbeta = Σdy,  dgamma = Σ dy·xhat
+//             dx = gamma·inv_std·(dy − dbeta/R − xhat·dgamma/R)
+
+override WG: u32 = 256u;  // invocations per workgroup; a power of two, at most MAX_WG
+const MAX_WG: u32 = 256u;
+
+struct Params {
+    channels: u32,
+    hw: u32,
+    count: u32,     // R = N·HW values per channel (for bn_eval: all N·C·HW elements)
+    _pad: u32,
+    momentum: f32,
+    eps: f32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// Flat index of value e (0 ≤ e < R) of channel c.
+fn at(c: u32, e: u32) -> u32 {
+    return (e / p.hw) * p.channels * p.hw + c * p.hw + e % p.hw;
+}
+
+fn channel_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+var<workgroup> red: array<f32, MAX_WG>;
+var<workgroup> red2: array<vec2<f32>, MAX_WG>;
+
+// The workgroup's total of v, the same in every invocation.
+fn workgroup_sum(lane: u32, v: f32) -> f32 {
+    red[lane] = v;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half >>= 1u) {
+        if (lane < half) {
+            red[lane] += red[lane + half];
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    // Nobody may overwrite red[0] for the next sum before everyone has read it.
+    workgroupBarrier();
+    return total;
+}
+
+fn workgroup_sum2(lane: u32, v: vec2<f32>) -> vec2<f32> {
+    red2[lane] = v;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half >>= 1u) {
+        if (lane < half) {
+            red2[lane] += red2[lane + half];
+        }
+        workgroupBarrier();
+    }
+    return red2[0];
+}
+
+// ---- training forward: batch statistics, y, running statistics ----
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read_write> saved_mean: array<f32>;
+@group(0) @binding(8) var<storage, read_write> saved_inv_std: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_train(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    // Surplus workgroups of a grid folded into y leave together, before any barrier.
+    let c = channel_of(wid, nwg);
+    if (c >= p.channels) { return; }
+    let r = f32(p.count);
+
+    // Sums of x − x0, with x0 the channel's first value: when |mean| ≫ std the shifted
+    // values are of the size of the spread, so neither the mean nor the centred values
+    // below lose digits to the offset (x − x0 is exact for values within a factor 2).
+    let x0 = x[at(c, 0u)];
+    var s = 0.0;
+    for (var e = lane; e < p.count; e += WG) {
+        s += x[at(c, e)] - x0;
+    }
+    let shifted_mean = workgroup_sum(lane, s) / r;
+    let mean = x0 + shifted_mean;
+
+    var q = 0.0;
+    for (var e = lane; e < p.count; e += WG) {
+        let d = (x[at(c, e)] - x0) - shifted_mean;
+        q += d * d;
+    }
+    let m2 = workgroup_sum(lane, q);
+    let biased = m2 / r;
+    let inv_std = 1.0 / sqrt(biased + p.eps);
+
+    let g = gamma[c] * inv_std;
+    let b = beta[c];
+    for (var e = lane; e < p.count; e += WG) {
+        let i = at(c, e);
+        y[i] = ((x[i] - x0) - shifted_mean) * g + b;
+    }
+
+    if (lane == 0u) {
+        saved_mean[c] = mean;
+        saved_inv_std[c] = inv_std;
+        // One value has no unbiased variance; its biased one (0) keeps the average finite.
+        let unbiased = select(biased, m2 / f32(p.count - 1u), p.count > 1u);
+        let m = p.momentum;
+        running_mean[c] = (1.0 - m) * running_mean[c] + m * mean;
+        running_var[c] = (1.0 - m) * running_var[c] + m * unbiased;
+    }
+}
+
+// ---- eval forward: y = (x − running_mean)·gamma/sqrt(running_var + eps) + beta ----
+@group(0) @binding(1) var<storage, read> ex: array<f32>;
+@group(0) @binding(2) var<storage, read> egamma: array<f32>;
+@group(0) @binding(3) var<storage, read> ebeta: array<f32>;
+@group(0) @binding(4) var<storage, read> emean: array<f32>;
+@group(0) @binding(5) var<storage, read> evar: array<f32>;
+@group(0) @binding(6) var<storage, read_write> ey: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * WG;
+    if (i >= p.count) { return; }
+    let c = (i / p.hw) % p.channels;
+    let g = egamma[c] / sqrt(evar[c] + p.eps);
+    ey[i] = (ex[i] - emean[c]) * g + ebeta[c];
+}
+
+// ---- backward: dx, dgamma, dbeta ----
+@group(0) @binding(1) var<storage, read> bx: array<f32>;
+@group(0) @binding(2) var<storage, read> bdy: array<f32>;
+@group(0) @binding(3) var<storage, read> bgamma: array<f32>;
+@group(0) @binding(4) var<storage, read> bmean: array<f32>;
+@group(0) @binding(5) var<storage, read> binv_std: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
+
+@compute @workgroup_size(WG)
+fn bn_backward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let c = channel_of(wid, nwg);
+    if (c >= p.channels) { return; }
+    let mean = bmean[c];
+    let inv_std = binv_std[c];
+
+    // (Σdy, Σdy·xhat) in one pass.
+    var s = vec2<f32>(0.0, 0.0);
+    for (var e = lane; e < p.count; e += WG) {
+        let i = at(c, e);
+        let g = bdy[i];
+        s += vec2<f32>(g, g * (x_hat(bx[i], mean, inv_std)));
+    }
+    let sums = workgroup_sum2(lane, s);
+
+    let r = f32(p.count);
+    let k = bgamma[c] * inv_std;
+    let mean_dy = sums.x / r;
+    let mean_dy_xhat = sums.y / r;
+    for (var e = lane; e < p.count; e += WG) {
+        let i = at(c, e);
+        dx[i] = k * (bdy[i] - mean_dy - x_hat(bx[i], mean, inv_std) * mean_dy_xhat);
+    }
+    if (lane == 0u) {
+        dbeta[c] = sums.x;
+        dgamma[c] = sums.y;
+    }
+}
+
+fn x_hat(v: f32, mean: f32, inv_std: f32) -> f32 {
+    return (v - mean) * inv_std;
+}
