@@ -1,0 +1,55 @@
+//! Fully connected layer maths on the tape. Kernels: `dvaan_tensor::ops::gemm`
+//! (`shaders/gemm.wgsl`) and `reduce::channel_sum` for the bias gradient.
+//!
+//! `y = x·Wᵀ + b` with `x [N, in]`, `W [out, in]`, `b [out]`. Backward:
+//! `dx = dy·W`, `dW = dyᵀ·x`, `db = Σ_rows dy`.
+
+use dvaan_tensor::ops::gemm::matmul;
+use dvaan_tensor::ops::reduce::channel_sum;
+use dvaan_tensor::Tensor;
+
+use crate::tape::{single, Backward};
+use crate::{Tape, Var};
+
+struct Linear {
+    x: Tensor,
+    w: Tensor,
+}
+
+impl Backward for Linear {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
+        let dy = single(dy);
+        let mut grads = vec![
+            wants[0].then(|| matmul(dy, &self.w, false, false, None)),
+            wants[1].then(|| matmul(dy, &self.x, true, false, None)),
+        ];
+        if wants.len() == 3 {
+            grads.push(wants[2].then(|| channel_sum(dy)));
+        }
+        grads
+    }
+}
+
+impl Tape {
+    /// `x·Wᵀ + b` for `x [N, in]`, `w [out, in]`, `b [out]`.
+    pub fn linear(&self, x: &Var, w: &Var, b: Option<&Var>) -> Var {
+        assert!(
+            x.shape().len() == 2 && w.shape().len() == 2 && x.shape()[1] == w.shape()[1],
+            "linear: x must be [N, in] and w [out, in], got {:?} and {:?}",
+            x.shape(),
+            w.shape()
+        );
+        let y = matmul(x.value(), w.value(), false, true, b.map(Var::value));
+        let saved = Linear {
+            x: x.value().clone(),
+            w: w.value().clone(),
+        };
+        match b {
+            Some(b) => self.record1(saved, &[x, w, b], y),
+            None => self.record1(saved, &[x, w], y),
+        }
+    }
+}
