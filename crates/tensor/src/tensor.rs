@@ -125,6 +125,30 @@ impl Tensor {
         );
     }
 
+    /// Records a copy of `len` elements of `src`, starting at element `src_start`, into
+    /// `self` at element `dst_start`: e.g. appending a step's losses to a history slab that
+    /// is read back only when logged.
+    pub fn copy_region(&self, dst_start: usize, src: &Tensor, src_start: usize, len: usize) {
+        assert!(
+            src_start + len <= src.numel() && dst_start + len <= self.numel(),
+            "copy_region: {len} elements from {src_start} of {:?} to {dst_start} of {:?}",
+            src.shape,
+            self.shape
+        );
+        if len == 0 {
+            return;
+        }
+        let inner = &*self.gpu().0;
+        let mut rec = inner.recorder.lock().unwrap();
+        rec.encoder(&inner.device).copy_buffer_to_buffer(
+            src.buffer(),
+            (src_start * 4) as u64,
+            self.buffer(),
+            (dst_start * 4) as u64,
+            Some((len * 4) as u64),
+        );
+    }
+
     /// A new tensor with the same contents (its own storage).
     pub fn duplicate(&self) -> Tensor {
         let t = Tensor::uninit(self.gpu(), &self.shape);

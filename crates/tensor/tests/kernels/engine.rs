@@ -79,3 +79,11 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
     );
     assert!(after.buffer_reuses > warm.buffer_reuses);
 }
+
+#[test]
+fn copy_region_moves_exactly_the_named_elements() {
+    let src = upload(&[5], &[1.0, 2.0, 3.0, 4.0, 5.0]);
+    let dst = Tensor::zeros(gpu(), &[2, 4]);
+    dst.copy_region(3, &src, 1, 3);
+    assert_eq!(dst.to_vec(), vec![0.0, 0.0, 0.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
+}
