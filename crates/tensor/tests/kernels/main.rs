@@ -12,6 +12,7 @@ mod elementwise;
 mod engine;
 mod gemm;
 mod loss;
+mod margin;
 mod random;
 mod reduce;
 mod reparam;
