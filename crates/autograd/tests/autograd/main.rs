@@ -6,4 +6,5 @@
 mod common;
 
 mod gradcheck;
+mod learning;
 mod tape;
