@@ -70,6 +70,24 @@ impl Backward for Split {
     }
 }
 
+/// A range of rows (axis 0) of a row-major tensor is one contiguous run of elements.
+struct NarrowRows {
+    input_shape: Vec<usize>,
+    first: usize,
+}
+
+impl Backward for NarrowRows {
+    fn name(&self) -> &'static str {
+        "narrow(axis 0)"
+    }
+    fn backward(&self, dy: &[Option<Tensor>], _wants: &[bool]) -> Vec<Option<Tensor>> {
+        let dy = single(dy);
+        let dx = Tensor::zeros(dy.gpu(), &self.input_shape);
+        dx.copy_region(self.first, dy, 0, dy.numel());
+        vec![Some(dx)]
+    }
+}
+
 impl Tape {
     /// The same values seen with another shape of equal size (no copy).
     pub fn reshape(&self, x: &Var, shape: &[usize]) -> Var {
@@ -105,7 +123,8 @@ impl Tape {
         self.record(Split { axis, shapes }, &[x], pieces)
     }
 
-    /// `len` entries of `x` along `axis` from `start`.
+    /// `len` entries of `x` along `axis` from `start`. Along the batch axis this is a plain
+    /// buffer copy (no kernel); along other axes it is a split that keeps the middle piece.
     pub fn narrow(&self, x: &Var, axis: usize, start: usize, len: usize) -> Var {
         let total = x.shape()[axis];
         assert!(
@@ -113,7 +132,23 @@ impl Tape {
             "narrow: {start}..{} of an axis of {total}",
             start + len
         );
-        self.split(x, axis, &[start, len, total - start - len])
-            .swap_remove(1)
+        if axis != 0 {
+            return self
+                .split(x, axis, &[start, len, total - start - len])
+                .swap_remove(1);
+        }
+        let row: usize = x.shape()[1..].iter().product();
+        let mut shape = x.shape().to_vec();
+        shape[0] = len;
+        let y = Tensor::uninit(x.value().gpu(), &shape);
+        y.copy_region(0, x.value(), start * row, len * row);
+        self.record1(
+            NarrowRows {
+                input_shape: x.shape().to_vec(),
+                first: start * row,
+            },
+            &[x],
+            y,
+        )
     }
 }

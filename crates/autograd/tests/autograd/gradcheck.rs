@@ -179,10 +179,18 @@ fn reshape_concat_split_narrow() {
     );
     let x = input(&[2, 5], uniform(&mut r, 10, -1.0, 1.0));
     check(
-        "narrow",
+        "narrow axis 1",
         &[x],
         |t, v| t.narrow(&v[0], 1, 1, 3),
         |th| concat::reference::split(&th[0], &[2, 5], 1, &[1, 3, 1]).swap_remove(1),
+        ELEMENTWISE,
+    );
+    let x = input(&[5, 2, 2], uniform(&mut r, 20, -1.0, 1.0));
+    check(
+        "narrow axis 0",
+        &[x],
+        |t, v| t.narrow(&v[0], 0, 1, 3),
+        |th| th[0][4..16].to_vec(),
         ELEMENTWISE,
     );
 }
