@@ -6,6 +6,7 @@ use std::fmt;
 use dvaan_tensor::GpuError;
 
 use crate::data::DataError;
+use crate::io::OutputError;
 use crate::metrics::MetricError;
 
 #[derive(Debug)]
@@ -13,8 +14,14 @@ pub enum Error {
     Data(DataError),
     Metric(MetricError),
     Gpu(GpuError),
+    /// A run's files: the output folder, checkpoints, reports.
+    Output(OutputError),
     /// A command-line value that parses but makes no sense (the message says why).
     Usage(String),
+    /// Training produced a NaN or infinite loss (or margin μ) at global step `step`.
+    NonFinite { step: usize, what: String, value: f32 },
+    /// A saved training state that does not fit this trainer (names, shapes, architecture).
+    State(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,7 +32,13 @@ impl fmt::Display for Error {
             Error::Data(e) => e.fmt(f),
             Error::Metric(e) => e.fmt(f),
             Error::Gpu(e) => e.fmt(f),
+            Error::Output(e) => e.fmt(f),
             Error::Usage(m) => f.write_str(m),
+            Error::NonFinite { step, what, value } => write!(
+                f,
+                "{what} became {value} at step {step}; training stopped (try a smaller learning rate)"
+            ),
+            Error::State(m) => f.write_str(m),
         }
     }
 }
@@ -36,7 +49,8 @@ impl std::error::Error for Error {
             Error::Data(e) => Some(e),
             Error::Metric(e) => Some(e),
             Error::Gpu(e) => Some(e),
-            Error::Usage(_) => None,
+            Error::Output(e) => Some(e),
+            Error::Usage(_) | Error::NonFinite { .. } | Error::State(_) => None,
         }
     }
 }
@@ -56,5 +70,11 @@ impl From<MetricError> for Error {
 impl From<GpuError> for Error {
     fn from(e: GpuError) -> Error {
         Error::Gpu(e)
+    }
+}
+
+impl From<OutputError> for Error {
+    fn from(e: OutputError) -> Error {
+        Error::Output(e)
     }
 }

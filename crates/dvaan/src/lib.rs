@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod io;
 pub mod metrics;
+pub mod models;
 
 pub use error::{Error, Result};

@@ -1,0 +1,88 @@
+//! What can go wrong with a run's files: the output folder, checkpoints, reports and images.
+//! Each message names the file and says how to fix the problem.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum OutputError {
+    /// The operating system refused to read or write a file.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: io::Error,
+    },
+    /// A checkpoint that cannot be read back: truncated, corrupt, or not a checkpoint at all.
+    Corrupt { path: PathBuf, problem: String },
+    /// A readable checkpoint that does not fit what it is used for (another architecture,
+    /// another sample shape).
+    Incompatible { path: PathBuf, problem: String },
+    /// `--out` already holds files of a run and neither `--resume` nor `--force` was given.
+    RunExists { dir: PathBuf, files: Vec<String> },
+    /// A file or folder that should hold a run's state does not exist.
+    NotFound {
+        path: PathBuf,
+        what: &'static str,
+        fix: String,
+    },
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputError::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{}: cannot {action}: {source}", path.display()),
+            OutputError::Corrupt { path, problem } => write!(
+                f,
+                "{}: not a usable checkpoint: {problem}.\nfix: the file is damaged or \
+                 incomplete; use another checkpoint, or train again (checkpoints are written \
+                 whole or not at all, so a partial one comes from a copy or a full disk)",
+                path.display()
+            ),
+            OutputError::Incompatible { path, problem } => write!(
+                f,
+                "{}: {problem}.\nfix: use a checkpoint written by the same model configuration \
+                 (dvaan eval and sample rebuild the model from the configuration stored in the \
+                 checkpoint)",
+                path.display()
+            ),
+            OutputError::RunExists { dir, files } => write!(
+                f,
+                "{} already holds a run ({}).\nfix: pass --resume {} to continue it, --force \
+                 to replace it, or choose another --out",
+                dir.display(),
+                files.join(", "),
+                dir.display()
+            ),
+            OutputError::NotFound { path, what, fix } => {
+                write!(f, "{}: no {what} there.\nfix: {fix}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OutputError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Wraps an `io::Error` with the file and what was being done to it.
+pub fn io_error(
+    path: impl Into<PathBuf>,
+    action: &'static str,
+) -> impl FnOnce(io::Error) -> OutputError {
+    let path = path.into();
+    move |source| OutputError::Io {
+        path,
+        action,
+        source,
+    }
+}
