@@ -303,6 +303,26 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_scikit_learn_on_a_tie_heavy_case() {
+        // Expected values printed by scikit-learn 1.9.1 (roc_auc_score, average_precision_score,
+        // f1_score, balanced_accuracy_score, sqrt of the two recall_scores at score > 0.5).
+        let s = [
+            0.3, 0.8, 0.2, 0.2, 0.8, 0.4, 0.3, 0.7, 0.0, 0.7, 0.2, 0.1, 0.4, 0.6, 0.1, 0.4, 0.4,
+            0.4, 0.4, 0.4,
+        ];
+        let l = [
+            1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0,
+            0.0, 0.0, 1.0,
+        ];
+        let m = evaluate(&s, &l, ScoreKind::Probability).unwrap();
+        close(m.roc_auc, 0.8516483516483516);
+        close(m.pr_auc, 0.7857142857142856);
+        close(m.f1, 0.6666666666666666);
+        close(m.balanced_accuracy, 0.7472527472527473);
+        close(m.g_mean, 0.7262730392025629);
+    }
+
+    #[test]
     fn degenerate_inputs_are_errors() {
         assert_eq!(
             roc_auc(&[0.1, 0.2], &[1.0, 1.0]),
