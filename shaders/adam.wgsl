@@ -1,0 +1,39 @@
+// One fused Adam step, in place (PyTorch's formulation, L2 weight decay added to the grad):
+//   g  = grad + weight_decay * param
+//   m  = beta1 m + (1 - beta1) g
+//   v  = beta2 v + (1 - beta2) g^2
+//   param -= step_size * m / (sqrt(v) * inv_sqrt_bc2 + eps)
+// with step_size = lr / (1 - beta1^t) and inv_sqrt_bc2 = 1 / sqrt(1 - beta2^t) computed on
+// the CPU from the step number t (bias correction).
+
+override WG: u32 = 256u;
+
+struct Params {
+    n: u32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    weight_decay: f32,
+    step_size: f32,
+    inv_sqrt_bc2: f32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> param: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+
+@compute @workgroup_size(WG)
+fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * WG;
+    if (i >= p.n) { return; }
+    let w = param[i];
+    let g = grad[i] + p.weight_decay * w;
+    let m1 = p.beta1 * m[i] + (1.0 - p.beta1) * g;
+    let v1 = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
+    m[i] = m1;
+    v[i] = v1;
+    param[i] = w - p.step_size * m1 / (sqrt(v1) * p.inv_sqrt_bc2 + p.eps);
+}
