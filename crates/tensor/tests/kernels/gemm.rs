@@ -1,1 +1,256 @@
+use dvaan_tensor::ops::gemm::{self, default_variant, matmul, matmul_with, reference, GemmVariant};
 
+use crate::common::*;
+
+// (m, n, k): one element, a row, a column, sizes straddling every tile edge (64-row subgroup
+// tiles, 64-wide shared tiles, 16-deep K panels, 4-deep K steps), channel counts of the model.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (7, 1, 300),
+    (1, 300, 7),
+    (65, 129, 33),
+    (3, 92, 5),
+    (64, 64, 64),
+    (130, 65, 17),
+];
+
+const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+
+fn variants() -> Vec<GemmVariant> {
+    GemmVariant::ALL
+        .into_iter()
+        .filter(|v| v.supported(gpu()))
+        .collect()
+}
+
+/// Stores op(X) for an [rows, cols] matrix in the layout the kernel expects.
+fn layout(x: &[f32], rows: usize, cols: usize, trans: bool) -> (Vec<f32>, [usize; 2]) {
+    if !trans {
+        return (x.to_vec(), [rows, cols]);
+    }
+    let mut t = vec![0.0; x.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = x[r * cols + c];
+        }
+    }
+    (t, [cols, rows])
+}
+
+/// Each output is a K-term f32 dot product plus at most one bias addition. Any summation
+/// order keeps the rounding error within (K + 1)·u·(Σ|a·b| + |bias|) to first order, with
+/// u = 2⁻²⁴; we allow K·1.2e-7 (≈ 2K·u, covering the products' own roundings and the
+/// second-order term) plus 2u for the bias, and nothing else, so a wrong index fails.
+fn check(what: &str, got: &[f32], want: &[f64], abs_sum: &[f64], k: usize) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for i in 0..got.len() {
+        let bound = ((k as f64) * 1.2e-7 + 1.2e-7) * abs_sum[i] + 1e-30;
+        let err = (got[i] as f64 - want[i]).abs();
+        assert!(
+            err <= bound,
+            "{what}: element {i} is {} but the reference is {} (error {err:e} > bound {bound:e})",
+            got[i],
+            want[i]
+        );
+    }
+}
+
+fn run_case(seed: u64, (m, n, k): (usize, usize, usize), ta: bool, tb: bool, with_bias: bool) {
+    let mut r = rng(seed);
+    let a = uniform(&mut r, m * k, -2.0, 2.0);
+    let b = uniform(&mut r, k * n, -2.0, 2.0);
+    let bias = uniform(&mut r, n, -1.0, 1.0);
+    let (a_dev, a_shape) = layout(&a, m, k, ta);
+    let (b_dev, b_shape) = layout(&b, k, n, tb);
+    let (at, bt, biast) = (
+        upload(&a_shape, &a_dev),
+        upload(&b_shape, &b_dev),
+        upload(&[n], &bias),
+    );
+    let bias64 = f64s(&bias);
+    let want = reference::matmul(
+        &f64s(&a_dev),
+        &f64s(&b_dev),
+        m,
+        n,
+        k,
+        ta,
+        tb,
+        with_bias.then_some(&bias64[..]),
+    );
+    let abs = |v: &[f32]| v.iter().map(|x| x.abs() as f64).collect::<Vec<_>>();
+    let abs_bias = abs(&bias);
+    let abs_sum = reference::matmul(
+        &abs(&a_dev),
+        &abs(&b_dev),
+        m,
+        n,
+        k,
+        ta,
+        tb,
+        with_bias.then_some(&abs_bias[..]),
+    );
+    for v in variants() {
+        let out = matmul_with(&at, &bt, ta, tb, with_bias.then_some(&biast), v);
+        assert_eq!(out.shape(), &[m, n]);
+        let what = format!("{v:?} m={m} n={n} k={k} trans=({ta},{tb}) bias={with_bias}");
+        check(&what, &out.to_vec(), &want, &abs_sum, k);
+    }
+}
+
+#[test]
+fn every_variant_and_transpose_matches_reference() {
+    for (s, &shape) in SHAPES.iter().enumerate() {
+        for (t, &(ta, tb)) in TRANSPOSES.iter().enumerate() {
+            run_case((s * 8 + t) as u64, shape, ta, tb, (s + t) % 2 == 0);
+        }
+    }
+}
+
+#[test]
+fn bias_on_and_off() {
+    for with_bias in [false, true] {
+        run_case(100, (33, 70, 9), false, true, with_bias);
+    }
+}
+
+#[test]
+fn small_integers_are_exact() {
+    // Products and partial sums of small integers are exact in f32 in any order, so every
+    // variant must agree with the reference bit for bit: no tolerance hides an index error.
+    let (m, n, k) = (67, 70, 45);
+    let mut r = rng(7);
+    let ints = |r: &mut _, len| {
+        uniform(r, len, -4.0, 5.0)
+            .into_iter()
+            .map(f32::floor)
+            .collect::<Vec<_>>()
+    };
+    let (a, b, bias) = (ints(&mut r, m * k), ints(&mut r, k * n), ints(&mut r, n));
+    let want = reference::matmul(
+        &f64s(&a),
+        &f64s(&b),
+        m,
+        n,
+        k,
+        false,
+        false,
+        Some(&f64s(&bias)),
+    );
+    let want: Vec<f32> = want.iter().map(|&x| x as f32).collect();
+    let (at, bt, biast) = (
+        upload(&[m, k], &a),
+        upload(&[k, n], &b),
+        upload(&[n], &bias),
+    );
+    for v in variants() {
+        assert_eq!(
+            matmul_with(&at, &bt, false, false, Some(&biast), v).to_vec(),
+            want,
+            "{v:?}"
+        );
+    }
+}
+
+#[test]
+fn results_are_bit_identical_on_rerun() {
+    let (m, n, k) = (65, 129, 300);
+    let mut r = rng(11);
+    let a = upload(&[m, k], &uniform(&mut r, m * k, -1.0, 1.0));
+    let b = upload(&[n, k], &uniform(&mut r, n * k, -1.0, 1.0));
+    for v in variants() {
+        let first = matmul_with(&a, &b, false, true, None, v).to_vec();
+        let second = matmul_with(&a, &b, false, true, None, v).to_vec();
+        assert!(
+            first
+                .iter()
+                .zip(&second)
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{v:?} differs on rerun"
+        );
+    }
+}
+
+#[test]
+fn empty_inner_dimension_gives_the_bias() {
+    let a = upload(&[3, 0], &[]);
+    let b = upload(&[0, 2], &[]);
+    let bias = upload(&[2], &[1.5, -2.0]);
+    for v in variants() {
+        assert_eq!(
+            matmul_with(&a, &b, false, false, Some(&bias), v).to_vec(),
+            vec![1.5, -2.0, 1.5, -2.0, 1.5, -2.0]
+        );
+        assert_eq!(
+            matmul_with(&a, &b, false, false, None, v).to_vec(),
+            vec![0.0; 6]
+        );
+    }
+}
+
+#[test]
+fn linear_layer_shapes_of_the_model() {
+    // The encoder's first FC layer: y = x·Wᵀ + b with x [64,1024], W [512,1024]; then the
+    // two gradients the autograd layer asks for (dx = dy·W, dW = dyᵀ·x), with the default
+    // variant that training will use.
+    let (batch, inp, out) = (64, 1024, 512);
+    let mut r = rng(12);
+    let x = uniform(&mut r, batch * inp, -1.0, 1.0);
+    let w = uniform(&mut r, out * inp, -0.05, 0.05);
+    let bias = uniform(&mut r, out, -0.1, 0.1);
+    let dy = uniform(&mut r, batch * out, -1.0, 1.0);
+    let (xt, wt, bt, dyt) = (
+        upload(&[batch, inp], &x),
+        upload(&[out, inp], &w),
+        upload(&[out], &bias),
+        upload(&[batch, out], &dy),
+    );
+    let abs = |v: &[f32]| v.iter().map(|x| x.abs() as f64).collect::<Vec<_>>();
+    let (x64, w64, dy64) = (f64s(&x), f64s(&w), f64s(&dy));
+    let (xa, wa, dya) = (abs(&x), abs(&w), abs(&dy));
+
+    let y = matmul(&xt, &wt, false, true, Some(&bt)).to_vec();
+    let want = reference::matmul(&x64, &w64, batch, out, inp, false, true, Some(&f64s(&bias)));
+    let abs_sum = reference::matmul(&xa, &wa, batch, out, inp, false, true, Some(&abs(&bias)));
+    check("y", &y, &want, &abs_sum, inp);
+
+    let dx = matmul(&dyt, &wt, false, false, None).to_vec();
+    let want = reference::matmul(&dy64, &w64, batch, inp, out, false, false, None);
+    check(
+        "dx",
+        &dx,
+        &want,
+        &reference::matmul(&dya, &wa, batch, inp, out, false, false, None),
+        out,
+    );
+
+    let dw = matmul(&dyt, &xt, true, false, None).to_vec();
+    let want = reference::matmul(&dy64, &x64, out, inp, batch, true, false, None);
+    check(
+        "dW",
+        &dw,
+        &want,
+        &reference::matmul(&dya, &xa, out, inp, batch, true, false, None),
+        batch,
+    );
+}
+
+#[test]
+fn lavapipe_gets_the_subgroup_variant() {
+    let g = gpu();
+    let want = if g.summary().device_type == "Cpu" && GemmVariant::Subgroup.supported(g) {
+        GemmVariant::Subgroup
+    } else {
+        GemmVariant::Tiled
+    };
+    assert_eq!(default_variant(g), want);
+    assert_eq!(gemm::GemmVariant::ALL.len(), 3);
+}
+
+#[test]
+#[should_panic(expected = "inner dimensions differ")]
+fn mismatched_shapes_panic_with_the_shapes() {
+    let a = upload(&[2, 3], &[0.0; 6]);
+    let b = upload(&[4, 2], &[0.0; 8]);
+    let _ = matmul(&a, &b, false, false, None);
+}

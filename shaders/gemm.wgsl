@@ -1,0 +1,228 @@
+// C[M,N] = op(A) · op(B) (+ bias[N] on every row), op(X) = X or Xᵀ.
+// A is [M,K] ([K,M] when TRANS_A), B is [K,N] ([N,K] when TRANS_B), all row-major f32.
+// Each output is one serial K-term sum in a fixed order, so results are deterministic.
+//
+// Three entry points, one per variant (see crates/tensor/src/ops/gemm.rs for the choice):
+//   gemm_naive    one output per invocation; correct everywhere, the baseline.
+//   gemm_tiled    shared-memory tiles with a 4x4 register block per invocation: what real
+//                 GPUs reward.
+//   gemm_subgroup no shared memory, no barriers: each invocation owns a 64x8 register tile,
+//                 A values are loaded once per subgroup and shared with subgroupBroadcast.
+//                 Built for CPU adapters (lavapipe), where every memory load is expensive and
+//                 arithmetic is cheap. Needs subgroups of at least 8 invocations.
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+// Without a bias the dispatcher binds A here; HAS_BIAS = false never reads it.
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+// op(A)[i, kk], zero outside the matrix so partial tiles need no other special case.
+fn a_at(i: u32, kk: u32) -> f32 {
+    let idx = select(i * p.k + kk, kk * p.m + i, TRANS_A);
+    return select(0.0, a[idx], i < p.m && kk < p.k);
+}
+
+// op(B)[kk, j], zero outside.
+fn b_at(kk: u32, j: u32) -> f32 {
+    let idx = select(kk * p.n + j, j * p.k + kk, TRANS_B);
+    return select(0.0, b[idx], kk < p.k && j < p.n);
+}
+
+fn store(i: u32, j: u32, v: f32) {
+    if (i < p.m && j < p.n) {
+        var r = v;
+        if (HAS_BIAS) {
+            r += bias[j];
+        }
+        c[i * p.n + j] = r;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Naive: C[i, j] by one invocation.
+
+override NAIVE_WG: u32 = 16u;
+
+@compute @workgroup_size(NAIVE_WG, NAIVE_WG)
+fn gemm_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
+    var s = 0.0;
+    for (var kk = 0u; kk < p.k; kk++) {
+        s += a_at(gid.y, kk) * b_at(kk, gid.x);
+    }
+    store(gid.y, gid.x, s);
+}
+
+// ---------------------------------------------------------------------------------------
+// Tiled: a TILE_WG x TILE_WG workgroup computes a (4·TILE_WG)² block of C. Each K step of
+// TILE_K stages the A and B panels in workgroup memory (every invocation loads its share,
+// coalesced along the contiguous axis), then every invocation accumulates a 4x4 block from
+// them.
+
+override TILE_WG: u32 = 16u;
+const TILE_K: u32 = 16u;
+const TILE_R: u32 = 4u;
+
+var<workgroup> a_tile: array<f32, TILE_K * TILE_R * TILE_WG>;   // [TILE_K][4·TILE_WG]
+var<workgroup> b_tile: array<f32, TILE_K * TILE_R * TILE_WG>;   // [TILE_K][4·TILE_WG]
+
+@compute @workgroup_size(TILE_WG, TILE_WG)
+fn gemm_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let span = TILE_R * TILE_WG;
+    let row0 = wg.y * span;
+    let col0 = wg.x * span;
+    let flat = lid.y * TILE_WG + lid.x;
+    let threads = TILE_WG * TILE_WG;
+    var acc: array<vec4<f32>, 4>;
+    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
+        for (var e = flat; e < TILE_K * span; e += threads) {
+            // Walk the contiguous axis fastest: rows of a transposed A run along i, rows of a
+            // plain A along k (and the same for B).
+            var kk: u32;
+            var i: u32;
+            if (TRANS_A) { kk = e / span; i = e % span; } else { i = e / TILE_K; kk = e % TILE_K; }
+            a_tile[kk * span + i] = a_at(row0 + i, k0 + kk);
+            var j: u32;
+            if (TRANS_B) { j = e / TILE_K; kk = e % TILE_K; } else { kk = e / span; j = e % span; }
+            b_tile[kk * span + j] = b_at(k0 + kk, col0 + j);
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < TILE_K; kk++) {
+            let base = kk * span;
+            let av = vec4(a_tile[base + lid.y], a_tile[base + lid.y + TILE_WG],
+                          a_tile[base + lid.y + 2u * TILE_WG], a_tile[base + lid.y + 3u * TILE_WG]);
+            let bv = vec4(b_tile[base + lid.x], b_tile[base + lid.x + TILE_WG],
+                          b_tile[base + lid.x + 2u * TILE_WG], b_tile[base + lid.x + 3u * TILE_WG]);
+            acc[0] += av.x * bv;
+            acc[1] += av.y * bv;
+            acc[2] += av.z * bv;
+            acc[3] += av.w * bv;
+        }
+        workgroupBarrier();
+    }
+    // Rows and columns interleave with stride TILE_WG, so neighbouring invocations touch
+    // neighbouring addresses in every load and store.
+    for (var r = 0u; r < 4u; r++) {
+        let i = row0 + lid.y + r * TILE_WG;
+        store(i, col0 + lid.x, acc[r].x);
+        store(i, col0 + lid.x + TILE_WG, acc[r].y);
+        store(i, col0 + lid.x + 2u * TILE_WG, acc[r].z);
+        store(i, col0 + lid.x + 3u * TILE_WG, acc[r].w);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Subgroup: a workgroup of SG_WG invocations computes 64 rows x (8·SG_WG) columns of C;
+// invocation `lid` owns columns j0 = col0 + 8·lid .. j0 + 8 of all 64 rows. Per K step of 4:
+//   * every invocation reads its own 4x8 panel of B (the only per-invocation loads);
+//   * the 64x4 panel of A is read once per subgroup: lane t (t = 0..7) reads 4 k-values of
+//     rows t, t+8, …, t+56, and subgroupBroadcast hands each row to every lane;
+//   * 64x8x4 multiply-adds, done as 4x4 matrix products (acc += A₄ · B₄).
+// Broadcasts name lanes 0..7 of the invocation's own subgroup, so any subgroup size ≥ 8 works
+// as long as subgroups are full (SG_WG a multiple of the subgroup size; the dispatcher sees
+// to it). Lane numbers are never assumed to match local_invocation_index.
+
+override SG_WG: u32 = 8u;
+
+// Four k-values of op(A) row i.
+fn a_quad(i: u32, k0: u32) -> vec4<f32> {
+    return vec4(a_at(i, k0), a_at(i, k0 + 1u), a_at(i, k0 + 2u), a_at(i, k0 + 3u));
+}
+
+// B₄ for columns j..j+3: column c holds op(B)[k0..k0+4, j + c].
+fn b_block(k0: u32, j: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(
+        vec4(b_at(k0, j), b_at(k0 + 1u, j), b_at(k0 + 2u, j), b_at(k0 + 3u, j)),
+        vec4(b_at(k0, j + 1u), b_at(k0 + 1u, j + 1u), b_at(k0 + 2u, j + 1u), b_at(k0 + 3u, j + 1u)),
+        vec4(b_at(k0, j + 2u), b_at(k0 + 1u, j + 2u), b_at(k0 + 2u, j + 2u), b_at(k0 + 3u, j + 2u)),
+        vec4(b_at(k0, j + 3u), b_at(k0 + 1u, j + 3u), b_at(k0 + 2u, j + 3u), b_at(k0 + 3u, j + 3u)));
+}
+
+// A₄ for the four rows held by lanes l..l+3: column kk holds those rows' k0+kk values, so
+// A₄ · B₄ is the 4x4 block of partial sums.
+fn rows_lo(v: vec4<f32>) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u),
+                                 subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u)));
+}
+
+fn rows_hi(v: vec4<f32>) -> mat4x4<f32> {
+    return transpose(mat4x4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u),
+                                 subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)));
+}
+
+// Eight rows (r0 + lane) times this invocation's eight columns: [rows 0-3 | rows 4-7] x
+// [columns 0-3 | columns 4-7].
+fn rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>) {
+    let lo = rows_lo(v);
+    let hi = rows_hi(v);
+    (*acc)[0] += lo * b0;
+    (*acc)[1] += lo * b1;
+    (*acc)[2] += hi * b0;
+    (*acc)[3] += hi * b1;
+}
+
+fn store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32) {
+    for (var cc = 0u; cc < 8u; cc++) {
+        let col = acc[cc / 4u + 0u][cc % 4u];
+        let col_hi = acc[cc / 4u + 2u][cc % 4u];
+        store(i0, j0 + cc, col.x);
+        store(i0 + 1u, j0 + cc, col.y);
+        store(i0 + 2u, j0 + cc, col.z);
+        store(i0 + 3u, j0 + cc, col.w);
+        store(i0 + 4u, j0 + cc, col_hi.x);
+        store(i0 + 5u, j0 + cc, col_hi.y);
+        store(i0 + 6u, j0 + cc, col_hi.z);
+        store(i0 + 7u, j0 + cc, col_hi.w);
+    }
+}
+
+@compute @workgroup_size(SG_WG)
+fn gemm_subgroup(@builtin(local_invocation_index) lid: u32,
+                 @builtin(subgroup_invocation_id) lane: u32,
+                 @builtin(workgroup_id) wg: vec3<u32>) {
+    let row0 = wg.y * 64u;
+    let j0 = (wg.x * SG_WG + lid) * 8u;
+    let i = row0 + lane % 8u;
+    // One accumulator set per group of eight rows; spelled out (not an array indexed in a
+    // loop) so every accumulator stays a plain value the compiler can keep in registers.
+    var acc0: array<mat4x4<f32>, 4>;
+    var acc1: array<mat4x4<f32>, 4>;
+    var acc2: array<mat4x4<f32>, 4>;
+    var acc3: array<mat4x4<f32>, 4>;
+    var acc4: array<mat4x4<f32>, 4>;
+    var acc5: array<mat4x4<f32>, 4>;
+    var acc6: array<mat4x4<f32>, 4>;
+    var acc7: array<mat4x4<f32>, 4>;
+    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+        let b0 = b_block(k0, j0);
+        let b1 = b_block(k0, j0 + 4u);
+        rank4(&acc0, a_quad(i, k0), b0, b1);
+        rank4(&acc1, a_quad(i + 8u, k0), b0, b1);
+        rank4(&acc2, a_quad(i + 16u, k0), b0, b1);
+        rank4(&acc3, a_quad(i + 24u, k0), b0, b1);
+        rank4(&acc4, a_quad(i + 32u, k0), b0, b1);
+        rank4(&acc5, a_quad(i + 40u, k0), b0, b1);
+        rank4(&acc6, a_quad(i + 48u, k0), b0, b1);
+        rank4(&acc7, a_quad(i + 56u, k0), b0, b1);
+    }
+    store_rows(acc0, row0, j0);
+    store_rows(acc1, row0 + 8u, j0);
+    store_rows(acc2, row0 + 16u, j0);
+    store_rows(acc3, row0 + 24u, j0);
+    store_rows(acc4, row0 + 32u, j0);
+    store_rows(acc5, row0 + 40u, j0);
+    store_rows(acc6, row0 + 48u, j0);
+    store_rows(acc7, row0 + 56u, j0);
+}
