@@ -130,16 +130,17 @@ impl DatasetKind {
         }
     }
 
-    /// A readable class name, e.g. `sandal (5)`.
+    /// A readable class name, e.g. `sandal (5)` or `digit 5`.
     pub fn class_name(&self, class: u32) -> String {
         let table = match self {
             DatasetKind::FashionMnist => Some(&FASHION),
             DatasetKind::Cifar10 => Some(&CIFAR),
             _ => None,
         };
-        match table.and_then(|t| t.get(class as usize)) {
-            Some(name) => format!("{name} ({class})"),
-            None => format!("class {class}"),
+        match (self, table.and_then(|t| t.get(class as usize))) {
+            (_, Some(name)) => format!("{name} ({class})"),
+            (DatasetKind::Mnist, None) => format!("digit {class}"),
+            _ => format!("class {class}"),
         }
     }
 

@@ -23,7 +23,7 @@ fn classes_of(task: &Task) -> Vec<u8> {
 fn the_paper_pair_keeps_only_its_two_classes() {
     let t = TempDir::new();
     let task = load_task(&mnist_like(&t)).unwrap();
-    assert_eq!(task.name, "mnist class 5 vs class 6");
+    assert_eq!(task.name, "mnist digit 5 vs digit 6");
     assert_eq!((task.train.n_pos, task.train.n_neg), (50, 10));
     assert_eq!((task.test.n_pos, task.test.n_neg), (3, 3));
     assert_eq!(task.train.shape, vec![1, 4, 3]);
@@ -114,7 +114,7 @@ fn one_vs_all_makes_every_other_class_negative() {
         ..mnist_like(&t)
     };
     let task = load_task(&spec).unwrap();
-    assert_eq!(task.name, "mnist class 3 vs all other classes");
+    assert_eq!(task.name, "mnist digit 3 vs all other classes");
     assert_eq!((task.train.n_pos, task.train.n_neg), (10, 130));
     assert_eq!((task.test.n_pos, task.test.n_neg), (3, 27));
     let sub = load_task(&TaskSpec {
@@ -150,7 +150,7 @@ fn a_class_missing_from_a_split_is_an_error() {
         "{err:?}"
     );
     assert!(
-        err.to_string().contains("no negative (class 6) sample"),
+        err.to_string().contains("no negative (digit 6) sample"),
         "{err}"
     );
 }
