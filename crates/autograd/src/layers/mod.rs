@@ -4,11 +4,11 @@
 
 mod batch_norm;
 mod conv;
-// mod linear;
+mod linear;
 
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv2d, ConvTranspose2d};
-// pub use linear::Linear;
+pub use linear::Linear;
 
 use dvaan_tensor::Tensor;
 

@@ -5,7 +5,7 @@
 pub mod batch_norm;
 pub mod conv;
 pub mod elementwise;
-// pub mod linear; (waits for gemm::matmul)
+pub mod linear;
 pub mod loss;
 pub mod reparam;
 pub mod shape;

@@ -12,7 +12,7 @@
 
 use dvaan_autograd::{Tape, Var};
 use dvaan_tensor::ops::{
-    batch_norm as bn, concat, conv, conv_transpose as ct, elementwise as ew, loss, reparam,
+    batch_norm as bn, concat, conv, conv_transpose as ct, elementwise as ew, gemm, loss, reparam,
 };
 
 use crate::common::*;
@@ -193,6 +193,38 @@ fn reshape_concat_split_narrow() {
         |th| th[0][4..16].to_vec(),
         ELEMENTWISE,
     );
+}
+
+#[test]
+fn linear() {
+    let mut r = rng(10);
+    for (n, i, o, bias) in [(5, 7, 3, true), (1, 4, 2, false), (3, 1, 9, true)] {
+        let mut ins = vec![
+            input(&[n, i], uniform(&mut r, n * i, -1.0, 1.0)),
+            input(&[o, i], uniform(&mut r, o * i, -1.0, 1.0)),
+        ];
+        if bias {
+            ins.push(input(&[o], uniform(&mut r, o, -1.0, 1.0)));
+        }
+        check(
+            &format!("linear [{n},{i}] -> [{n},{o}]"),
+            &ins,
+            |t, v| t.linear(&v[0], &v[1], v.get(2)),
+            |th| {
+                gemm::reference::matmul(
+                    &th[0],
+                    &th[1],
+                    n,
+                    o,
+                    i,
+                    false,
+                    true,
+                    th.get(2).map(|b| &b[..]),
+                )
+            },
+            DOT,
+        );
+    }
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! one seed agree to the bit, and a warmed-up training step creates no GPU buffers or
 //! pipelines and reads nothing back.
 
-use dvaan_autograd::{prefixed, Adam, AdamConfig, BatchNorm2d, Conv2d, Layer, Param, Tape, Var};
+use dvaan_autograd::{
+    prefixed, Adam, AdamConfig, BatchNorm2d, Conv2d, Layer, Linear, Param, Tape, Var,
+};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::Rng;
 use rand_pcg::Pcg64;
@@ -10,6 +12,39 @@ use rand_pcg::Pcg64;
 use crate::common::*;
 
 const SIDE: usize = 8;
+
+#[test]
+fn mlp_fits_xor() {
+    let g = gpu();
+    let mut r = rng(20);
+    let (l1, l2) = (Linear::new(g, 2, 8, &mut r), Linear::new(g, 8, 1, &mut r));
+    let mut params = prefixed("l1", l1.params());
+    params.extend(prefixed("l2", l2.params()));
+    let mut opt = Adam::new(
+        params,
+        AdamConfig {
+            lr: 0.05,
+            ..AdamConfig::default()
+        },
+    );
+    let x = Var::constant(upload(&[4, 2], &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]));
+    let y = upload(&[4], &[0.0, 1.0, 1.0, 0.0]);
+    let forward =
+        |tape: &Tape| tape.reshape(&l2.forward(tape, &tape.tanh(&l1.forward(tape, &x))), &[4]);
+    let mut losses = Vec::new();
+    for _ in 0..150 {
+        let tape = Tape::new();
+        let loss = tape.bce_with_logits(&forward(&tape), &y, None);
+        let grads = tape.backward(&loss, opt.params());
+        opt.step(&grads);
+        losses.push(loss.value().clone());
+    }
+    let logits = forward(&Tape::eval()).value().to_vec();
+    let last = losses.last().unwrap().item();
+    assert!(last < 0.05, "XOR loss after 150 steps: {last}");
+    let predicted: Vec<bool> = logits.iter().map(|&l| l > 0.0).collect();
+    assert_eq!(predicted, [false, true, true, false], "logits {logits:?}");
+}
 
 /// conv 1→4 k3 s2 p1 (8→4) → BN → ReLU → conv 4→1 k4 (4→1): one logit per image.
 pub struct SmallCnn {

@@ -7,4 +7,5 @@ mod common;
 
 mod gradcheck;
 mod learning;
+mod optim;
 mod tape;
