@@ -6,7 +6,8 @@
 //! `param ← param - lr · m̂ / (√v̂ + eps)` with `m̂ = m / (1 - β1^t)`, `v̂ = v / (1 - β2^t)`.
 //! The bias corrections depend only on `t`, so they are folded on the CPU (in f64) into
 //! `step_size = lr / (1 - β1^t)` and `1 / √(1 - β2^t)`; the kernel reads each of param, grad,
-//! m, v once and writes param, m, v once.
+//! m, v once and writes param, m, v once, four elements per invocation (vec4), with a second
+//! small dispatch for the last `n % 4` elements.
 
 use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
 
@@ -39,13 +40,13 @@ impl Default for AdamConfig {
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     n: u32,
+    first: u32,
     beta1: f32,
     beta2: f32,
     eps: f32,
     weight_decay: f32,
     step_size: f32,
     inv_sqrt_bc2: f32,
-    _pad: u32,
 }
 
 /// One Adam step at step number `step` (1 for the first update), updating `param`, `m` and
@@ -74,24 +75,35 @@ pub fn adam_step(
     let t = step as i32;
     let bc1 = 1.0 - (cfg.beta1 as f64).powi(t);
     let bc2 = 1.0 - (cfg.beta2 as f64).powi(t);
-    let params = Params {
-        n: param.numel() as u32,
+    let n = param.numel();
+    let quads = n / 4;
+    let mut params = Params {
+        n: quads as u32,
+        first: 0,
         beta1: cfg.beta1,
         beta2: cfg.beta2,
         eps: cfg.eps,
         weight_decay: cfg.weight_decay,
         step_size: (cfg.lr as f64 / bc1) as f32,
         inv_sqrt_bc2: (1.0 / bc2.sqrt()) as f32,
-        _pad: 0,
     };
-    Dispatch::new(&SHADER, "adam_step")
-        .params(&params)
-        .arg(param)
-        .arg(grad)
-        .arg(m)
-        .arg(v)
-        .groups(grid_1d(param.numel(), WG))
-        .run(param.gpu());
+    let gpu = param.gpu();
+    let run = |entry: &str, params: &Params, groups| {
+        Dispatch::new(&SHADER, entry)
+            .params(params)
+            .arg(param)
+            .arg(grad)
+            .arg(m)
+            .arg(v)
+            .groups(groups)
+            .run(gpu)
+    };
+    run("adam_step4", &params, grid_1d(quads, WG));
+    if n % 4 != 0 {
+        params.n = n as u32;
+        params.first = (quads * 4) as u32;
+        run("adam_step", &params, [1, 1, 1]);
+    }
 }
 
 /// The textbook form in f64, updating the slices in place.
