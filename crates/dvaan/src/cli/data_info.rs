@@ -12,7 +12,11 @@ pub struct Args {
     /// mnist, fashion-mnist, cifar10, tis, or csv:DIR (DIR holds train.csv and test.csv).
     #[arg(long)]
     pub dataset: DatasetKind,
-    /// Root folder; each dataset lives in a folder under it (data/mnist, data/fashion-mnist…).
+    /// Root folder; each dataset lives in a folder under it: mnist/ and fashion-mnist/ (IDX
+    /// files, raw or .gz, as tools/fetch-data.sh writes them; Fashion-MNIST is also read from
+    /// /usr/share/datasets/fashion-mnist, where Debian's dataset-fashion-mnist puts it),
+    /// cifar10/ or cifar-10-batches-bin/ (data_batch_1..5.bin, test_batch.bin), and for
+    /// tabular data tis/ or DIR/ holding train.csv and test.csv.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
     /// Imbalance ratio 1:R: keep a seeded random 1/R of the training positives.
