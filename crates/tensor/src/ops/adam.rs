@@ -99,7 +99,7 @@ pub fn adam_step(
             .run(gpu)
     };
     run("adam_step4", &params, grid_1d(quads, WG));
-    if n % 4 != 0 {
+    if n > quads * 4 {
         params.n = n as u32;
         params.first = (quads * 4) as u32;
         run("adam_step", &params, [1, 1, 1]);
