@@ -4,7 +4,9 @@
 //! `cargo bench -p dvaan-benches --bench train_step`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dvaan_autograd::{prefixed, Adam, AdamConfig, BatchNorm2d, Conv2d, Layer, Param, Tape, Var};
+use dvaan_autograd::{
+    prefixed, Adam, AdamConfig, BatchNorm2d, Conv2d, Layer, Linear, Param, Tape, Var,
+};
 use dvaan_benches::{gpu, time_gpu};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::{Rng, SeedableRng};
@@ -13,13 +15,13 @@ use rand_pcg::Pcg64;
 const BATCH: usize = 64;
 
 /// conv 1→16 k5 s2 p2 (28→14) → BN → ReLU → conv 16→32 k5 s2 p2 (14→7) → BN → ReLU →
-/// conv 32→1 k7 (the classifier head, one logit per image).
+/// flatten → linear 32·7·7→1 (one logit per image).
 struct Cnn {
     c1: Conv2d,
     bn1: BatchNorm2d,
     c2: Conv2d,
     bn2: BatchNorm2d,
-    head: Conv2d,
+    head: Linear,
 }
 
 impl Cnn {
@@ -29,14 +31,15 @@ impl Cnn {
             bn1: BatchNorm2d::new(gpu, 16),
             c2: Conv2d::new(gpu, 16, 32, 5, 2, 2, rng),
             bn2: BatchNorm2d::new(gpu, 32),
-            head: Conv2d::new(gpu, 32, 1, 7, 1, 0, rng),
+            head: Linear::new(gpu, 32 * 7 * 7, 1, rng),
         }
     }
 
     fn forward(&self, tape: &Tape, x: &Var) -> Var {
         let h = tape.relu(&self.bn1.forward(tape, &self.c1.forward(tape, x)));
         let h = tape.relu(&self.bn2.forward(tape, &self.c2.forward(tape, &h)));
-        tape.reshape(&self.head.forward(tape, &h), &[x.shape()[0]])
+        let logits = self.head.forward(tape, &tape.flatten(&h));
+        tape.reshape(&logits, &[x.shape()[0]])
     }
 }
 
