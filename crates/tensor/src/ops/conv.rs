@@ -1,1 +1,512 @@
-//! (in progress)
+//! 2-d convolution (NCHW, weight [O, C, KH, KW], one stride and one zero padding for both
+//! axes): forward, input gradient and weight gradient.
+//! Kernel: `shaders/conv.wgsl`, one implicit-GEMM loop for all three. CPU reference: [`reference`].
+//!
+//! With ih = oh*stride - padding + kh (taps outside the input read zero):
+//! - forward:      y[n,o,oh,ow]  = bias[o] + Σ_{c,kh,kw} x[n,c,ih,iw] · w[o,c,kh,kw]
+//! - input grad:   dx[n,c,ih,iw] = Σ_{o,kh,kw : ih = oh*stride - padding + kh} dy[n,o,oh,ow] · w[o,c,kh,kw]
+//! - weight grad:  dw[o,c,kh,kw] = Σ_{n,oh,ow} dy[n,o,oh,ow] · x[n,c,ih,iw]
+//!
+//! The transposed convolution ([`super::conv_transpose`]) runs on the same three kernels:
+//! its forward is this input gradient, its input gradient this forward.
+
+use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor};
+
+const SHADER: Shader = shader!("conv");
+
+/// Which kernel of `conv.wgsl` runs. Both are correct on every adapter; [`Variant::best`]
+/// picks the fast one for the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// 8x8 workgroups, 4x4 outputs per invocation, plain loads.
+    Portable,
+    /// One 8-lane subgroup per workgroup sharing gathered operands by broadcasts, 64x8
+    /// outputs per invocation: for CPU adapters, where every memory load is expensive.
+    Subgroup,
+}
+
+impl Variant {
+    /// Subgroup on CPU adapters that can run it, portable elsewhere.
+    pub fn best(gpu: &Gpu) -> Variant {
+        if gpu.summary().device_type == "Cpu" && Variant::subgroup_runs_on(gpu) {
+            Variant::Subgroup
+        } else {
+            Variant::Portable
+        }
+    }
+
+    /// The subgroup kernel is written for subgroups of exactly 8 lanes, and its 8-invocation
+    /// workgroup must be one whole subgroup.
+    pub fn subgroup_runs_on(gpu: &Gpu) -> bool {
+        let s = gpu.summary();
+        gpu.has_subgroups() && s.subgroup_min_size == 8 && s.subgroup_max_size == 8
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    o: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad: u32,
+    q_tiles: u32,
+    phases: u32,
+    r_chunk: u32,
+    out_len: u32,
+    _pad: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SumParams {
+    len: u32,
+    splits: u32,
+    bias_div: u32,
+    bias_mod: u32,
+}
+
+/// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
+/// [n, o, oh, ow].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+/// Output size of a convolution along one axis; panics when the kernel does not fit.
+pub(crate) fn out_size(op: &str, input: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+    assert!(stride >= 1, "{op}: stride must be at least 1");
+    assert!(
+        input + 2 * pad >= kernel,
+        "{op}: kernel {kernel} larger than the padded input {input} + 2*{pad}"
+    );
+    (input + 2 * pad - kernel) / stride + 1
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Forward = 0,
+    InputGrad = 1,
+    WeightGrad = 2,
+}
+
+// Output tile of one workgroup (rows p x columns q): fixed in `conv.wgsl`.
+const SUBGROUP_TILE: usize = 64;
+const PORTABLE_TILE: usize = 32;
+// Lavapipe aborts a shader after 65,535 loop iterations in all; the portable kernel spends
+// up to ~25 of them per reduction step where its inner loops stay rolled.
+const SUBGROUP_MAX_STEPS: usize = 16_384;
+const PORTABLE_MAX_STEPS: usize = 2_048;
+// The weight gradient (few outputs, a long reduction) splits its reduction until there
+// are about this many workgroups, keeping at least MIN_CHUNK terms per split.
+const TARGET_GROUPS: usize = 64;
+const MIN_CHUNK: usize = 256;
+
+/// Runs one of the three GEMMs of `conv.wgsl`. `src` is the gathered tensor (x, or dy for
+/// the input gradient), `plain` the other operand (w, or dy for the weight gradient).
+pub(crate) fn implicit_gemm(
+    mode: Mode,
+    g: &Geometry,
+    src: &Tensor,
+    plain: &Tensor,
+    bias: Option<&Tensor>,
+    variant: Variant,
+) -> Tensor {
+    let gpu = src.gpu();
+    let khw = g.kh * g.kw;
+    // GEMM sizes: p rows (of the largest phase for the input gradient), q columns, r terms.
+    let (p_count, q_count, r_count, phases, out_shape) = match mode {
+        Mode::Forward => (g.n * g.oh * g.ow, g.o, g.c * khw, 1, [g.n, g.o, g.oh, g.ow]),
+        Mode::InputGrad => {
+            let s = g.stride;
+            let p = g.n * g.h.div_ceil(s) * g.w.div_ceil(s);
+            let r = g.o * g.kh.div_ceil(s) * g.kw.div_ceil(s);
+            (p, g.c, r, s * s, [g.n, g.c, g.h, g.w])
+        }
+        Mode::WeightGrad => (g.c * khw, g.o, g.n * g.oh * g.ow, 1, [g.o, g.c, g.kh, g.kw]),
+    };
+    let out = Tensor::uninit(gpu, &out_shape);
+    if out.numel() == 0 {
+        return out;
+    }
+    assert!(
+        variant == Variant::Portable || Variant::subgroup_runs_on(gpu),
+        "conv: the subgroup kernel needs subgroups of exactly 8 lanes on this adapter ({})",
+        gpu.summary()
+    );
+    let (entry, tile, max_steps) = match variant {
+        Variant::Portable => ("conv_tiled", PORTABLE_TILE, PORTABLE_MAX_STEPS),
+        Variant::Subgroup => ("conv_subgroup", SUBGROUP_TILE, SUBGROUP_MAX_STEPS),
+    };
+    let p_tiles = p_count.div_ceil(tile);
+    let q_tiles = q_count.div_ceil(tile);
+    let mut splits = r_count.div_ceil(max_steps).max(1);
+    if mode == Mode::WeightGrad {
+        let want = TARGET_GROUPS
+            .div_ceil(p_tiles * q_tiles)
+            .min(r_count / MIN_CHUNK);
+        splits = splits.max(want);
+    }
+    let r_chunk = r_count.div_ceil(splits).max(1);
+    let splits = r_count.div_ceil(r_chunk).max(1);
+    let z = q_tiles * phases * splits;
+    assert!(
+        z <= 65_535,
+        "conv: grid z of {z} (column tiles x phases x splits) is too large"
+    );
+    let [gx, gy, _] = grid_1d(p_tiles, 1);
+
+    let params = Params {
+        n: g.n as u32,
+        c: g.c as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        o: g.o as u32,
+        oh: g.oh as u32,
+        ow: g.ow as u32,
+        kh: g.kh as u32,
+        kw: g.kw as u32,
+        stride: g.stride as u32,
+        pad: g.pad as u32,
+        q_tiles: q_tiles as u32,
+        phases: phases as u32,
+        r_chunk: r_chunk as u32,
+        out_len: out.numel() as u32,
+        _pad: 0,
+    };
+    let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
+    // Without a bias the kernels never read its binding; any tensor fills it.
+    let bias_arg = bias.unwrap_or(plain);
+    Dispatch::new(&SHADER, entry)
+        .constant("MODE", mode as u32 as f64)
+        .constant("HAS_BIAS", (bias.is_some() && splits == 1) as u32 as f64)
+        .params(&params)
+        .arg(src)
+        .arg(plain)
+        .arg(bias_arg)
+        .arg(partials.as_ref().unwrap_or(&out))
+        .groups([gx, gy, z as u32])
+        .run(gpu);
+    if let Some(partials) = partials {
+        let len = out.numel();
+        let plane = out_shape[2] * out_shape[3];
+        Dispatch::new(&SHADER, "sum_splits")
+            .constant("HAS_BIAS", bias.is_some() as u32 as f64)
+            .params(&SumParams {
+                len: len as u32,
+                splits: splits as u32,
+                bias_div: plane as u32,
+                bias_mod: out_shape[1] as u32,
+            })
+            .arg(&partials)
+            .arg(bias_arg)
+            .arg(&out)
+            .groups(grid_1d(len, 256))
+            .run(gpu);
+    }
+    out
+}
+
+fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
+    let s = t.shape();
+    assert!(s.len() == 4, "{op}: {name} must be 4-d, got {s:?}");
+    [s[0], s[1], s[2], s[3]]
+}
+
+fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
+    if let Some(b) = bias {
+        assert!(
+            b.shape() == [channels],
+            "{op}: bias {:?} must be [{channels}]",
+            b.shape()
+        );
+    }
+}
+
+/// `x [N,C,H,W]`, `w [O,C,KH,KW]`, optional `bias [O]` → `[N,O,OH,OW]`.
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_with(x, w, bias, stride, padding, Variant::best(x.gpu()))
+}
+
+pub fn conv2d_with(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d";
+    let [n, c, h, wd] = dims4(op, "x", x);
+    let [o, wc, kh, kw] = dims4(op, "w", w);
+    assert!(
+        c == wc,
+        "{op}: x {:?} has {c} channels but w {:?} expects {wc}",
+        x.shape(),
+        w.shape()
+    );
+    check_bias(op, bias, o);
+    let g = Geometry {
+        n,
+        c,
+        h,
+        w: wd,
+        o,
+        oh: out_size(op, h, kh, stride, padding),
+        ow: out_size(op, wd, kw, stride, padding),
+        kh,
+        kw,
+        stride,
+        pad: padding,
+    };
+    implicit_gemm(Mode::Forward, &g, x, w, bias, variant)
+}
+
+/// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.
+pub fn conv2d_backward_input(
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_backward_input_with(dy, w, input_hw, stride, padding, Variant::best(dy.gpu()))
+}
+
+pub fn conv2d_backward_input_with(
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d_backward_input";
+    let [n, o, oh, ow] = dims4(op, "dy", dy);
+    let [wo, c, kh, kw] = dims4(op, "w", w);
+    let (h, wd) = input_hw;
+    assert!(
+        o == wo,
+        "{op}: dy {:?} has {o} channels but w {:?} has {wo} outputs",
+        dy.shape(),
+        w.shape()
+    );
+    assert!(
+        out_size(op, h, kh, stride, padding) == oh && out_size(op, wd, kw, stride, padding) == ow,
+        "{op}: input {input_hw:?} with kernel {kh}x{kw}, stride {stride}, padding {padding} \
+         does not give dy {:?}",
+        dy.shape()
+    );
+    let g = Geometry {
+        n,
+        c,
+        h,
+        w: wd,
+        o,
+        oh,
+        ow,
+        kh,
+        kw,
+        stride,
+        pad: padding,
+    };
+    implicit_gemm(Mode::InputGrad, &g, dy, w, None, variant)
+}
+
+/// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [O,C,KH,KW]` for a kernel of `kernel_hw`.
+pub fn conv2d_backward_weight(
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_backward_weight_with(x, dy, kernel_hw, stride, padding, Variant::best(x.gpu()))
+}
+
+pub fn conv2d_backward_weight_with(
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d_backward_weight";
+    let [n, c, h, wd] = dims4(op, "x", x);
+    let [dn, o, oh, ow] = dims4(op, "dy", dy);
+    let (kh, kw) = kernel_hw;
+    assert!(
+        n == dn,
+        "{op}: x {:?} and dy {:?} differ in batch",
+        x.shape(),
+        dy.shape()
+    );
+    assert!(
+        out_size(op, h, kh, stride, padding) == oh && out_size(op, wd, kw, stride, padding) == ow,
+        "{op}: x {:?} with kernel {kernel_hw:?}, stride {stride}, padding {padding} does not give dy {:?}",
+        x.shape(),
+        dy.shape()
+    );
+    let g = Geometry {
+        n,
+        c,
+        h,
+        w: wd,
+        o,
+        oh,
+        ow,
+        kh,
+        kw,
+        stride,
+        pad: padding,
+    };
+    implicit_gemm(Mode::WeightGrad, &g, x, dy, None, variant)
+}
+
+/// Plain f64 versions, one loop nest per formula in the module doc.
+pub mod reference {
+    /// Output size along one axis.
+    pub fn out_size(input: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+        (input + 2 * pad - kernel) / stride + 1
+    }
+
+    /// `x [n,c,h,w]`, `w [o,c,kh,kw]`, `bias [o]` → `[n,o,oh,ow]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv2d(
+        x: &[f64],
+        w: &[f64],
+        bias: Option<&[f64]>,
+        [n, c, h, wd]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+    ) -> Vec<f64> {
+        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
+        let mut y = vec![0.0; n * o * oh * ow];
+        for ni in 0..n {
+            for oi in 0..o {
+                for y0 in 0..oh {
+                    for x0 in 0..ow {
+                        let mut s = bias.map_or(0.0, |b| b[oi]);
+                        for ci in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (y0 * stride + ky) as isize - pad as isize;
+                                    let ix = (x0 * stride + kx) as isize - pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let (iy, ix) = (iy as usize, ix as usize);
+                                    s += x[((ni * c + ci) * h + iy) * wd + ix]
+                                        * w[((oi * c + ci) * kh + ky) * kw + kx];
+                                }
+                            }
+                        }
+                        y[((ni * o + oi) * oh + y0) * ow + x0] = s;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    /// `dy [n,o,oh,ow]`, `w [o,c,kh,kw]` → `dx [n,c,h,w]`: every product of the forward,
+    /// scattered back to the input element it came from.
+    pub fn conv2d_backward_input(
+        dy: &[f64],
+        w: &[f64],
+        [n, c, h, wd]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+    ) -> Vec<f64> {
+        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
+        let mut dx = vec![0.0; n * c * h * wd];
+        for ni in 0..n {
+            for oi in 0..o {
+                for y0 in 0..oh {
+                    for x0 in 0..ow {
+                        let g = dy[((ni * o + oi) * oh + y0) * ow + x0];
+                        for ci in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (y0 * stride + ky) as isize - pad as isize;
+                                    let ix = (x0 * stride + kx) as isize - pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let (iy, ix) = (iy as usize, ix as usize);
+                                    dx[((ni * c + ci) * h + iy) * wd + ix] +=
+                                        g * w[((oi * c + ci) * kh + ky) * kw + kx];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dx
+    }
+
+    /// `x [n,c,h,w]`, `dy [n,o,oh,ow]` → `dw [o,c,kh,kw]`.
+    pub fn conv2d_backward_weight(
+        x: &[f64],
+        dy: &[f64],
+        [n, c, h, wd]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+    ) -> Vec<f64> {
+        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
+        let mut dw = vec![0.0; o * c * kh * kw];
+        for oi in 0..o {
+            for ci in 0..c {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let mut s = 0.0;
+                        for ni in 0..n {
+                            for y0 in 0..oh {
+                                for x0 in 0..ow {
+                                    let iy = (y0 * stride + ky) as isize - pad as isize;
+                                    let ix = (x0 * stride + kx) as isize - pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let (iy, ix) = (iy as usize, ix as usize);
+                                    s += dy[((ni * o + oi) * oh + y0) * ow + x0]
+                                        * x[((ni * c + ci) * h + iy) * wd + ix];
+                                }
+                            }
+                        }
+                        dw[((oi * c + ci) * kh + ky) * kw + kx] = s;
+                    }
+                }
+            }
+        }
+        dw
+    }
+}

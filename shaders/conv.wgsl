@@ -1,0 +1,436 @@
+// 2-d convolution as implicit GEMM: forward, input gradient and weight gradient, which are
+// also the transposed convolution's input gradient, forward and weight gradient.
+//
+// All three are one shape of computation,
+//
+//     out[p, q] = sum_r  G(p, r) * H(q, r)      (+ bias[q])
+//
+// where G is "gathered" from an image-like tensor with zero padding (the im2col matrix,
+// never materialised) and H is read straight from a plain tensor. Conv geometry: input
+// x [N,C,H,W], weight w [O,C,KH,KW], output y [N,O,OH,OW], ih = oh*S - PAD + kh.
+//
+//   MODE 0, forward:       p = (n, oh, ow)  q = o  r = (c, kh, kw)   G = x    H = w
+//   MODE 1, input grad:    p = (n, ih, iw)  q = c  r = (o, kh, kw)   G = dy   H = w
+//   MODE 2, weight grad:   p = (c, kh, kw)  q = o  r = (n, oh, ow)   G = x    H = dy
+//
+// Input gradient: dx[n,c,ih,iw] sums dy[n,o,oh,ow] w[o,c,kh,kw] over the taps with
+// oh*S = ih + PAD - kh. With S > 1 only one tap in S (per axis) satisfies that for a given
+// ih, so the outputs are split into S*S phases (ih mod S, iw mod S); within a phase the
+// valid taps are kh = kh0 + S*a, and oh = dh + i - a for ih = ph + S*i. Each phase is a
+// dense stride-1 GEMM with no wasted multiply (grid z runs over the phases).
+//
+// Long reductions are split in pieces of `r_chunk` terms (grid z): the weight gradient's
+// N*OH*OW always may be, any reduction past the per-invocation loop budget must be. Each
+// piece writes its own partial output and `sum_splits` adds them in split order, so the
+// result never depends on scheduling. Grid z = q tile + q_tiles * (phase + phases * split).
+//
+// Two variants of the same GEMM:
+// - `conv_subgroup`: an 8-lane subgroup holds a 64 x 64 tile; each lane gathers 8 rows of
+//   G per step, the subgroup shares them with broadcasts, and each lane multiplies them by
+//   its own 8 columns of H. On CPU adapters (lavapipe) a memory load costs far more than
+//   arithmetic, and this loads each operand element once per tile.
+// - `conv_tiled`: portable; an 8x8 workgroup, 4x4 outputs per invocation, plain loads.
+
+override MODE: u32 = 0u;
+override HAS_BIAS: bool = false; // bias added by the GEMM (unsplit) or by `sum_splits`
+
+struct Params {
+    n: u32, c: u32, h: u32, w: u32,
+    o: u32, oh: u32, ow: u32, kh: u32,
+    kw: u32, stride: u32, pad: u32, q_tiles: u32,
+    phases: u32, r_chunk: u32, out_len: u32, _pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> prm: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;    // G's tensor: x, or dy (MODE 1)
+@group(0) @binding(2) var<storage, read> plain: array<f32>;  // H's tensor: w, or dy (MODE 2)
+@group(0) @binding(3) var<storage, read> bias: array<f32>;   // read only when HAS_BIAS
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+
+// Sizes of one GEMM (one phase of the input gradient) and where G reads.
+struct Geo {
+    p_count: u32,
+    q_count: u32,
+    r_count: u32,
+    src_h: i32,
+    src_w: i32,
+    // input gradient only: this phase's output offset, tap offset, tap counts and oh shift
+    ph: u32, pw: u32,
+    hp: u32, wp: u32,
+    kh0: u32, kw0: u32,
+    khp: u32, kwp: u32,
+    dh: i32, dw: i32,
+}
+
+fn ceil_div(a: u32, b: u32) -> u32 {
+    return (a + b - 1u) / b;
+}
+
+// Number of i >= 0 with first + S*i < n.
+fn count_from(first: u32, n: u32, s: u32) -> u32 {
+    return select(0u, ceil_div(n - first, s), first < n);
+}
+
+fn geometry(phase: u32) -> Geo {
+    var g: Geo;
+    let khw = prm.kh * prm.kw;
+    g.src_h = i32(prm.h);
+    g.src_w = i32(prm.w);
+    switch MODE {
+        case 0u: {
+            g.p_count = prm.n * prm.oh * prm.ow;
+            g.q_count = prm.o;
+            g.r_count = prm.c * khw;
+        }
+        case 1u: {
+            let s = prm.stride;
+            g.ph = phase / s;
+            g.pw = phase % s;
+            g.hp = count_from(g.ph, prm.h, s);
+            g.wp = count_from(g.pw, prm.w, s);
+            g.kh0 = (g.ph + prm.pad) % s;
+            g.kw0 = (g.pw + prm.pad) % s;
+            g.khp = count_from(g.kh0, prm.kh, s);
+            g.kwp = count_from(g.kw0, prm.kw, s);
+            g.dh = i32((g.ph + prm.pad) / s);
+            g.dw = i32((g.pw + prm.pad) / s);
+            g.p_count = prm.n * g.hp * g.wp;
+            g.q_count = prm.c;
+            g.r_count = prm.o * g.khp * g.kwp;
+            g.src_h = i32(prm.oh);
+            g.src_w = i32(prm.ow);
+        }
+        default: {
+            g.p_count = prm.c * khw;
+            g.q_count = prm.o;
+            g.r_count = prm.n * prm.oh * prm.ow;
+        }
+    }
+    return g;
+}
+
+// What row p contributes to a G address: a base offset and a spatial position.
+struct Row {
+    base: i32,
+    ih: i32,
+    iw: i32,
+}
+
+fn row_of(g: Geo, p: u32) -> Row {
+    let s = i32(prm.stride);
+    let pad = i32(prm.pad);
+    switch MODE {
+        case 0u: {
+            let ohw = prm.oh * prm.ow;
+            let n = p / ohw;
+            let pix = p % ohw;
+            return Row(i32(n * prm.c * prm.h * prm.w), i32(pix / prm.ow) * s - pad, i32(pix % prm.ow) * s - pad);
+        }
+        case 1u: {
+            let n = p / (g.hp * g.wp);
+            let rem = p % (g.hp * g.wp);
+            return Row(i32(n * prm.o * prm.oh * prm.ow), g.dh + i32(rem / g.wp), g.dw + i32(rem % g.wp));
+        }
+        default: {
+            let khw = prm.kh * prm.kw;
+            let c = p / khw;
+            let tap = p % khw;
+            return Row(i32(c * prm.h * prm.w), i32(tap / prm.kw) - pad, i32(tap % prm.kw) - pad);
+        }
+    }
+}
+
+// What reduction step r contributes: to the G address (base, spatial shift) and the offset
+// of H within row q.
+struct Step {
+    base: i32,
+    ih: i32,
+    iw: i32,
+    h_off: u32,
+}
+
+fn step_of(g: Geo, r: u32) -> Step {
+    let s = prm.stride;
+    switch MODE {
+        case 0u: {
+            let khw = prm.kh * prm.kw;
+            let c = r / khw;
+            let tap = r % khw;
+            return Step(i32(c * prm.h * prm.w), i32(tap / prm.kw), i32(tap % prm.kw), r);
+        }
+        case 1u: {
+            let taps = g.khp * g.kwp;
+            let o = r / taps;
+            let a = (r % taps) / g.kwp;
+            let b = (r % taps) % g.kwp;
+            let kh = g.kh0 + s * a;
+            let kw = g.kw0 + s * b;
+            return Step(i32(o * prm.oh * prm.ow), -i32(a), -i32(b), o * prm.c * prm.kh * prm.kw + kh * prm.kw + kw);
+        }
+        default: {
+            let ohw = prm.oh * prm.ow;
+            let n = r / ohw;
+            let pix = r % ohw;
+            let oh = pix / prm.ow;
+            let ow = pix % prm.ow;
+            return Step(i32(n * prm.c * prm.h * prm.w), i32(oh * s), i32(ow * s), n * prm.o * ohw + pix);
+        }
+    }
+}
+
+// G(p, r), zero in the padding.
+fn gather(g: Geo, row: Row, st: Step) -> f32 {
+    let ih = row.ih + st.ih;
+    let iw = row.iw + st.iw;
+    let inside = ih >= 0 && ih < g.src_h && iw >= 0 && iw < g.src_w;
+    let idx = select(0, row.base + st.base + ih * g.src_w + iw, inside);
+    return select(0.0, src[idx], inside);
+}
+
+// Start of row q of H.
+fn q_base(q: u32) -> u32 {
+    switch MODE {
+        case 0u: { return q * prm.c * prm.kh * prm.kw; }
+        case 1u: { return q * prm.kh * prm.kw; }
+        default: { return q * prm.oh * prm.ow; }
+    }
+}
+
+// Writes out[p, q] (+ bias[q]), or split `split`'s partial sum of it.
+fn store(g: Geo, p: u32, q: u32, split: u32, v: f32) {
+    if (q >= g.q_count) {
+        return;
+    }
+    var idx: u32;
+    switch MODE {
+        case 0u: {
+            let ohw = prm.oh * prm.ow;
+            idx = ((p / ohw) * prm.o + q) * ohw + p % ohw;
+        }
+        case 1u: {
+            let n = p / (g.hp * g.wp);
+            let rem = p % (g.hp * g.wp);
+            let ih = g.ph + prm.stride * (rem / g.wp);
+            let iw = g.pw + prm.stride * (rem % g.wp);
+            idx = ((n * prm.c + q) * prm.h + ih) * prm.w + iw;
+        }
+        default: {
+            idx = q * g.p_count + p;
+        }
+    }
+    var r = v;
+    if (HAS_BIAS) {
+        r += bias[q];
+    }
+    dst[split * prm.out_len + idx] = r;
+}
+
+// The reduction range of split z.
+fn r_range(g: Geo, split: u32) -> vec2<u32> {
+    let begin = min(split * prm.r_chunk, g.r_count);
+    return vec2(begin, min(begin + prm.r_chunk, g.r_count));
+}
+
+// ---- conv_subgroup: 8 lanes, a 64 x 64 tile, 8 rows x 8 columns per lane ----
+//
+// Lane l gathers rows 8l .. 8l+7 of the tile (its 8 "slots") and owns columns l, l+8, ..,
+// l+56, kept as two vec4. Everything inside the reduction loop is written out rather than
+// looped: lavapipe does not unroll these loops, and an accumulator array indexed by a loop
+// variable would live in scratch memory. (Lavapipe also stops any shader after 65,535 loop
+// iterations in total, which the host respects by splitting long reductions.)
+
+alias Acc = array<vec4<f32>, 128>; // row i, columns 4h .. 4h+3 of this lane: [2i + h]
+
+fn fma_row(acc: ptr<function, Acc>, i: u32, a: f32, b0: vec4<f32>, b1: vec4<f32>) {
+    (*acc)[2u * i] = fma(vec4(a), b0, (*acc)[2u * i]);
+    (*acc)[2u * i + 1u] = fma(vec4(a), b1, (*acc)[2u * i + 1u]);
+}
+
+// Slot j of every lane (rows j, 8+j, .., 56+j) times this lane's 8 columns.
+fn fma_slot(acc: ptr<function, Acc>, j: u32, v: f32, b0: vec4<f32>, b1: vec4<f32>) {
+    fma_row(acc, j, subgroupBroadcast(v, 0u), b0, b1);
+    fma_row(acc, 8u + j, subgroupBroadcast(v, 1u), b0, b1);
+    fma_row(acc, 16u + j, subgroupBroadcast(v, 2u), b0, b1);
+    fma_row(acc, 24u + j, subgroupBroadcast(v, 3u), b0, b1);
+    fma_row(acc, 32u + j, subgroupBroadcast(v, 4u), b0, b1);
+    fma_row(acc, 40u + j, subgroupBroadcast(v, 5u), b0, b1);
+    fma_row(acc, 48u + j, subgroupBroadcast(v, 6u), b0, b1);
+    fma_row(acc, 56u + j, subgroupBroadcast(v, 7u), b0, b1);
+}
+
+fn store_row(g: Geo, acc: ptr<function, Acc>, p0: u32, i: u32, q: u32, split: u32) {
+    let p = p0 + i;
+    if (p >= g.p_count) {
+        return;
+    }
+    let lo = (*acc)[2u * i];
+    let hi = (*acc)[2u * i + 1u];
+    store(g, p, q, split, lo.x);
+    store(g, p, q + 8u, split, lo.y);
+    store(g, p, q + 16u, split, lo.z);
+    store(g, p, q + 24u, split, lo.w);
+    store(g, p, q + 32u, split, hi.x);
+    store(g, p, q + 40u, split, hi.y);
+    store(g, p, q + 48u, split, hi.z);
+    store(g, p, q + 56u, split, hi.w);
+}
+
+fn store_slot(g: Geo, acc: ptr<function, Acc>, p0: u32, j: u32, q: u32, split: u32) {
+    store_row(g, acc, p0, j, q, split);
+    store_row(g, acc, p0, 8u + j, q, split);
+    store_row(g, acc, p0, 16u + j, q, split);
+    store_row(g, acc, p0, 24u + j, q, split);
+    store_row(g, acc, p0, 32u + j, q, split);
+    store_row(g, acc, p0, 40u + j, q, split);
+    store_row(g, acc, p0, 48u + j, q, split);
+    store_row(g, acc, p0, 56u + j, q, split);
+}
+
+// Row p of the tile, clamped to the last row (loaded and computed, never stored).
+fn clamped_row(g: Geo, p: u32) -> Row {
+    return row_of(g, min(p, g.p_count - 1u));
+}
+
+fn clamped_q_base(g: Geo, q: u32) -> u32 {
+    return q_base(min(q, g.q_count - 1u));
+}
+
+@compute @workgroup_size(8)
+fn conv_subgroup(
+    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let zz = wg.z / prm.q_tiles;
+    let phase = zz % prm.phases;
+    let split = zz / prm.phases;
+    let g = geometry(phase);
+    let p0 = (wg.x + wg.y * nwg.x) * 64u;
+    // Whole workgroups leave together, so the broadcasts below see every lane.
+    if (p0 >= g.p_count) {
+        return;
+    }
+    let q = (wg.z % prm.q_tiles) * 64u + lane;
+
+    let pl = p0 + 8u * lane;
+    let row0 = clamped_row(g, pl);
+    let row1 = clamped_row(g, pl + 1u);
+    let row2 = clamped_row(g, pl + 2u);
+    let row3 = clamped_row(g, pl + 3u);
+    let row4 = clamped_row(g, pl + 4u);
+    let row5 = clamped_row(g, pl + 5u);
+    let row6 = clamped_row(g, pl + 6u);
+    let row7 = clamped_row(g, pl + 7u);
+    let qb0 = vec4(clamped_q_base(g, q), clamped_q_base(g, q + 8u), clamped_q_base(g, q + 16u), clamped_q_base(g, q + 24u));
+    let qb1 = vec4(clamped_q_base(g, q + 32u), clamped_q_base(g, q + 40u), clamped_q_base(g, q + 48u), clamped_q_base(g, q + 56u));
+
+    var acc: Acc;
+    let range = r_range(g, split);
+    for (var r = range.x; r < range.y; r++) {
+        let st = step_of(g, r);
+        let h0 = qb0 + st.h_off;
+        let h1 = qb1 + st.h_off;
+        let b0 = vec4(plain[h0.x], plain[h0.y], plain[h0.z], plain[h0.w]);
+        let b1 = vec4(plain[h1.x], plain[h1.y], plain[h1.z], plain[h1.w]);
+        fma_slot(&acc, 0u, gather(g, row0, st), b0, b1);
+        fma_slot(&acc, 1u, gather(g, row1, st), b0, b1);
+        fma_slot(&acc, 2u, gather(g, row2, st), b0, b1);
+        fma_slot(&acc, 3u, gather(g, row3, st), b0, b1);
+        fma_slot(&acc, 4u, gather(g, row4, st), b0, b1);
+        fma_slot(&acc, 5u, gather(g, row5, st), b0, b1);
+        fma_slot(&acc, 6u, gather(g, row6, st), b0, b1);
+        fma_slot(&acc, 7u, gather(g, row7, st), b0, b1);
+    }
+
+    store_slot(g, &acc, p0, 0u, q, split);
+    store_slot(g, &acc, p0, 1u, q, split);
+    store_slot(g, &acc, p0, 2u, q, split);
+    store_slot(g, &acc, p0, 3u, q, split);
+    store_slot(g, &acc, p0, 4u, q, split);
+    store_slot(g, &acc, p0, 5u, q, split);
+    store_slot(g, &acc, p0, 6u, q, split);
+    store_slot(g, &acc, p0, 7u, q, split);
+}
+
+// ---- conv_tiled: portable; 8x8 invocations, 4x4 outputs each, plain loads ----
+
+const PT: u32 = 4u;
+
+@compute @workgroup_size(8, 8)
+fn conv_tiled(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let zz = wg.z / prm.q_tiles;
+    let phase = zz % prm.phases;
+    let split = zz / prm.phases;
+    let g = geometry(phase);
+    let p0 = (wg.x + wg.y * nwg.x) * 32u + lid.y;
+    let q0 = (wg.z % prm.q_tiles) * 32u + lid.x;
+    if (p0 >= g.p_count) {
+        return;
+    }
+
+    var rows: array<Row, PT>;
+    var qb: array<u32, PT>;
+    for (var i = 0u; i < PT; i++) {
+        rows[i] = clamped_row(g, p0 + 8u * i);
+        qb[i] = clamped_q_base(g, q0 + 8u * i);
+    }
+
+    var acc: array<f32, 16>;
+    let range = r_range(g, split);
+    for (var r = range.x; r < range.y; r++) {
+        let st = step_of(g, r);
+        var a: array<f32, PT>;
+        var b: array<f32, PT>;
+        for (var i = 0u; i < PT; i++) {
+            a[i] = gather(g, rows[i], st);
+            b[i] = plain[qb[i] + st.h_off];
+        }
+        for (var i = 0u; i < PT; i++) {
+            for (var t = 0u; t < PT; t++) {
+                acc[i * PT + t] = fma(a[i], b[t], acc[i * PT + t]);
+            }
+        }
+    }
+
+    for (var i = 0u; i < PT; i++) {
+        let p = p0 + 8u * i;
+        for (var t = 0u; t < PT; t++) {
+            if (p < g.p_count) {
+                store(g, p, q0 + 8u * t, split, acc[i * PT + t]);
+            }
+        }
+    }
+}
+
+// ---- out[i] = sum over splits s, in split order, of partials[s, i] (+ bias) ----
+struct SumParams {
+    len: u32,
+    splits: u32,
+    bias_div: u32, // out[i] belongs to channel (i / bias_div) % bias_mod
+    bias_mod: u32,
+}
+
+@group(0) @binding(0) var<uniform> sp: SumParams;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read> sum_bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> summed: array<f32>;
+
+@compute @workgroup_size(256)
+fn sum_splits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if (i >= sp.len) {
+        return;
+    }
+    var s = 0.0;
+    for (var k = 0u; k < sp.splits; k++) {
+        s += partials[k * sp.len + i];
+    }
+    if (HAS_BIAS) {
+        s += sum_bias[(i / sp.bias_div) % sp.bias_mod];
+    }
+    summed[i] = s;
+}
