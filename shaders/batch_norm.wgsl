@@ -21,18 +21,42 @@ struct Params {
     channels: u32,
     hw: u32,
     count: u32,     // R = N·HW values per channel (for bn_eval: all N·C·HW elements)
-    _pad: u32,
+    batch: u32,     // N
     momentum: f32,
     eps: f32,
-    _pad1: u32,
-    _pad2: u32,
+    step_n: u32,    // WG / HW
+    step_i: u32,    // WG % HW
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// Flat index of value e (0 ≤ e < R) of channel c.
-fn at(c: u32, e: u32) -> u32 {
-    return (e / p.hw) * p.channels * p.hw + c * p.hw + e % p.hw;
+// One of a channel's values: sample n, offset i in its H·W plane, and its flat index.
+// Invocation `lane` visits values e = lane, lane + WG, … with e = n·HW + i. Stepping (n, i)
+// by (WG / HW, WG % HW) plus one carry avoids an integer division per value, which CPU
+// adapters cannot vectorise.
+struct Walk {
+    n: u32,
+    i: u32,
+    index: u32,
+}
+
+fn walk_start(c: u32, lane: u32) -> Walk {
+    let n = lane / p.hw;
+    let i = lane % p.hw;
+    return Walk(n, i, (n * p.channels + c) * p.hw + i);
+}
+
+fn walk_next(w: Walk) -> Walk {
+    let plane = p.channels * p.hw;
+    var n = w.n + p.step_n;
+    var i = w.i + p.step_i;
+    var index = w.index + p.step_n * plane + p.step_i;
+    if (i >= p.hw) {
+        n += 1u;
+        i -= p.hw;
+        index += plane - p.hw;
+    }
+    return Walk(n, i, index);
 }
 
 fn channel_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -94,17 +118,17 @@ fn bn_train(
     // Sums of x − x0, with x0 the channel's first value: when |mean| ≫ std the shifted
     // values are of the size of the spread, so neither the mean nor the centred values
     // below lose digits to the offset (x − x0 is exact for values within a factor 2).
-    let x0 = x[at(c, 0u)];
+    let x0 = x[c * p.hw];
     var s = 0.0;
-    for (var e = lane; e < p.count; e += WG) {
-        s += x[at(c, e)] - x0;
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        s += x[w.index] - x0;
     }
     let shifted_mean = workgroup_sum(lane, s) / r;
     let mean = x0 + shifted_mean;
 
     var q = 0.0;
-    for (var e = lane; e < p.count; e += WG) {
-        let d = (x[at(c, e)] - x0) - shifted_mean;
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let d = (x[w.index] - x0) - shifted_mean;
         q += d * d;
     }
     let m2 = workgroup_sum(lane, q);
@@ -113,8 +137,8 @@ fn bn_train(
 
     let g = gamma[c] * inv_std;
     let b = beta[c];
-    for (var e = lane; e < p.count; e += WG) {
-        let i = at(c, e);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let i = w.index;
         y[i] = ((x[i] - x0) - shifted_mean) * g + b;
     }
 
@@ -169,8 +193,8 @@ fn bn_backward(
 
     // (Σdy, Σdy·xhat) in one pass.
     var s = vec2<f32>(0.0, 0.0);
-    for (var e = lane; e < p.count; e += WG) {
-        let i = at(c, e);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let i = w.index;
         let g = bdy[i];
         s += vec2<f32>(g, g * (x_hat(bx[i], mean, inv_std)));
     }
@@ -180,8 +204,8 @@ fn bn_backward(
     let k = bgamma[c] * inv_std;
     let mean_dy = sums.x / r;
     let mean_dy_xhat = sums.y / r;
-    for (var e = lane; e < p.count; e += WG) {
-        let i = at(c, e);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let i = w.index;
         dx[i] = k * (bdy[i] - mean_dy - x_hat(bx[i], mean, inv_std) * mean_dy_xhat);
     }
     if (lane == 0u) {

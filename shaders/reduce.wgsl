@@ -1,7 +1,7 @@
 // Sums, and the per-channel bias add they are the gradient of.
 //
 // Every reduction here is "for each kept index k, sum the terms r = 0..R-1", with the
-// element of term r of output k found by a two-level affine map (see `address`). One map
+// element of term r of output k found by a two-level affine map (see `first_term`). One map
 // covers sum_all, channel_sum ([N,C,...] summed over all but axis 1) and sum_axis.
 //
 // Two kernels, chosen by the host from the shape:
@@ -26,15 +26,42 @@ struct Params {
     r_div: u32,
     r_hi: u32,
     r_lo: u32,
+    step_q: u32,    // an invocation's stride in terms (1 or WG), as (stride / r_div, stride % r_div)
+    step_m: u32,
     scale: f32,     // applied to the final sum (1/n for a mean)
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// Flat input index of term r of output k.
-fn address(k: u32, r: u32) -> u32 {
-    return (k / p.k_div) * p.k_hi + (k % p.k_div) * p.k_lo + (r / p.r_div) * p.r_hi + (r % p.r_div) * p.r_lo;
+// Term r of an output as (q, m) = (r / r_div, r % r_div) and its flat input index.
+// Invocations step through their terms by adding (step_q, step_m) and carrying once,
+// because an integer division per term is slow where it cannot be vectorised (CPUs).
+struct Term {
+    q: u32,
+    m: u32,
+    index: u32,
+}
+
+fn first_term(k: u32, r: u32) -> Term {
+    let q = r / p.r_div;
+    let m = r % p.r_div;
+    let base = (k / p.k_div) * p.k_hi + (k % p.k_div) * p.k_lo;
+    return Term(q, m, base + q * p.r_hi + m * p.r_lo);
+}
+
+fn next_term(t: Term) -> Term {
+    var q = t.q + p.step_q;
+    var m = t.m + p.step_m;
+    var index = t.index + p.step_q * p.r_hi + p.step_m * p.r_lo;
+    if (m >= p.r_div) {
+        q += 1u;
+        m -= p.r_div;
+        index += p.r_hi - p.r_div * p.r_lo;
+    }
+    return Term(q, m, index);
 }
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -45,8 +72,10 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let k = gid.x + gid.y * nwg.x * WG;
     if (k >= p.k_count) { return; }
     var acc = 0.0;
+    var t = first_term(k, 0u);
     for (var r = 0u; r < p.r_count; r++) {
-        acc += x[address(k, r)];
+        acc += x[t.index];
+        t = next_term(t);
     }
     out[k] = acc * p.scale;
 }
@@ -67,8 +96,10 @@ fn reduce_tree(
     let begin = (g % p.chunks) * p.chunk_len;
     let end = min(begin + p.chunk_len, p.r_count);
     var acc = 0.0;
+    var t = first_term(k, begin + lane);
     for (var r = begin + lane; r < end; r += WG) {
-        acc += x[address(k, r)];
+        acc += x[t.index];
+        t = next_term(t);
     }
     partial[lane] = acc;
     workgroupBarrier();

@@ -11,18 +11,22 @@
 //! (PyTorch's convention: the running variance is the unbiased estimate, normalisation uses
 //! the biased one.) With R = 1 — a 1-d batch of one — the unbiased estimate does not exist;
 //! we then feed the biased variance (0) into the running average instead of dividing by zero.
-//! The variance is a second pass over the centred values, so it stays accurate when
-//! |mean| ≫ std, where Σx² − R·mean² would cancel to noise.
+//! The variance is a second pass over the centred values, and both passes work on x − x0
+//! (x0 the channel's first value), so mean, variance and y stay accurate when |mean| ≫ std,
+//! where Σx² − R·mean² would cancel to noise. The f64 reference needs no such care.
 //!
 //! Backward, with `xhat = (x − mean)·inv_std`:
 //! ```text
 //! dbeta = Σ dy,  dgamma = Σ dy·xhat,  dx = gamma·inv_std·(dy − dbeta/R − xhat·dgamma/R)
 //! ```
-//! Training forward and backward are each one dispatch with one workgroup per channel.
+//! Training forward and backward are each one dispatch with one workgroup per channel,
+//! [`reduction_width`] invocations wide.
 
+use crate::ops::reduce::reduction_width;
 use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
 
 const SHADER: Shader = shader!("batch_norm");
+/// Workgroup size of the element-wise eval kernel.
 const WG: u32 = 256;
 
 /// Output of [`batch_norm_train`]: the normalised batch and the per-channel statistics
@@ -50,11 +54,11 @@ struct Params {
     channels: u32,
     hw: u32,
     count: u32,
-    _pad: u32,
+    batch: u32,
     momentum: f32,
     eps: f32,
-    _pad1: u32,
-    _pad2: u32,
+    step_n: u32,
+    step_i: u32,
 }
 
 /// (N, C, HW) of a [N, C] or [N, C, H, W] input; panics naming `op` otherwise.
@@ -83,16 +87,18 @@ fn check_channel_vectors(op: &str, x: &Tensor, c: usize, named: &[(&str, &Tensor
     );
 }
 
-fn params(c: usize, hw: usize, count: usize, momentum: f32, eps: f32) -> Params {
+/// `wg`: the workgroup size, whose strides the per-channel walk precomputes.
+fn params(wg: u32, n: usize, c: usize, hw: usize, count: usize, momentum: f32, eps: f32) -> Params {
+    let hw = hw.max(1) as u32;
     Params {
         channels: c as u32,
-        hw: hw as u32,
+        hw,
         count: count as u32,
-        _pad: 0,
+        batch: n as u32,
         momentum,
         eps,
-        _pad1: 0,
-        _pad2: 0,
+        step_n: wg / hw,
+        step_i: wg % hw,
     }
 }
 
@@ -125,9 +131,10 @@ pub fn batch_norm_train(
     let y = Tensor::uninit(gpu, x.shape());
     let mean = Tensor::uninit(gpu, &[c]);
     let inv_std = Tensor::uninit(gpu, &[c]);
+    let wg = reduction_width(gpu);
     Dispatch::new(&SHADER, "bn_train")
-        .constant("WG", WG as f64)
-        .params(&params(c, hw, n * hw, momentum, eps))
+        .constant("WG", wg as f64)
+        .params(&params(wg, n, c, hw, n * hw, momentum, eps))
         .arg(x)
         .arg(gamma)
         .arg(beta)
@@ -162,7 +169,7 @@ pub fn batch_norm_eval(
     let y = Tensor::uninit(x.gpu(), x.shape());
     Dispatch::new(&SHADER, "bn_eval")
         .constant("WG", WG as f64)
-        .params(&params(c, hw, x.numel(), 0.0, eps))
+        .params(&params(WG, 0, c, hw, x.numel(), 0.0, eps))
         .arg(x)
         .arg(gamma)
         .arg(beta)
@@ -207,9 +214,10 @@ pub fn batch_norm_backward(
         dbeta.fill_zero();
         return BatchNormGrads { dx, dgamma, dbeta };
     }
+    let wg = reduction_width(gpu);
     Dispatch::new(&SHADER, "bn_backward")
-        .constant("WG", WG as f64)
-        .params(&params(c, hw, n * hw, 0.0, 0.0))
+        .constant("WG", wg as f64)
+        .params(&params(wg, n, c, hw, n * hw, 0.0, 0.0))
         .arg(x)
         .arg(dy)
         .arg(gamma)

@@ -14,16 +14,31 @@
 //! reduced again the same way until one value per output is left. The order of every
 //! addition depends only on the shape, so results are bit-identical from run to run.
 
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
+use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor};
 
 const SHADER: Shader = shader!("reduce");
+/// Workgroup size of the element-wise kernel here.
 const WG: u32 = 256;
-/// Terms one `reduce_tree` workgroup sums: 16 per invocation, enough to amortise the tree.
-const CHUNK: usize = 16 * WG as usize;
+/// Terms one `reduce_tree` workgroup sums: enough to amortise its tree.
+const CHUNK: usize = 4096;
 /// From this many outputs on, one invocation per output already fills the device.
 const SERIAL_MIN_OUTPUTS: usize = 2048;
 /// Below this many terms a tree costs more than it saves.
 const SERIAL_MAX_TERMS: usize = 32;
+
+/// Invocations per workgroup of the tree reductions here and in batch norm.
+///
+/// A CPU adapter (lavapipe) runs a workgroup as a loop over 8-lane SIMD vectors and
+/// switches between them at every barrier, which costs far more than the additions: one
+/// vector per workgroup makes the barriers free (a [64, 512] batch-norm forward went from
+/// ~100 ms at 256 to ~1 ms at 8). GPUs want wide workgroups to hide memory latency.
+pub fn reduction_width(gpu: &Gpu) -> u32 {
+    if gpu.summary().device_type == "Cpu" {
+        8
+    } else {
+        256
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -38,8 +53,10 @@ struct Params {
     r_div: u32,
     r_hi: u32,
     r_lo: u32,
+    step_q: u32,
+    step_m: u32,
     scale: f32,
-    _pad: u32,
+    _pad: [u32; 3],
 }
 
 /// The affine map from (output k, term r) to an element of x.
@@ -98,7 +115,8 @@ impl Map {
         }
     }
 
-    fn params(&self, chunks: usize, chunk_len: usize, scale: f32) -> Params {
+    /// `stride`: how many terms an invocation moves per step (1, or the workgroup size).
+    fn params(&self, chunks: usize, chunk_len: usize, stride: usize, scale: f32) -> Params {
         let u = |v: usize| u32::try_from(v.min(u32::MAX as usize)).unwrap();
         Params {
             k_count: u(self.k),
@@ -111,8 +129,10 @@ impl Map {
             r_div: u(self.r_div),
             r_hi: u(self.r_hi),
             r_lo: u(self.r_lo),
+            step_q: u(stride / self.r_div),
+            step_m: u(stride % self.r_div),
             scale,
-            _pad: 0,
+            _pad: [0; 3],
         }
     }
 }
@@ -133,7 +153,7 @@ fn reduce(x: &Tensor, map: Map, scale: f32, out_shape: &[usize]) -> Tensor {
         let out = Tensor::uninit(gpu, out_shape);
         Dispatch::new(&SHADER, "reduce_serial")
             .constant("WG", WG as f64)
-            .params(&map.params(1, map.r, scale))
+            .params(&map.params(1, map.r, 1, scale))
             .arg(x)
             .arg(&out)
             .groups(grid_1d(map.k, WG))
@@ -154,9 +174,10 @@ fn reduce(x: &Tensor, map: Map, scale: f32, out_shape: &[usize]) -> Tensor {
 }
 
 fn tree_pass(x: &Tensor, map: Map, chunks: usize, chunk_len: usize, scale: f32, out: &Tensor) {
+    let wg = reduction_width(x.gpu());
     Dispatch::new(&SHADER, "reduce_tree")
-        .constant("WG", WG as f64)
-        .params(&map.params(chunks, chunk_len, scale))
+        .constant("WG", wg as f64)
+        .params(&map.params(chunks, chunk_len, wg as usize, scale))
         .arg(x)
         .arg(out)
         .groups(grid_1d(map.k * chunks, 1))

@@ -7,12 +7,14 @@ const U: f64 = f32::EPSILON as f64 / 2.0; // unit roundoff of f32
 const MOMENTUM: f32 = 0.1;
 const EPS: f32 = 1e-5;
 
-/// Roundings a channel's sums go through on the GPU: R/256 in-order adds per invocation,
-/// then 8 levels of the workgroup tree. Forward and backward results below are a few such
-/// sums combined, so their tolerances are small multiples of `depth(R)·u` (relative to the
-/// size of the quantities involved); a misplaced or missing element gives errors of O(1).
+/// Roundings a channel's sums go through on the GPU: R/w in-order adds per invocation,
+/// then log2(w) levels of the workgroup tree (w = the reduction width). Forward and
+/// backward results are a few such sums combined, so their tolerances are small multiples
+/// of `depth(R)·u` relative to the size of the quantities involved; a misplaced or missing
+/// element gives errors of O(1).
 fn depth(r: usize) -> f64 {
-    (r.div_ceil(256) + 8) as f64
+    let w = dvaan_tensor::ops::reduce::reduction_width(gpu()) as usize;
+    (r.div_ceil(w) + w.ilog2() as usize) as f64
 }
 
 struct Case {
