@@ -95,7 +95,7 @@ fn summarise(adapter: &wgpu::Adapter) -> AdapterSummary {
         subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
         subgroup_min_size: info.subgroup_min_size,
         subgroup_max_size: info.subgroup_max_size,
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
     }
