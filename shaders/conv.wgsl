@@ -60,6 +60,11 @@ struct Geo {
     kh0: u32, kw0: u32,
     khp: u32, kwp: u32,
     dh: i32, dw: i32,
+    // Reduction step r = (u, a, b), b fastest, a < r_a, b < r_b; what it adds to a G address
+    // is (u*base_u, a*ih_a, b*iw_b) and its offset in H is u*hu + a*ha + b*hb + h0 (see step_at).
+    r_a: u32, r_b: u32,
+    base_u: i32, ih_a: i32, iw_b: i32,
+    hu: u32, ha: u32, hb: u32, h0: u32,
 }
 
 fn ceil_div(a: u32, b: u32) -> u32 {
@@ -81,6 +86,15 @@ fn geometry(phase: u32) -> Geo {
             g.p_count = prm.n * prm.oh * prm.ow;
             g.q_count = prm.o;
             g.r_count = prm.c * khw;
+            // r = (c, kh, kw)
+            g.r_a = prm.kh;
+            g.r_b = prm.kw;
+            g.base_u = i32(prm.h * prm.w);
+            g.ih_a = 1;
+            g.iw_b = 1;
+            g.hu = khw;
+            g.ha = prm.kw;
+            g.hb = 1u;
         }
         case 1u: {
             let s = prm.stride;
@@ -99,11 +113,30 @@ fn geometry(phase: u32) -> Geo {
             g.r_count = prm.o * g.khp * g.kwp;
             g.src_h = i32(prm.oh);
             g.src_w = i32(prm.ow);
+            // r = (o, a, b): taps kh = kh0 + S*a, kw = kw0 + S*b, read at oh = dh + i - a
+            g.r_a = g.khp;
+            g.r_b = g.kwp;
+            g.base_u = i32(prm.oh * prm.ow);
+            g.ih_a = -1;
+            g.iw_b = -1;
+            g.hu = prm.c * khw;
+            g.ha = s * prm.kw;
+            g.hb = s;
+            g.h0 = g.kh0 * prm.kw + g.kw0;
         }
         default: {
             g.p_count = prm.c * khw;
             g.q_count = prm.o;
             g.r_count = prm.n * prm.oh * prm.ow;
+            // r = (n, oh, ow)
+            g.r_a = prm.oh;
+            g.r_b = prm.ow;
+            g.base_u = i32(prm.c * prm.h * prm.w);
+            g.ih_a = i32(prm.stride);
+            g.iw_b = i32(prm.stride);
+            g.hu = prm.o * prm.oh * prm.ow;
+            g.ha = prm.ow;
+            g.hb = 1u;
         }
     }
     return g;
@@ -149,33 +182,34 @@ struct Step {
     h_off: u32,
 }
 
-fn step_of(g: Geo, r: u32) -> Step {
-    let s = prm.stride;
-    switch MODE {
-        case 0u: {
-            let khw = prm.kh * prm.kw;
-            let c = r / khw;
-            let tap = r % khw;
-            return Step(i32(c * prm.h * prm.w), i32(tap / prm.kw), i32(tap % prm.kw), r);
-        }
-        case 1u: {
-            let taps = g.khp * g.kwp;
-            let o = r / taps;
-            let a = (r % taps) / g.kwp;
-            let b = (r % taps) % g.kwp;
-            let kh = g.kh0 + s * a;
-            let kw = g.kw0 + s * b;
-            return Step(i32(o * prm.oh * prm.ow), -i32(a), -i32(b), o * prm.c * prm.kh * prm.kw + kh * prm.kw + kw);
-        }
-        default: {
-            let ohw = prm.oh * prm.ow;
-            let n = r / ohw;
-            let pix = r % ohw;
-            let oh = pix / prm.ow;
-            let ow = pix % prm.ow;
-            return Step(i32(n * prm.c * prm.h * prm.w), i32(oh * s), i32(ow * s), n * prm.o * ohw + pix);
+// Reduction steps are walked with a counter (u, a, b) rather than decoded from r: integer
+// division is slow on CPU adapters and the loop body is otherwise division-free.
+fn cursor_at(g: Geo, r: u32) -> vec3<u32> {
+    let ab = g.r_a * g.r_b;
+    return vec3(r / ab, (r % ab) / g.r_b, r % g.r_b);
+}
+
+fn advance(g: Geo, cur: vec3<u32>) -> vec3<u32> {
+    var c = cur;
+    c.z += 1u;
+    if (c.z == g.r_b) {
+        c.z = 0u;
+        c.y += 1u;
+        if (c.y == g.r_a) {
+            c.y = 0u;
+            c.x += 1u;
         }
     }
+    return c;
+}
+
+fn step_at(g: Geo, cur: vec3<u32>) -> Step {
+    return Step(
+        i32(cur.x) * g.base_u,
+        i32(cur.y) * g.ih_a,
+        i32(cur.z) * g.iw_b,
+        cur.x * g.hu + cur.y * g.ha + cur.z * g.hb + g.h0,
+    );
 }
 
 // G(p, r), zero in the padding.
@@ -326,8 +360,10 @@ fn conv_subgroup(
 
     var acc: Acc;
     let range = r_range(g, split);
+    var cur = cursor_at(g, range.x);
     for (var r = range.x; r < range.y; r++) {
-        let st = step_of(g, r);
+        let st = step_at(g, cur);
+        cur = advance(g, cur);
         let h0 = qb0 + st.h_off;
         let h1 = qb1 + st.h_off;
         let b0 = vec4(plain[h0.x], plain[h0.y], plain[h0.z], plain[h0.w]);
@@ -381,8 +417,10 @@ fn conv_tiled(
 
     var acc: array<f32, 16>;
     let range = r_range(g, split);
+    var cur = cursor_at(g, range.x);
     for (var r = range.x; r < range.y; r++) {
-        let st = step_of(g, r);
+        let st = step_at(g, cur);
+        cur = advance(g, cur);
         var a: array<f32, PT>;
         var b: array<f32, PT>;
         for (var i = 0u; i < PT; i++) {
