@@ -78,10 +78,12 @@ impl History {
             .map_err(io_error(&self.path, "write"))?;
         }
         self.rows += rows.len();
-        Ok(())
+        // Rows arrive every `log_every` steps: flushing each batch keeps the file live for
+        // `tail -f` at no measurable cost.
+        self.flush()
     }
 
-    /// Pushes buffered rows to the file; call before writing a checkpoint that counts them.
+    /// Pushes buffered rows to the file.
     pub fn flush(&mut self) -> Result<(), OutputError> {
         self.file.flush().map_err(io_error(&self.path, "write"))
     }

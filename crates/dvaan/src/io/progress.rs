@@ -43,7 +43,7 @@ impl EpochProgress {
         }
         self.bar.set_position(steps_done as u64);
         self.bar.set_message(format!(
-            "ele {:.4} kl {:.4} adv {:.4} fea {:.4} μ {:.3} | {:.0} samples/s",
+            "ele {:.4} kl {:.4} adv {:.4} fea {:.4} μ {:.3} | {:.1} samples/s",
             last.l_ele,
             last.l_kl,
             last.l_adv,
