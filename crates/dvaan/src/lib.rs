@@ -7,6 +7,8 @@ pub mod data;
 pub mod error;
 pub mod io;
 pub mod metrics;
+pub mod methods;
 pub mod models;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -1,0 +1,191 @@
+//! One DVAAN training step (DESIGN §5.2), all on the GPU and on one tape:
+//!
+//! 1. `(m, logvar) = Enc(x)`, `z = m + exp(½·logvar) ⊙ ε`;
+//! 2. prior samples `y_p ~ Bernoulli(½)`, `z_p ~ N(s_{y_p}·μ·1, I)`; `Dec([z; z_p])` gives the
+//!    reconstructions `x̃` and the prior samples `x_p` in one pass, `Dis([x; x̃; x_p])` scores
+//!    all three in one pass (batch norm sees the concatenated batch);
+//! 3. the four losses, each a mean ([`Losses`]);
+//! 4. one backward pass per network, each with its own combination of the losses
+//!    ([`Dvaan::objectives`]), then one Adam update per network;
+//! 5. the margin update of Eq. 10 (`dvaan_tensor::ops::margin`), unless μ is fixed.
+//!
+//! Noise comes from the counter-based generator with an offset derived from the global step,
+//! so a step's randomness does not depend on what ran before it (resuming reproduces a run).
+
+use dvaan_autograd::{prefixed, Adam, AdamConfig, Layer, Tape, Var};
+use dvaan_tensor::ops::margin::{margin_update, MarginConfig};
+use dvaan_tensor::ops::{random, reparam};
+use dvaan_tensor::{Gpu, Tensor};
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+
+use crate::models::Networks;
+use crate::train::TrainConfig;
+use crate::Error;
+
+/// The generator streams of one step: the Philox offset is `step · STREAMS + stream`.
+const STREAMS: u64 = 4;
+const EPS: u64 = 0;
+const PRIOR_LABELS: u64 = 1;
+const PRIOR_NOISE: u64 = 2;
+
+/// The four losses of a step, as `[1]` values on the tape.
+pub struct Losses {
+    /// Reconstruction: BCE (images) or MSE (tables), mean over batch and elements.
+    pub l_ele: Var,
+    /// KL to the class prior `N(s_y·μ·1, I)`, batch mean divided by the input size D.
+    pub l_kl: Var,
+    /// Class BCE of the discriminator on `x̃`, `x_p` and (unless strict) `x`.
+    pub l_adv: Var,
+    /// Mean squared difference of `Dis_l(x̃)` and `Dis_l(x)`.
+    pub l_fea: Var,
+}
+
+pub struct Dvaan {
+    pub nets: Networks,
+    pub opt_enc: Adam,
+    pub opt_dec: Adam,
+    pub opt_dis: Adam,
+    /// The class margin, `[1]`, never read inside a step.
+    pub mu: Tensor,
+    lambda1: f32,
+    lambda2: f32,
+    strict_adv: bool,
+    /// `None` for a fixed margin (dvaan-mu).
+    margin: Option<MarginConfig>,
+    latent: usize,
+    /// D, the number of values in one sample.
+    sample_len: usize,
+    pub(super) seed: u64,
+}
+
+impl Dvaan {
+    /// Networks drawn from `cfg.seed`, three Adam optimisers, μ at its initial value.
+    pub fn new(gpu: &Gpu, cfg: &TrainConfig, sample_shape: &[usize]) -> Result<Dvaan, Error> {
+        let mut rng = Pcg64::seed_from_u64(cfg.seed);
+        let nets = Networks::new(gpu, sample_shape, cfg.latent, &mut rng)?;
+        let adam = AdamConfig {
+            lr: cfg.lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        };
+        let opt = |name: &str, net: &dyn Layer| Adam::new(prefixed(name, net.params()), adam);
+        let margin = cfg.method.adapts_mu().then_some(MarginConfig {
+            eta: cfg.eta_mu,
+            gamma: cfg.gamma,
+            mu_min: cfg.mu_min,
+            mu_max: cfg.mu_max,
+        });
+        Ok(Dvaan {
+            opt_enc: opt("enc", nets.enc.as_ref()),
+            opt_dec: opt("dec", nets.dec.as_ref()),
+            opt_dis: opt("dis", nets.dis.as_ref()),
+            nets,
+            mu: Tensor::scalar(gpu, cfg.initial_mu()),
+            lambda1: cfg.lambda1,
+            lambda2: cfg.lambda2,
+            strict_adv: cfg.strict_adv,
+            margin,
+            latent: cfg.latent,
+            sample_len: sample_shape.iter().product(),
+            seed: cfg.seed,
+        })
+    }
+
+    pub fn latent(&self) -> usize {
+        self.latent
+    }
+
+    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step `step`.
+    /// Records GPU work only: nothing is read back.
+    pub fn step(&mut self, x: &Tensor, y: &Tensor, step: u64) -> Losses {
+        let tape = Tape::new();
+        let losses = self.losses(&tape, x, y, step);
+        let [enc, dec, dis] = self.objectives(&tape, &losses);
+        let g_enc = tape.backward(&enc, self.opt_enc.params());
+        let g_dec = tape.backward(&dec, self.opt_dec.params());
+        let g_dis = tape.backward_last(&dis, self.opt_dis.params());
+        self.opt_enc.step(&g_enc);
+        self.opt_dec.step(&g_dec);
+        self.opt_dis.step(&g_dis);
+        if let Some(cfg) = &self.margin {
+            margin_update(&self.mu, losses.l_fea.value(), losses.l_adv.value(), cfg);
+        }
+        losses
+    }
+
+    /// What each network minimises (DESIGN §5.2, step 4):
+    /// `[Enc: L_ele + L_KL + λ₁·L_fea, Dec: L_ele + λ₁·L_fea + λ₂·L_adv, Dis: L_adv]`.
+    pub fn objectives(&self, tape: &Tape, l: &Losses) -> [Var; 3] {
+        let enc = tape.weighted_sum(&[(1.0, &l.l_ele), (1.0, &l.l_kl), (self.lambda1, &l.l_fea)]);
+        let dec = tape.weighted_sum(&[
+            (1.0, &l.l_ele),
+            (self.lambda1, &l.l_fea),
+            (self.lambda2, &l.l_adv),
+        ]);
+        [enc, dec, l.l_adv.clone()]
+    }
+
+    /// The forward half of a step: steps 1–3 of DESIGN §5.2, recorded on `tape`.
+    pub fn losses(&self, tape: &Tape, x: &Tensor, y: &Tensor, step: u64) -> Losses {
+        let (gpu, b, d) = (x.gpu(), x.dim(0), self.latent);
+        let noise = |stream: u64| step * STREAMS + stream;
+        let xv = Var::constant(x.clone());
+
+        // 1. Posterior sample.
+        let (m, logvar) = self.nets.enc.forward(tape, &xv);
+        let eps = random::normal(gpu, &[b, d], self.seed, noise(EPS));
+        let z = tape.reparameterize(&m, &logvar, &eps);
+
+        // 2. Prior sample from the class mixture, decoded with the reconstructions.
+        let y_p = random::bernoulli(gpu, &[b], 0.5, self.seed, noise(PRIOR_LABELS));
+        let prior_shift = reparam::class_prior_mean(&y_p, &self.mu);
+        let eps_p = random::normal(gpu, &[b, d], self.seed, noise(PRIOR_NOISE));
+        let z_p = Var::constant(reparam::shift_rows(&eps_p, &prior_shift));
+        let decoded = self.nets.dec.forward(tape, &tape.concat(&[&z, &z_p], 0));
+        let [x_rec, x_p] = pair(tape.split(&decoded, 0, &[b, b]));
+        let dis = self
+            .nets
+            .dis
+            .forward(tape, &tape.concat(&[&xv, &x_rec, &x_p], 0));
+        let [ell_x, ell_rec, ell_p] = triple(tape.split(&dis.logit, 0, &[b, b, b]));
+        let [f_x, f_rec, _] = triple(tape.split(&dis.features, 0, &[b, b, b]));
+
+        // 3. The losses, each a mean.
+        let l_ele = if self.nets.images {
+            tape.bce(&x_rec, x)
+        } else {
+            tape.mse(&x_rec, &xv)
+        };
+        let kl = tape.kl_to_shifted_prior(&m, &logvar, &reparam::class_prior_mean(y, &self.mu));
+        let l_kl = tape.scale(&kl, 1.0 / self.sample_len as f32);
+        let mut adv = vec![
+            tape.bce_with_logits(&ell_rec, y, None),
+            tape.bce_with_logits(&ell_p, &y_p, None),
+        ];
+        if !self.strict_adv {
+            adv.push(tape.bce_with_logits(&ell_x, y, None));
+        }
+        let terms: Vec<(f32, &Var)> = adv.iter().map(|l| (1.0, l)).collect();
+        let l_adv = tape.weighted_sum(&terms);
+        let l_fea = tape.mse(&f_rec, &f_x);
+        Losses {
+            l_ele,
+            l_kl,
+            l_adv,
+            l_fea,
+        }
+    }
+}
+
+fn pair(v: Vec<Var>) -> [Var; 2] {
+    v.try_into()
+        .unwrap_or_else(|_| unreachable!("split into two"))
+}
+
+fn triple(v: Vec<Var>) -> [Var; 3] {
+    v.try_into()
+        .unwrap_or_else(|_| unreachable!("split into three"))
+}

@@ -1,0 +1,114 @@
+//! The fully connected networks of DESIGN §5.1 for tabular data with `D` standardised
+//! features: encoder D→512→256→2d, decoder d→256→512→D (linear output), discriminator
+//! D→512→256 (= Dis_l)→1. Hidden layers are FC → BN → ReLU, except the discriminator's first,
+//! which has no batch norm (as its first convolution in the image networks).
+
+use dvaan_autograd::{Activation, Layer, Param, Tape, Var};
+use dvaan_tensor::{Gpu, Tensor};
+use rand_pcg::Pcg64;
+
+use super::block::{buffers_of, chain, params_of, Block};
+use super::{Decoder, DisOut, Discriminator, Encoder};
+
+const RELU: Option<Activation> = Some(Activation::Relu);
+
+pub struct MlpEncoder {
+    layers: Vec<Block>,
+    latent: usize,
+}
+
+impl MlpEncoder {
+    pub fn new(gpu: &Gpu, features: usize, latent: usize, rng: &mut Pcg64) -> MlpEncoder {
+        let layers = vec![
+            Block::dense(gpu, features, 512, true, RELU, rng),
+            Block::dense(gpu, 512, 256, true, RELU, rng),
+            Block::dense(gpu, 256, 2 * latent, false, None, rng),
+        ];
+        MlpEncoder { layers, latent }
+    }
+}
+
+impl Encoder for MlpEncoder {
+    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var) {
+        let out = chain(&self.layers, tape, x);
+        let mut parts = tape.split(&out, 1, &[self.latent, self.latent]);
+        let logvar = parts.pop().unwrap();
+        (parts.pop().unwrap(), logvar)
+    }
+}
+
+pub struct MlpDecoder {
+    layers: Vec<Block>,
+}
+
+impl MlpDecoder {
+    pub fn new(gpu: &Gpu, features: usize, latent: usize, rng: &mut Pcg64) -> MlpDecoder {
+        let layers = vec![
+            Block::dense(gpu, latent, 256, true, RELU, rng),
+            Block::dense(gpu, 256, 512, true, RELU, rng),
+            Block::dense(gpu, 512, features, false, None, rng),
+        ];
+        MlpDecoder { layers }
+    }
+}
+
+impl Decoder for MlpDecoder {
+    fn forward(&self, tape: &Tape, z: &Var) -> Var {
+        chain(&self.layers, tape, z)
+    }
+}
+
+pub struct MlpDiscriminator {
+    features: Vec<Block>,
+    head: Vec<Block>,
+}
+
+impl MlpDiscriminator {
+    pub fn new(gpu: &Gpu, features: usize, rng: &mut Pcg64) -> MlpDiscriminator {
+        let layers = vec![
+            Block::dense(gpu, features, 512, false, RELU, rng),
+            Block::dense(gpu, 512, 256, true, RELU, rng),
+        ];
+        let head = vec![Block::dense(gpu, 256, 1, false, None, rng)];
+        MlpDiscriminator {
+            features: layers,
+            head,
+        }
+    }
+}
+
+impl Discriminator for MlpDiscriminator {
+    fn forward(&self, tape: &Tape, x: &Var) -> DisOut {
+        let features = chain(&self.features, tape, x);
+        let logit = chain(&self.head, tape, &features);
+        let logit = tape.reshape(&logit, &[x.shape()[0]]);
+        DisOut { logit, features }
+    }
+}
+
+impl Layer for MlpEncoder {
+    fn params(&self) -> Vec<(String, Param)> {
+        params_of(&[("", &self.layers)])
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        buffers_of(&[("", &self.layers)])
+    }
+}
+
+impl Layer for MlpDecoder {
+    fn params(&self) -> Vec<(String, Param)> {
+        params_of(&[("", &self.layers)])
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        buffers_of(&[("", &self.layers)])
+    }
+}
+
+impl Layer for MlpDiscriminator {
+    fn params(&self) -> Vec<(String, Param)> {
+        params_of(&[("", &self.features), ("head", &self.head)])
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        buffers_of(&[("", &self.features), ("head", &self.head)])
+    }
+}

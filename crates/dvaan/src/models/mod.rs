@@ -1,0 +1,102 @@
+//! The three networks of DVAAN (DESIGN §5.1): an encoder to `(m, logvar)`, a decoder back to
+//! sample space, and a discriminator that gives a positive-vs-negative logit and its feature
+//! layer `Dis_l`. Convolutional for 28×28×1 and 32×32×3 images ([`conv`]), fully connected
+//! for tabular data ([`mlp`]). Models are plain structs of [`Block`]s; the tape's mode
+//! (training or evaluation) picks how their batch norms normalise.
+
+mod block;
+pub mod conv;
+mod linear;
+pub mod mlp;
+
+pub use block::Block;
+pub use linear::Linear;
+
+use dvaan_autograd::{prefixed, Layer, Param, Tape, Var};
+use dvaan_tensor::{Gpu, Tensor};
+use rand_pcg::Pcg64;
+
+use crate::Error;
+
+pub trait Encoder: Layer {
+    /// `x [N, …]` → `(m, logvar)`, each `[N, d]`.
+    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var);
+}
+
+pub trait Decoder: Layer {
+    /// `z [N, d]` → `[N, …]` in sample space (pixels in [0, 1], or standardised features).
+    fn forward(&self, tape: &Tape, z: &Var) -> Var;
+}
+
+/// What the discriminator returns for a batch.
+pub struct DisOut {
+    /// `[N]`; P(positive | x) = sigmoid(logit).
+    pub logit: Var,
+    /// `Dis_l`, the feature layer that `L_fea` compares.
+    pub features: Var,
+}
+
+pub trait Discriminator: Layer {
+    fn forward(&self, tape: &Tape, x: &Var) -> DisOut;
+}
+
+/// Encoder, decoder and discriminator for one sample shape and latent size.
+pub struct Networks {
+    pub enc: Box<dyn Encoder>,
+    pub dec: Box<dyn Decoder>,
+    pub dis: Box<dyn Discriminator>,
+    /// Images (BCE reconstruction) or tabular features (MSE).
+    pub images: bool,
+}
+
+impl Networks {
+    /// Convolutional networks for `[1, 28, 28]` and `[3, 32, 32]`, fully connected ones for
+    /// `[D]`; weights drawn from `rng` in the order encoder, decoder, discriminator.
+    pub fn new(
+        gpu: &Gpu,
+        sample_shape: &[usize],
+        latent: usize,
+        rng: &mut Pcg64,
+    ) -> Result<Networks, Error> {
+        if latent == 0 {
+            return Err(Error::Usage("the latent size must be at least 1".into()));
+        }
+        match *sample_shape {
+            [c, h, w] if (c, h, w) == (1, 28, 28) || (c, h, w) == (3, 32, 32) => {
+                let s = [c, h, w];
+                Ok(Networks {
+                    enc: Box::new(conv::ConvEncoder::new(gpu, s, latent, rng)),
+                    dec: Box::new(conv::ConvDecoder::new(gpu, s, latent, rng)),
+                    dis: Box::new(conv::ConvDiscriminator::new(gpu, s, rng)),
+                    images: true,
+                })
+            }
+            [d] if d > 0 => Ok(Networks {
+                enc: Box::new(mlp::MlpEncoder::new(gpu, d, latent, rng)),
+                dec: Box::new(mlp::MlpDecoder::new(gpu, d, latent, rng)),
+                dis: Box::new(mlp::MlpDiscriminator::new(gpu, d, rng)),
+                images: false,
+            }),
+            _ => Err(Error::Usage(format!(
+                "no network for samples of shape {sample_shape:?}: the image networks take \
+                 1x28x28 or 3x32x32 images, the tabular ones a flat feature vector"
+            ))),
+        }
+    }
+
+    /// Every trainable parameter, named `enc.…`, `dec.…`, `dis.…`.
+    pub fn params(&self) -> Vec<(String, Param)> {
+        let mut p = prefixed("enc", self.enc.params());
+        p.extend(prefixed("dec", self.dec.params()));
+        p.extend(prefixed("dis", self.dis.params()));
+        p
+    }
+
+    /// Batch-norm running statistics, named like [`Networks::params`].
+    pub fn buffers(&self) -> Vec<(String, Tensor)> {
+        let mut b = prefixed("enc", self.enc.buffers());
+        b.extend(prefixed("dec", self.dec.buffers()));
+        b.extend(prefixed("dis", self.dis.buffers()));
+        b
+    }
+}

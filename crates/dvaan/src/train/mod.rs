@@ -1,0 +1,24 @@
+//! Training DVAAN: the configuration, the loop (Algorithm 1), the loss history, the support
+//! pool, evaluation, and the state a checkpoint saves. The step itself is in
+//! `crate::methods::dvaan`.
+//!
+//! ```ignore
+//! let mut trainer = Trainer::new(&gpu, TrainConfig::default(), task.train)?;
+//! for _ in 0..trainer.config().epochs {
+//!     trainer.train_epoch(&mut |rows| println!("{rows:?}"))?;
+//! }
+//! let metrics = trainer.evaluate(&task.test)?;
+//! ```
+
+mod config;
+mod evaluate;
+mod history;
+mod state;
+mod support;
+mod trainer;
+
+pub use config::{MethodKind, TrainConfig};
+pub use evaluate::EvalMetrics;
+pub use history::StepLog;
+pub use state::NamedArray;
+pub use trainer::{EpochStats, Trainer};
