@@ -1,0 +1,119 @@
+//! `dvaan experiment`: trains a grid of methods × datasets × ratios × seeds (each cell an
+//! ordinary `dvaan train` run) and writes the paper's tables and figures from the results.
+//! See `crate::experiment` for the folder layout and how re-runs continue.
+
+use std::path::PathBuf;
+
+use super::gpu_args::GpuArgs;
+use crate::experiment::grid::expand_methods;
+use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset};
+use crate::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), paper
+    /// (the paper's grid, for a GPU). Without it, --methods and --datasets are required.
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+    /// Output folder; running again with the same folder keeps the finished cells.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Comma-separated methods, or `all` (replaces the preset's methods).
+    #[arg(long, value_delimiter = ',')]
+    pub methods: Option<Vec<String>>,
+    /// Comma-separated datasets: mnist, fashion-mnist, cifar10, tis, csv:DIR; a suffix -ovaK
+    /// makes class K positive and every other class negative.
+    #[arg(long, value_delimiter = ',')]
+    pub datasets: Option<Vec<String>>,
+    /// Comma-separated imbalance ratios R (1:R) [default without a preset: 5].
+    #[arg(long, value_delimiter = ',')]
+    pub ratios: Option<Vec<f64>>,
+    /// Comma-separated seeds [default without a preset: 0].
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
+    /// Epochs per cell (raising it later extends finished cells from their checkpoints).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Root data folder [default: data] (the smoke preset generates its own).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Mini-batch size of every cell.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Latent size of every cell.
+    #[arg(long)]
+    pub latent: Option<usize>,
+    /// Adam learning rate of every cell.
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Train nothing: rebuild the tables and figures from the cells already finished.
+    #[arg(long)]
+    pub report_only: bool,
+    /// Show each cell's training progress.
+    #[arg(long, short)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub gpu: GpuArgs,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    experiment::run(&plan(args)?).map(|_| ())
+}
+
+/// The preset (or an empty grid) with the flags applied.
+pub fn plan(args: &Args) -> Result<Plan> {
+    let (mut grid, mut settings, synthetic) = match args.preset {
+        Some(p) => {
+            let p = p.plan();
+            (p.grid, p.settings, p.synthetic_data)
+        }
+        None => {
+            if args.methods.is_none() || args.datasets.is_none() {
+                return Err(Error::Usage(
+                    "give --preset smoke|cpu|paper, or --methods and --datasets".into(),
+                ));
+            }
+            let grid = Grid {
+                blocks: vec![Block {
+                    methods: Vec::new(),
+                    datasets: Vec::new(),
+                    ratios: vec![5.0],
+                }],
+                seeds: vec![0],
+            };
+            let settings = CellSettings {
+                epochs: crate::train::TrainConfig::default().epochs,
+                ..Default::default()
+            };
+            (grid, settings, false)
+        }
+    };
+    for b in &mut grid.blocks {
+        if let Some(m) = &args.methods {
+            b.methods = expand_methods(m);
+        }
+        if let Some(d) = &args.datasets {
+            b.datasets = d.clone();
+        }
+        if let Some(r) = &args.ratios {
+            b.ratios = r.clone();
+        }
+    }
+    if let Some(s) = &args.seeds {
+        grid.seeds = s.clone();
+    }
+    settings.epochs = args.epochs.unwrap_or(settings.epochs);
+    settings.batch = args.batch.or(settings.batch);
+    settings.latent = args.latent.or(settings.latent);
+    settings.lr = args.lr.or(settings.lr);
+    Ok(Plan {
+        out: args.out.clone(),
+        grid,
+        settings,
+        data_dir: args.data_dir.clone().unwrap_or_else(|| "data".into()),
+        synthetic_data: synthetic && args.data_dir.is_none(),
+        gpu: args.gpu.clone(),
+        verbose: args.verbose,
+        report_only: args.report_only,
+    })
+}

@@ -1,0 +1,183 @@
+//! One cell of the grid = one `dvaan train` run in `OUT/cells/<name>/`, driven through the
+//! same code (`cli::train::run`) with the arguments the command line would build. Whether a
+//! cell needs work is read from its own files:
+//!
+//! - metrics.json says `completed` with at least the wanted epochs: done, not re-run;
+//! - a checkpoint exists (interrupted, or fewer epochs than now wanted): `train --resume`,
+//!   which continues from the last finished epoch and equals an uninterrupted run;
+//! - `diverged.txt` exists (written here when a loss became NaN/Inf): not retried, since the
+//!   same seed repeats the same steps — delete the file or the folder to force a retry;
+//! - otherwise: a fresh run (`--force` clears the run files of an interrupted first epoch).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use super::grid::Cell;
+use super::preset::CellSettings;
+use crate::cli::gpu_args::GpuArgs;
+use crate::cli::hyper::HyperArgs;
+use crate::cli::record::{MetricsRecord, RunRecord};
+use crate::cli::run_dir::{CHECKPOINT, METRICS};
+use crate::cli::train;
+use crate::data::DatasetKind;
+use crate::io::atomic::write_atomic;
+use crate::io::io_error;
+use crate::train::{MethodKind, TrainConfig};
+use crate::{Error, Result};
+
+pub const DIVERGED: &str = "diverged.txt";
+
+/// metrics.json as `dvaan train` writes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CellReport {
+    pub status: String,
+    #[serde(rename = "final")]
+    pub final_metrics: Option<MetricsRecord>,
+    #[serde(flatten)]
+    pub run: RunRecord,
+}
+
+#[derive(Debug)]
+pub enum CellState {
+    Done(Box<CellReport>),
+    Resume,
+    Diverged(String),
+    Fresh,
+}
+
+pub fn read_report(dir: &Path) -> Result<Option<CellReport>> {
+    let path = dir.join(METRICS);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(&path, "read")(e).into()),
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a metrics.json written by `dvaan train` ({e}); delete the cell folder to \
+             re-run it",
+            path.display()
+        ))
+    })
+}
+
+pub fn state(dir: &Path, epochs: usize) -> Result<CellState> {
+    if let Ok(why) = std::fs::read_to_string(dir.join(DIVERGED)) {
+        return Ok(CellState::Diverged(why.trim().to_string()));
+    }
+    let report = read_report(dir)?;
+    if let Some(r) = report {
+        if r.status == "completed" && r.final_metrics.is_some() && r.run.epochs.len() >= epochs {
+            return Ok(CellState::Done(Box::new(r)));
+        }
+    }
+    if dir.join(CHECKPOINT).is_file() {
+        Ok(CellState::Resume)
+    } else {
+        Ok(CellState::Fresh)
+    }
+}
+
+/// The configuration a cell trains with.
+pub fn config(cell: &Cell, kind: MethodKind, s: &CellSettings) -> TrainConfig {
+    let mut c = TrainConfig::default();
+    hyper(cell, kind, s).apply(&mut c);
+    c
+}
+
+fn hyper(cell: &Cell, kind: MethodKind, s: &CellSettings) -> HyperArgs {
+    HyperArgs {
+        method: Some(kind),
+        epochs: Some(s.epochs),
+        seed: Some(cell.seed),
+        batch: s.batch,
+        latent: s.latent,
+        lr: s.lr,
+        log_every: s.log_every,
+        aug_every: s.aug_every,
+        aug_n: s.aug_n,
+        ..Default::default()
+    }
+}
+
+/// Refuses to reuse a cell trained with other settings (the folder name does not hold them).
+pub fn check_same_config(dir: &Path, report: &CellReport, want: &TrainConfig) -> Result<()> {
+    let mut have = report.run.config.clone();
+    have.epochs = want.epochs;
+    if &have != want {
+        return Err(Error::Usage(format!(
+            "{} was trained with other settings than this experiment asks for\n  recorded: \
+             {:?}\n  wanted:   {:?}\nfix: use another --out, or delete that folder",
+            dir.display(),
+            have,
+            want
+        )));
+    }
+    Ok(())
+}
+
+pub struct CellRun<'a> {
+    pub cell: &'a Cell,
+    pub kind: MethodKind,
+    pub dir: PathBuf,
+    pub settings: &'a CellSettings,
+    pub data_dir: &'a Path,
+    pub gpu: &'a GpuArgs,
+    pub quiet: bool,
+}
+
+impl CellRun<'_> {
+    /// Trains the cell from scratch or from its checkpoint.
+    pub fn run(&self, resume: bool) -> Result<()> {
+        let args = if resume {
+            self.resume_args()
+        } else {
+            self.fresh_args()?
+        };
+        let result = train::run(&args);
+        if let Err(e @ Error::NonFinite { .. }) = &result {
+            write_atomic(&self.dir.join(DIVERGED), format!("{e}\n").as_bytes())?;
+        }
+        result
+    }
+
+    fn fresh_args(&self) -> Result<train::Args> {
+        let (dataset, positive_class) = self.cell.task();
+        Ok(train::Args {
+            dataset: Some(DatasetKind::from_str(&dataset)?),
+            data_dir: Some(self.data_dir.to_path_buf()),
+            ratio: self.cell.ratio,
+            positive_class,
+            label_column: None,
+            out: Some(self.dir.clone()),
+            resume: None,
+            force: true,
+            quiet: self.quiet,
+            gpu: self.gpu.clone(),
+            hyper: hyper(self.cell, self.kind, self.settings),
+            inject_nan_at_epoch: None,
+        })
+    }
+
+    fn resume_args(&self) -> train::Args {
+        train::Args {
+            dataset: None,
+            data_dir: Some(self.data_dir.to_path_buf()),
+            ratio: 1.0,
+            positive_class: None,
+            label_column: None,
+            out: None,
+            resume: Some(self.dir.clone()),
+            force: false,
+            quiet: self.quiet,
+            gpu: self.gpu.clone(),
+            hyper: HyperArgs {
+                epochs: Some(self.settings.epochs),
+                ..Default::default()
+            },
+            inject_nan_at_epoch: None,
+        }
+    }
+}

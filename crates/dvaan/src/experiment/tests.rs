@@ -1,0 +1,285 @@
+//! The grid, the statistics, the tables, PCA and the SVG charts on made-up outcomes (no GPU).
+
+use super::figures::{auc_vs_ratio, latent_panel, read_mu};
+use super::grid::{expand_methods, ratio_label, split_ova};
+use super::outcome::summarise;
+use super::pca::{principal_axes, project_2d};
+use super::svg::{nice_ticks, Chart, Series, Style};
+use super::tables::{csv, entry, markdown};
+use super::*;
+use crate::cli::record::MetricsRecord;
+
+fn grid() -> Grid {
+    Grid {
+        blocks: vec![
+            Block {
+                methods: vec!["dvaan".into(), "cnn".into()],
+                datasets: vec!["mnist".into()],
+                ratios: vec![5.0],
+            },
+            Block {
+                methods: vec!["dvaan".into()],
+                datasets: vec!["mnist".into()],
+                ratios: vec![10.0, 5.0],
+            },
+        ],
+        seeds: vec![0, 1],
+    }
+}
+
+fn metrics(auc: f64) -> MetricsRecord {
+    MetricsRecord {
+        roc_auc: auc,
+        pr_auc: auc - 0.1,
+        g_mean: 0.5,
+        f1: 0.4,
+        balanced_accuracy: 0.6,
+        recon_mse: 0.02,
+    }
+}
+
+fn outcome(dataset: &str, ratio: f64, method: &str, seed: u64, auc: Option<f64>) -> Outcome {
+    let cell = Cell {
+        dataset: dataset.into(),
+        ratio,
+        method: method.into(),
+        seed,
+    };
+    match auc {
+        Some(a) => Outcome {
+            metrics: Some(metrics(a)),
+            ..Outcome::new(cell, Status::Done)
+        },
+        None if cell.method_kind().is_none() => Outcome::new(cell, Status::NotImplemented),
+        None => Outcome::new(cell, Status::Diverged("L_adv became NaN".into())),
+    }
+}
+
+fn outcomes() -> Vec<Outcome> {
+    vec![
+        outcome("mnist", 5.0, "dvaan", 0, Some(0.90)),
+        outcome("mnist", 5.0, "dvaan", 1, Some(0.94)),
+        outcome("mnist", 5.0, "cnn", 0, None),
+        outcome("mnist", 5.0, "cnn", 1, None),
+        outcome("mnist", 10.0, "dvaan", 0, Some(0.80)),
+        outcome("mnist", 10.0, "dvaan", 1, None),
+    ]
+}
+
+#[test]
+fn grid_cells_are_unique_ordered_and_named() {
+    let cells = grid().cells();
+    let names: Vec<String> = cells.iter().map(Cell::name).collect();
+    assert_eq!(
+        names,
+        [
+            "mnist-r5-dvaan-s0",
+            "mnist-r5-dvaan-s1",
+            "mnist-r5-cnn-s0",
+            "mnist-r5-cnn-s1",
+            "mnist-r10-dvaan-s0",
+            "mnist-r10-dvaan-s1"
+        ]
+    );
+    assert_eq!(grid().ratios(), [5.0, 10.0]);
+    assert_eq!(grid().methods(), ["dvaan", "cnn"]);
+    assert_eq!(ratio_label(2.5), "2.5");
+    let c = Cell {
+        dataset: "csv:/tmp/a b".into(),
+        ratio: 1.0,
+        method: "dvaan".into(),
+        seed: 3,
+    };
+    assert_eq!(c.name(), "csv__tmp_a_b-r1-dvaan-s3");
+}
+
+#[test]
+fn grid_check_rejects_typos_but_not_unimplemented_methods() {
+    let mut g = grid();
+    assert_eq!(g.check(), Ok(()));
+    g.blocks[0].methods.push("dvan".into());
+    assert!(g.check().unwrap_err().contains("unknown method `dvan`"));
+    g.blocks[0].methods.pop();
+    g.blocks[0].ratios.push(0.5);
+    assert!(g.check().unwrap_err().contains("0.5"));
+    assert_eq!(
+        expand_methods(&["dvaan".into(), "all".into()]).len(),
+        ALL_METHODS.len()
+    );
+    assert_eq!(
+        split_ova("fashion-mnist-ova5"),
+        ("fashion-mnist".into(), Some(5))
+    );
+    assert_eq!(split_ova("fashion-mnist"), ("fashion-mnist".into(), None));
+}
+
+#[test]
+fn summary_uses_the_sample_standard_deviation() {
+    let s = summarise(&[1.0, 2.0, 3.0, f64::NAN]).unwrap();
+    assert_eq!((s.n, s.mean), (3, 2.0));
+    assert!((s.std.unwrap() - 1.0).abs() < 1e-12, "sqrt(2/2) = 1");
+    assert_eq!(summarise(&[0.5]).unwrap().std, None);
+    assert_eq!(summarise(&[]), None);
+}
+
+#[test]
+fn entries_say_what_happened_to_each_group() {
+    let o = outcomes();
+    let e = entry(&o, Metric::RocAuc, "mnist", 5.0, "dvaan");
+    assert_eq!(e.status, "ok");
+    let s = e.summary.unwrap();
+    assert!((s.mean - 0.92).abs() < 1e-12 && (s.std.unwrap() - 0.02f64.sqrt() * 0.2).abs() < 1e-9);
+    assert_eq!(
+        entry(&o, Metric::RocAuc, "mnist", 5.0, "cnn").status,
+        "not implemented"
+    );
+    let partial = entry(&o, Metric::RocAuc, "mnist", 10.0, "dvaan");
+    assert_eq!(
+        (partial.status.as_str(), partial.note.as_str()),
+        ("partial", "1 of 2 seeds, 1 diverged")
+    );
+    assert_eq!(
+        entry(&o, Metric::RocAuc, "mnist", 10.0, "cnn").status,
+        "not in grid"
+    );
+}
+
+#[test]
+fn markdown_and_csv_tables_have_a_row_per_method() {
+    let (g, o) = (grid(), outcomes());
+    let md = markdown(&g, &o, Metric::RocAuc);
+    assert!(md.contains("## Imbalance 1:5\n"), "{md}");
+    assert!(md.contains("| method | mnist | mnist (paper) |"), "{md}");
+    assert!(md.contains("| dvaan | 0.9200 ± 0.0283 | n/a |"), "{md}");
+    assert!(md.contains("| cnn | not implemented | n/a |"), "{md}");
+    assert!(
+        md.contains("| cnn | – | n/a |"),
+        "cnn is not in the 1:10 grid: {md}"
+    );
+    let table = csv(&g, &o, Metric::RocAuc);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "metric,ratio,dataset,method,status,n,mean,std,paper"
+    );
+    assert_eq!(
+        lines.len(),
+        4,
+        "dvaan and cnn at 1:5, dvaan at 1:10: {table}"
+    );
+    let f: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(
+        f[..6],
+        ["roc_auc", "5", "mnist", "dvaan", "ok", "2"],
+        "{table}"
+    );
+    assert!(
+        (f[6].parse::<f64>().unwrap() - 0.92).abs() < 1e-12,
+        "{table}"
+    );
+    assert_eq!(lines[2], "roc_auc,5,mnist,cnn,not implemented,0,,,");
+    // Table 3 keeps the encoder–decoder methods only.
+    let recon = csv(&g, &o, Metric::ReconMse);
+    assert!(
+        recon.contains(",dvaan,") && !recon.contains(",cnn,"),
+        "{recon}"
+    );
+}
+
+#[test]
+fn nice_ticks_are_round_and_inside_the_range() {
+    let t = nice_ticks(0.47, 1.03, 6);
+    let values: Vec<f64> = t.iter().map(|x| x.0).collect();
+    assert_eq!(t.first().unwrap().1, "0.5");
+    assert_eq!(t.last().unwrap().1, "1.0");
+    assert!(
+        values.windows(2).all(|w| (w[1] - w[0] - 0.1).abs() < 1e-9),
+        "{t:?}"
+    );
+    assert_eq!(
+        nice_ticks(0.0, 2000.0, 4)
+            .iter()
+            .map(|x| x.1.as_str())
+            .collect::<Vec<_>>(),
+        ["0", "500", "1000", "1500", "2000"]
+    );
+}
+
+#[test]
+fn charts_hold_their_series_error_bars_and_legend() {
+    let mut c = Chart::new("t <&>", "x", "y");
+    let mut s = Series::new("a", 0, Style::LineMarkers);
+    s.points = vec![(5.0, 0.9), (10.0, 0.8)];
+    s.errors = vec![0.01, 0.0];
+    c.series.push(s);
+    let svg = c.to_svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.contains("t &lt;&amp;&gt;"));
+    assert_eq!(svg.matches("<polyline").count(), 1);
+    assert_eq!(
+        svg.matches("class=\"error-bar\"").count(),
+        1,
+        "no bar for a zero std"
+    );
+    assert_eq!(svg.matches("<circle").count(), 2);
+    assert!(svg.contains("class=\"legend\""));
+    let empty = Chart::new("e", "x", "y").to_svg();
+    assert!(empty.contains(">no data</text>") && !empty.contains("<polyline"));
+    let fig5 = auc_vs_ratio(&grid(), &outcomes(), "mnist");
+    assert_eq!(fig5.series.len(), 1, "only dvaan has finished cells");
+    let p = &fig5.series[0].points;
+    assert_eq!((p.len(), p[0].0, p[1]), (2, 5.0, (10.0, 0.80)));
+    assert!((p[0].1 - 0.92).abs() < 1e-12);
+}
+
+#[test]
+fn pca_finds_the_axis_of_largest_variance() {
+    // Points spread widely along (1, 1, 0)/√2 and narrowly along (1, −1, 0)/√2, the two
+    // uncorrelated (each a comes with both signs of b).
+    let mut x = Vec::new();
+    for i in 0..25 {
+        for b in [0.3f32, -0.3] {
+            let a = (i as f32 - 12.0) * 0.4;
+            x.extend([a + b + 5.0, a - b - 2.0, 0.0]);
+        }
+    }
+    let axes = principal_axes(&x, 3, 2);
+    let s = std::f64::consts::FRAC_1_SQRT_2;
+    for (got, want) in axes[0].0.iter().zip([s, s, 0.0]) {
+        assert!((got - want).abs() < 1e-5, "{:?}", axes[0]);
+    }
+    // The second axis is ±(1, −1, 0)/√2: its sign is arbitrary when both coordinates tie.
+    let v = &axes[1].0;
+    assert!(
+        (v[0].abs() - s).abs() < 1e-5 && (v[0] + v[1]).abs() < 1e-5,
+        "{:?}",
+        axes[1]
+    );
+    assert!(axes[0].1 > 50.0 * axes[1].1);
+    let p = project_2d(&x, 3);
+    let mean0 = p.iter().map(|q| q.0).sum::<f64>() / p.len() as f64;
+    assert!(mean0.abs() < 1e-5, "projections are centred");
+    let panel = latent_panel("l", &[0.0, 1.0, 1.0], &x[..9], 3);
+    assert_eq!(
+        panel
+            .series
+            .iter()
+            .map(|s| s.points.len())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+}
+
+#[test]
+fn mu_history_is_read_by_column_name() {
+    let dir = std::env::temp_dir().join(format!("dvaan-exp-mu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("history.csv");
+    std::fs::write(
+        &p,
+        "epoch,step,l_ele,l_kl,l_adv,l_fea,mu\n0,0,1,1,1,1,1\n0,1,1,1,1,1,1.25\n",
+    )
+    .unwrap();
+    assert_eq!(read_mu(&p).unwrap(), [(0.0, 1.0), (1.0, 1.25)]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
