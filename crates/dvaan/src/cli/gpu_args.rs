@@ -1,0 +1,24 @@
+//! `--backend` and `--adapter`, shared by every subcommand that opens a GPU.
+
+use dvaan_tensor::{Gpu, GpuOptions};
+
+use crate::Result;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GpuArgs {
+    /// GPU backend: vulkan, metal, dx12 or gl (default: wgpu's choice, or WGPU_BACKEND).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Use the adapter whose name contains this text (see `dvaan devices`), e.g. llvmpipe.
+    #[arg(long)]
+    pub adapter: Option<String>,
+}
+
+impl GpuArgs {
+    pub fn open(&self) -> Result<Gpu> {
+        Ok(Gpu::with_options(&GpuOptions {
+            backend: self.backend.clone(),
+            adapter: self.adapter.clone(),
+        })?)
+    }
+}

@@ -1,0 +1,155 @@
+//! The description of a run that travels with it: stored in every checkpoint's metadata (so
+//! `eval`, `sample` and `--resume` rebuild the model and the data without flags) and written,
+//! with the run's status, as `metrics.json`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{load_task, CsvOptions, DatasetKind, LabelColumn, Task, TaskSpec};
+use crate::io::history::HistoryRow;
+use crate::train::{EvalMetrics, TrainConfig};
+use crate::Result;
+
+/// Which data the run trains on; the seed is the run's (`config.seed`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub dataset: String,
+    pub data_dir: PathBuf,
+    pub positive_class: Option<u32>,
+    pub ratio: f64,
+    pub label_column: Option<String>,
+    /// Filled in once the data is loaded.
+    pub name: String,
+    pub sample_shape: Vec<usize>,
+    pub train: ClassCounts,
+    pub test: ClassCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClassCounts {
+    pub samples: usize,
+    pub positive: usize,
+    pub negative: usize,
+}
+
+/// Test-set metrics; the threshold metrics use a logit of 0.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct MetricsRecord {
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+    pub g_mean: f64,
+    pub f1: f64,
+    pub balanced_accuracy: f64,
+    pub recon_mse: f64,
+}
+
+impl From<&EvalMetrics> for MetricsRecord {
+    fn from(m: &EvalMetrics) -> Self {
+        MetricsRecord {
+            roc_auc: m.roc_auc,
+            pr_auc: m.pr_auc,
+            g_mean: m.g_mean,
+            f1: m.f1,
+            balanced_accuracy: m.balanced_accuracy,
+            recon_mse: m.recon_mse,
+        }
+    }
+}
+
+/// Means over the steps of one epoch.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct LossMeans {
+    pub l_ele: f64,
+    pub l_kl: f64,
+    pub l_adv: f64,
+    pub l_fea: f64,
+}
+
+impl LossMeans {
+    pub fn of(rows: &[HistoryRow]) -> LossMeans {
+        let n = rows.len().max(1) as f64;
+        let sum = |f: fn(&HistoryRow) -> f32| rows.iter().map(|r| f(r) as f64).sum::<f64>() / n;
+        LossMeans {
+            l_ele: sum(|r| r.l_ele),
+            l_kl: sum(|r| r.l_kl),
+            l_adv: sum(|r| r.l_adv),
+            l_fea: sum(|r| r.l_fea),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    pub steps: usize,
+    /// Size of the support pool D+ at the end of the epoch.
+    pub support_pool: usize,
+    /// μ at the end of the epoch.
+    pub mu: f32,
+    pub losses: LossMeans,
+    pub test: MetricsRecord,
+    pub samples_per_sec: f64,
+    pub wall_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub config: TrainConfig,
+    pub task: TaskRecord,
+    pub epochs: Vec<EpochRecord>,
+    /// Rows of history.csv that belong to the epochs above.
+    pub history_rows: usize,
+    /// Training time so far, summed over resumed sessions.
+    pub wall_time_s: f64,
+}
+
+impl TaskRecord {
+    pub fn spec(&self, seed: u64, data_dir: Option<&Path>) -> Result<TaskSpec> {
+        Ok(TaskSpec {
+            dataset: DatasetKind::from_str(&self.dataset)?,
+            data_dir: data_dir.map_or_else(|| self.data_dir.clone(), Path::to_path_buf),
+            positive_class: self.positive_class,
+            ratio: self.ratio,
+            seed,
+            csv: CsvOptions {
+                label: self
+                    .label_column
+                    .clone()
+                    .map_or(LabelColumn::Last, LabelColumn::Name),
+                header: None,
+            },
+        })
+    }
+
+    /// Loads the task; `data_dir` overrides the recorded folder.
+    pub fn load(&mut self, seed: u64, data_dir: Option<&Path>) -> Result<Task> {
+        let task = load_task(&self.spec(seed, data_dir)?)?;
+        let counts = |d: &crate::data::Dataset| ClassCounts {
+            samples: d.len(),
+            positive: d.n_pos,
+            negative: d.n_neg,
+        };
+        self.name = task.name.clone();
+        self.sample_shape = task.train.shape.clone();
+        self.train = counts(&task.train);
+        self.test = counts(&task.test);
+        Ok(task)
+    }
+}
+
+/// `metrics.json`: the run record plus where it stands and what ran it.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// `running`, `completed`, or `stopped: <why>`.
+    pub status: &'a str,
+    pub adapter: &'a str,
+    pub seed: u64,
+    /// The last epoch's test metrics.
+    #[serde(rename = "final")]
+    pub final_metrics: Option<&'a MetricsRecord>,
+    #[serde(flatten)]
+    pub run: &'a RunRecord,
+}

@@ -1,0 +1,68 @@
+//! Rebuilding a trained model from its checkpoint alone: the run record in the metadata names
+//! the configuration and the data, the tensors hold the state. Used by `eval`, `sample` and
+//! `train --resume`.
+
+use std::path::Path;
+
+use dvaan_tensor::Gpu;
+
+use super::gpu_args::GpuArgs;
+use super::record::RunRecord;
+use crate::data::Task;
+use crate::io::checkpoint::{self, NamedArray};
+use crate::io::OutputError;
+use crate::train::Trainer;
+use crate::{Error, Result};
+
+pub struct Restored {
+    pub record: RunRecord,
+    pub task: Task,
+    pub gpu: Gpu,
+    pub trainer: Trainer,
+}
+
+pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuArgs) -> Result<Restored> {
+    let loaded = checkpoint::load::<RunRecord>(path)?;
+    let mut record = loaded.run;
+    let recorded_shape = record.task.sample_shape.clone();
+    let task = record.task.load(record.config.seed, data_dir)?;
+    if task.train.shape != recorded_shape {
+        return Err(OutputError::Incompatible {
+            path: path.to_path_buf(),
+            problem: format!(
+                "the model was trained on samples of shape {recorded_shape:?}, but {} holds \
+                 samples of shape {:?}",
+                task.source.display(),
+                task.train.shape
+            ),
+        }
+        .into());
+    }
+    let gpu = gpu.open()?;
+    let trainer = build(&gpu, &record, &task, &loaded.tensors, path)?;
+    Ok(Restored {
+        record,
+        task,
+        gpu,
+        trainer,
+    })
+}
+
+/// A trainer for `record`'s configuration with the checkpoint's state loaded.
+fn build(
+    gpu: &Gpu,
+    record: &RunRecord,
+    task: &Task,
+    state: &[NamedArray],
+    path: &Path,
+) -> Result<Trainer> {
+    let mut trainer = Trainer::new(gpu, record.config.clone(), task.train.clone())?;
+    trainer.load_state(state).map_err(|e| match e {
+        Error::State(problem) => Error::Output(OutputError::Incompatible {
+            path: path.to_path_buf(),
+            problem: format!("its tensors do not fit the model its metadata describes: {problem}"),
+        }),
+        other => other,
+    })?;
+    Ok(trainer)
+}

@@ -1,0 +1,89 @@
+//! The output folder of a run and the files in it. A new run refuses a folder that already
+//! holds files unless `--force` is given; `--force` removes only the files a run writes, never
+//! anything else a user put there.
+
+use std::path::{Path, PathBuf};
+
+use crate::io::atomic::temp_path;
+use crate::io::{io_error, OutputError};
+
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+pub const METRICS: &str = "metrics.json";
+pub const HISTORY: &str = "history.csv";
+pub const SAMPLES: &str = "samples.png";
+const RUN_FILES: [&str; 4] = [CHECKPOINT, METRICS, HISTORY, SAMPLES];
+
+#[derive(Debug, Clone)]
+pub struct RunDir(pub PathBuf);
+
+impl RunDir {
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Checks, without touching anything, that a new run may use `dir`.
+    pub fn check_new(dir: &Path, force: bool) -> Result<(), OutputError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(OutputError::NotFound {
+                path: dir.to_path_buf(),
+                what: "folder (it is a file)",
+                fix: "choose another --out".into(),
+            });
+        }
+        if !dir.is_dir() || force {
+            return Ok(());
+        }
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .map_err(io_error(dir, "list"))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if files.is_empty() {
+            return Ok(());
+        }
+        files.sort();
+        Err(OutputError::RunExists {
+            dir: dir.to_path_buf(),
+            files,
+        })
+    }
+
+    /// Creates the folder for a new run; with `force`, removes the run files already there.
+    pub fn create(dir: &Path, force: bool) -> Result<RunDir, OutputError> {
+        RunDir::check_new(dir, force)?;
+        let run = RunDir(dir.to_path_buf());
+        for name in RUN_FILES {
+            for p in [run.file(name), temp_path(&run.file(name))] {
+                if p.exists() {
+                    std::fs::remove_file(&p).map_err(io_error(&p, "remove"))?;
+                }
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(io_error(dir, "create"))?;
+        Ok(run)
+    }
+
+    /// A folder to resume: it must hold a checkpoint.
+    pub fn existing(dir: &Path) -> Result<RunDir, OutputError> {
+        let run = RunDir(dir.to_path_buf());
+        if !run.file(CHECKPOINT).is_file() {
+            return Err(OutputError::NotFound {
+                path: run.file(CHECKPOINT),
+                what: "checkpoint",
+                fix: "--resume takes the --out folder of an earlier `dvaan train`, which \
+                      holds checkpoint.safetensors once its first epoch has finished"
+                    .into(),
+            });
+        }
+        Ok(run)
+    }
+}
+
+/// `--checkpoint` accepts a run folder or the file itself.
+pub fn checkpoint_path(arg: &Path) -> PathBuf {
+    if arg.is_dir() {
+        arg.join(CHECKPOINT)
+    } else {
+        arg.to_path_buf()
+    }
+}

@@ -1,0 +1,17 @@
+//! The metrics table printed at the end of `train` and by `eval`.
+
+use super::record::MetricsRecord;
+
+pub fn print_metrics(title: &str, m: &MetricsRecord) {
+    println!("{title}");
+    for (name, value) in [
+        ("ROC-AUC", m.roc_auc),
+        ("PR-AUC", m.pr_auc),
+        ("G-mean", m.g_mean),
+        ("F1 (minority)", m.f1),
+        ("balanced accuracy", m.balanced_accuracy),
+        ("recon MSE / value", m.recon_mse),
+    ] {
+        println!("  {name:<18} {value:.4}");
+    }
+}
