@@ -25,6 +25,7 @@ pub fn auc_vs_ratio(grid: &Grid, outcomes: &[Outcome], dataset: &str) -> Chart {
     );
     let ratios = grid.ratios();
     chart.log_x = true;
+    chart.dodge = 4.0;
     chart.x_ticks = Some(
         ratios
             .iter()
@@ -60,6 +61,7 @@ pub fn mu_curves(
         "μ",
     );
     chart.empty_note = "no finished dvaan cell for this dataset".into();
+    chart.x_integer = true;
     for (i, ratio) in grid.ratios().into_iter().enumerate() {
         let done = outcomes.iter().filter(|o| {
             o.cell.dataset == dataset

@@ -54,6 +54,10 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// Shown in the middle of an empty chart.
     pub empty_note: String,
+    /// Pixels between the series at one x (so error bars of equal x stay apart); 0 = none.
+    pub dodge: f64,
+    /// Only whole-number ticks on x (iteration counts).
+    pub x_integer: bool,
 }
 
 pub const WIDTH: f64 = 480.0;
@@ -74,6 +78,8 @@ impl Chart {
             log_x: false,
             y_range: None,
             empty_note: "no data".into(),
+            dodge: 0.0,
+            x_integer: false,
         }
     }
 
@@ -164,8 +170,10 @@ impl Chart {
             TOP + ph / 2.0,
             esc(&self.y_label)
         );
-        for s in &self.series {
-            draw_series(out, s, &px, &py);
+        let centre = (self.series.len() as f64 - 1.0) / 2.0;
+        for (i, s) in self.series.iter().enumerate() {
+            let shift = (i as f64 - centre) * self.dodge;
+            draw_series(out, s, &|x| px(x) + shift, &py);
         }
         self.legend(out, LEFT + pw - 8.0, TOP + 8.0);
     }
@@ -178,6 +186,11 @@ impl Chart {
         match &self.x_ticks {
             Some(t) => t.clone(),
             None if self.log_x => Vec::new(),
+            None if self.x_integer => nice_ticks(lo, hi, 6)
+                .into_iter()
+                .filter(|(v, _)| v.fract() == 0.0)
+                .map(|(v, _)| (v, format!("{v:.0}")))
+                .collect(),
             None => nice_ticks(lo, hi, 6),
         }
     }

@@ -50,7 +50,8 @@ fn outcome(dataset: &str, ratio: f64, method: &str, seed: u64, auc: Option<f64>)
             metrics: Some(metrics(a)),
             ..Outcome::new(cell, Status::Done)
         },
-        None if cell.method_kind().is_none() => Outcome::new(cell, Status::NotImplemented),
+        // Made up: the stubs treat cnn as a method this build lacks.
+        None if method == "cnn" => Outcome::new(cell, Status::NotImplemented),
         None => Outcome::new(cell, Status::Diverged("L_adv became NaN".into())),
     }
 }
