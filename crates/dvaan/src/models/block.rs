@@ -9,7 +9,7 @@ use dvaan_autograd::{
 use dvaan_tensor::{Gpu, Tensor};
 use rand_pcg::Pcg64;
 
-use super::linear::Linear;
+use dvaan_autograd::layers::Linear;
 
 pub enum Op {
     Conv(Conv2d),

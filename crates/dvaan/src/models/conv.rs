@@ -113,7 +113,17 @@ pub struct ConvDiscriminator {
 impl ConvDiscriminator {
     /// conv 32 k5 s2 p2 (ReLU); conv 128, conv 256 k5 s2 p2 (BN, ReLU; the last is Dis_l);
     /// FC 512 (BN, ReLU); FC 1.
-    pub fn new(gpu: &Gpu, [c, h, _]: [usize; 3], rng: &mut Pcg64) -> ConvDiscriminator {
+    pub fn new(gpu: &Gpu, shape: [usize; 3], rng: &mut Pcg64) -> ConvDiscriminator {
+        ConvDiscriminator::with_outputs(gpu, shape, 1, rng)
+    }
+
+    /// The same with `outputs` logits from the last layer (AC-GAN's real/fake and class).
+    pub fn with_outputs(
+        gpu: &Gpu,
+        [c, h, _]: [usize; 3],
+        outputs: usize,
+        rng: &mut Pcg64,
+    ) -> ConvDiscriminator {
         let convs = vec![
             Block::conv(gpu, c, (32, 5, 2, 2, 0), false, RELU, rng),
             Block::conv(gpu, 32, (128, 5, 2, 2, 0), true, RELU, rng),
@@ -122,7 +132,7 @@ impl ConvDiscriminator {
         check_sizes("discriminator", &convs, h, &[h / 2, h.div_ceil(4), 4]);
         let head = vec![
             Block::dense(gpu, 256 * 4 * 4, 512, true, RELU, rng),
-            Block::dense(gpu, 512, 1, false, None, rng),
+            Block::dense(gpu, 512, outputs, false, None, rng),
         ];
         ConvDiscriminator { convs, head }
     }
@@ -132,8 +142,10 @@ impl Discriminator for ConvDiscriminator {
     fn forward(&self, tape: &Tape, x: &Var) -> DisOut {
         let features = chain(&self.convs, tape, x);
         let logit = chain(&self.head, tape, &tape.flatten(&features));
-        let logit = tape.reshape(&logit, &[x.shape()[0]]);
-        DisOut { logit, features }
+        DisOut {
+            logit: super::squeeze_single(tape, logit),
+            features,
+        }
     }
 }
 

@@ -65,11 +65,21 @@ pub struct MlpDiscriminator {
 
 impl MlpDiscriminator {
     pub fn new(gpu: &Gpu, features: usize, rng: &mut Pcg64) -> MlpDiscriminator {
+        MlpDiscriminator::with_outputs(gpu, features, 1, rng)
+    }
+
+    /// The same with `outputs` logits from the last layer (AC-GAN's real/fake and class).
+    pub fn with_outputs(
+        gpu: &Gpu,
+        features: usize,
+        outputs: usize,
+        rng: &mut Pcg64,
+    ) -> MlpDiscriminator {
         let layers = vec![
             Block::dense(gpu, features, 512, false, RELU, rng),
             Block::dense(gpu, 512, 256, true, RELU, rng),
         ];
-        let head = vec![Block::dense(gpu, 256, 1, false, None, rng)];
+        let head = vec![Block::dense(gpu, 256, outputs, false, None, rng)];
         MlpDiscriminator {
             features: layers,
             head,
@@ -81,8 +91,10 @@ impl Discriminator for MlpDiscriminator {
     fn forward(&self, tape: &Tape, x: &Var) -> DisOut {
         let features = chain(&self.features, tape, x);
         let logit = chain(&self.head, tape, &features);
-        let logit = tape.reshape(&logit, &[x.shape()[0]]);
-        DisOut { logit, features }
+        DisOut {
+            logit: super::squeeze_single(tape, logit),
+            features,
+        }
     }
 }
 

@@ -5,12 +5,13 @@
 //! (training or evaluation) picks how their batch norms normalise.
 
 mod block;
+mod build;
 pub mod conv;
-mod linear;
 pub mod mlp;
 
 pub use block::Block;
-pub use linear::Linear;
+pub use build::Arch;
+pub use dvaan_autograd::layers::Linear;
 
 use dvaan_autograd::{prefixed, Layer, Param, Tape, Var};
 use dvaan_tensor::{Gpu, Tensor};
@@ -30,7 +31,8 @@ pub trait Decoder: Layer {
 
 /// What the discriminator returns for a batch.
 pub struct DisOut {
-    /// `[N]`; P(positive | x) = sigmoid(logit).
+    /// `[N]`; P(positive | x) = sigmoid(logit). `[N, k]` for a discriminator built with
+    /// k > 1 outputs (`Arch::discriminator`).
     pub logit: Var,
     /// `Dis_l`, the feature layer that `L_fea` compares.
     pub features: Var,
@@ -61,27 +63,13 @@ impl Networks {
         if latent == 0 {
             return Err(Error::Usage("the latent size must be at least 1".into()));
         }
-        match *sample_shape {
-            [c, h, w] if (c, h, w) == (1, 28, 28) || (c, h, w) == (3, 32, 32) => {
-                let s = [c, h, w];
-                Ok(Networks {
-                    enc: Box::new(conv::ConvEncoder::new(gpu, s, latent, rng)),
-                    dec: Box::new(conv::ConvDecoder::new(gpu, s, latent, rng)),
-                    dis: Box::new(conv::ConvDiscriminator::new(gpu, s, rng)),
-                    images: true,
-                })
-            }
-            [d] if d > 0 => Ok(Networks {
-                enc: Box::new(mlp::MlpEncoder::new(gpu, d, latent, rng)),
-                dec: Box::new(mlp::MlpDecoder::new(gpu, d, latent, rng)),
-                dis: Box::new(mlp::MlpDiscriminator::new(gpu, d, rng)),
-                images: false,
-            }),
-            _ => Err(Error::Usage(format!(
-                "no network for samples of shape {sample_shape:?}: the image networks take \
-                 1x28x28 or 3x32x32 images, the tabular ones a flat feature vector"
-            ))),
-        }
+        let arch = Arch::of(sample_shape)?;
+        Ok(Networks {
+            enc: arch.encoder(gpu, 0, latent, rng),
+            dec: arch.decoder(gpu, latent, rng),
+            dis: arch.discriminator(gpu, 1, rng),
+            images: arch.images(),
+        })
     }
 
     /// Every trainable parameter, named `enc.…`, `dec.…`, `dis.…`.
@@ -98,5 +86,13 @@ impl Networks {
         b.extend(prefixed("dec", self.dec.buffers()));
         b.extend(prefixed("dis", self.dis.buffers()));
         b
+    }
+}
+
+/// A one-column `[N, 1]` logit as `[N]`; several columns stay `[N, k]`.
+fn squeeze_single(tape: &Tape, logit: Var) -> Var {
+    match *logit.shape() {
+        [n, 1] => tape.reshape(&logit, &[n]),
+        _ => logit,
     }
 }
