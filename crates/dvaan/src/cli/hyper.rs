@@ -17,7 +17,7 @@ fn d() -> TrainConfig {
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HyperArgs {
-    #[arg(long, help = dflt("dvaan (full), dvaan-mu (μ fixed), dvaan-a (no augmentation)", d().method))]
+    #[arg(long, help = dflt("dvaan (full), dvaan-mu (μ fixed), dvaan-a (no augmentation); baselines: vae-gan, vae-gan-b, ac-gan, cvae-gan, cnn, cnn-weighted, cnn-ros, cnn-focal", d().method))]
     pub method: Option<MethodKind>,
     #[arg(long, help = dflt("Total epochs (on --resume: train until this many are done)", d().epochs))]
     pub epochs: Option<usize>,

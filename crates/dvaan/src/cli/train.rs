@@ -299,7 +299,7 @@ fn train_one_epoch(s: &mut Session, args: &Args) -> Result<()> {
         wall_s: elapsed,
     });
     checkpoint::save(&s.dir.file(CHECKPOINT), &s.record, &s.trainer.state())?;
-    if s.record.task.sample_shape.len() == 3 {
+    if s.record.task.sample_shape.len() == 3 && s.trainer.can_sample() {
         let (images, chw) = s.trainer.sample_grid(GRID_PER_ROW, s.record.config.seed)?;
         write_grid(&s.dir.file(SAMPLES), &images, chw, 4, GRID_PER_ROW)?;
     }

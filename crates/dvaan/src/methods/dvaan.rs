@@ -19,6 +19,7 @@ use dvaan_tensor::{Gpu, Tensor};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
+use super::{train_step, StepLosses};
 use crate::models::Networks;
 use crate::train::TrainConfig;
 use crate::Error;
@@ -98,22 +99,19 @@ impl Dvaan {
         self.latent
     }
 
-    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step `step`.
-    /// Records GPU work only: nothing is read back.
-    pub fn step(&mut self, x: &Tensor, y: &Tensor, step: u64) -> Losses {
-        let tape = Tape::new();
-        let losses = self.losses(&tape, x, y, step);
-        let [enc, dec, dis] = self.objectives(&tape, &losses);
-        let g_enc = tape.backward(&enc, self.opt_enc.params());
-        let g_dec = tape.backward(&dec, self.opt_dec.params());
-        let g_dis = tape.backward_last(&dis, self.opt_dis.params());
-        self.opt_enc.step(&g_enc);
-        self.opt_dec.step(&g_dec);
-        self.opt_dis.step(&g_dis);
+    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step `step`:
+    /// the forward pass of [`Dvaan::losses`], one backward and Adam update per network with
+    /// its objective ([`Dvaan::objectives`]), then the margin update. Records GPU work only:
+    /// nothing is read back.
+    pub fn step(&mut self, x: &Tensor, y: &Tensor, step: u64) -> StepLosses {
+        train_step(self, x, y, step, None)
+    }
+
+    /// Eq. 10 on the GPU from the step's `L_fea` and `L_adv`, unless μ is fixed.
+    pub fn update_margin(&self, l_fea: &Tensor, l_adv: &Tensor) {
         if let Some(cfg) = &self.margin {
-            margin_update(&self.mu, losses.l_fea.value(), losses.l_adv.value(), cfg);
+            margin_update(&self.mu, l_fea, l_adv, cfg);
         }
-        losses
     }
 
     /// What each network minimises (DESIGN §5.2, step 4):

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Which row of the paper's Table 1 trains.
+/// Which row of the paper's Table 1 (or reference classifier, DESIGN §5.4) trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum MethodKind {
@@ -15,27 +15,104 @@ pub enum MethodKind {
     DvaanMu,
     /// No augmentation.
     DvaanA,
+    /// VAE-GAN (Larsen et al.): prior N(0, I), the discriminator classifies reconstructions.
+    VaeGan,
+    /// VAE-GAN with class-balanced mini-batches.
+    VaeGanB,
+    /// AC-GAN (Odena et al.): the class head of the discriminator classifies.
+    AcGan,
+    /// CVAE-GAN (Bao et al.): label-conditioned VAE-GAN, a classifier trained on real data.
+    CvaeGan,
+    /// The discriminator architecture trained with BCE on real data.
+    Cnn,
+    /// Class-weighted BCE, weights n / (2·n_class).
+    CnnWeighted,
+    /// Random oversampling of the positives to balance.
+    CnnRos,
+    /// Focal loss, γ = 2, α = 0.25.
+    CnnFocal,
 }
 
 impl MethodKind {
-    pub const ALL: [MethodKind; 3] = [MethodKind::Dvaan, MethodKind::DvaanMu, MethodKind::DvaanA];
+    pub const ALL: [MethodKind; 11] = [
+        MethodKind::Dvaan,
+        MethodKind::DvaanMu,
+        MethodKind::DvaanA,
+        MethodKind::VaeGan,
+        MethodKind::VaeGanB,
+        MethodKind::AcGan,
+        MethodKind::CvaeGan,
+        MethodKind::Cnn,
+        MethodKind::CnnWeighted,
+        MethodKind::CnnRos,
+        MethodKind::CnnFocal,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             MethodKind::Dvaan => "dvaan",
             MethodKind::DvaanMu => "dvaan-mu",
             MethodKind::DvaanA => "dvaan-a",
+            MethodKind::VaeGan => "vae-gan",
+            MethodKind::VaeGanB => "vae-gan-b",
+            MethodKind::AcGan => "ac-gan",
+            MethodKind::CvaeGan => "cvae-gan",
+            MethodKind::Cnn => "cnn",
+            MethodKind::CnnWeighted => "cnn-weighted",
+            MethodKind::CnnRos => "cnn-ros",
+            MethodKind::CnnFocal => "cnn-focal",
         }
+    }
+
+    /// One of DVAAN's own variants (class margin μ, prior samples).
+    pub fn is_dvaan(self) -> bool {
+        matches!(
+            self,
+            MethodKind::Dvaan | MethodKind::DvaanMu | MethodKind::DvaanA
+        )
     }
 
     /// True when μ follows Eq. 10.
     pub fn adapts_mu(self) -> bool {
-        self != MethodKind::DvaanMu
+        matches!(self, MethodKind::Dvaan | MethodKind::DvaanA)
     }
 
     /// True when support samples are generated (§5.3).
     pub fn augments(self) -> bool {
-        self != MethodKind::DvaanA
+        matches!(self, MethodKind::Dvaan | MethodKind::DvaanMu)
+    }
+
+    /// True when the method has a generator to draw a sample grid from.
+    pub fn generates(self) -> bool {
+        !matches!(
+            self,
+            MethodKind::Cnn | MethodKind::CnnWeighted | MethodKind::CnnRos | MethodKind::CnnFocal
+        )
+    }
+
+    /// What the history's four loss columns `l_ele, l_kl, l_adv, l_fea` hold for this
+    /// method ("-" where it has no such term and the column is 0). `l_adv` is always the
+    /// loss of the network that classifies; `mu` is 0 for every method but DVAAN's.
+    pub fn loss_columns(self) -> [&'static str; 4] {
+        match self {
+            m if m.is_dvaan() => ["L_ele", "L_KL", "L_adv", "L_fea"],
+            MethodKind::VaeGan | MethodKind::VaeGanB => ["L_ele", "L_KL", "L_adv", "L_fea"],
+            MethodKind::AcGan => [
+                "-",
+                "-",
+                "L_D (real/fake + class)",
+                "L_G (non-saturating + class)",
+            ],
+            MethodKind::CvaeGan => [
+                "L_ele",
+                "L_KL",
+                "L_C (classifier)",
+                "L_fea (pairwise + mean)",
+            ],
+            MethodKind::CnnFocal => ["-", "-", "focal loss", "-"],
+            MethodKind::CnnWeighted => ["-", "-", "class-weighted BCE", "-"],
+            _ => ["-", "-", "BCE", "-"],
+        }
     }
 }
 

@@ -1,14 +1,15 @@
 //! Evaluation on a test set and decoded samples, with every network in evaluation mode
 //! (batch norm uses its running statistics, so results do not depend on the batch size).
 //!
-//! - Scores are the discriminator's logits; the metrics are those of `crate::metrics`
-//!   (threshold 0 on the logit, i.e. P(positive) > ½).
+//! - Scores are the classifier's logits (DVAAN's discriminator; each method says which of
+//!   its networks classifies); the metrics are those of `crate::metrics` (threshold 0 on the
+//!   logit, i.e. P(positive) > ½).
 //! - Reconstruction error (the paper's Table 3) decodes the posterior mean `m` rather than a
 //!   sample `m + σ·ε`: a deterministic number that measures the autoencoder, not the noise.
-//!   It is the mean squared error per pixel (per feature for tables).
+//!   It is the mean squared error per pixel (per feature for tables), NaN for methods that
+//!   do not reconstruct (ac-gan, cnn*). Conditional models (cvae-gan) are given the labels.
 
-use dvaan_autograd::{Tape, Var};
-use dvaan_tensor::ops::{concat::concat, loss, random};
+use dvaan_tensor::ops::{concat::concat, loss};
 use dvaan_tensor::Tensor;
 
 use super::Trainer;
@@ -44,29 +45,17 @@ impl Trainer {
         })
     }
 
-    /// The discriminator's logit for every sample of `test`, in order, and the mean
-    /// reconstruction error per element.
+    /// The classifier's logit for every sample of `test`, in order, and the mean
+    /// reconstruction error per element (NaN for methods that do not reconstruct).
     pub fn score(&self, test: &Dataset) -> Result<(Vec<f32>, f64), Error> {
-        if test.shape != self.train.shape {
-            return Err(Error::Usage(format!(
-                "{} has samples of shape {:?} but the model was trained on {:?}",
-                test.name, test.shape, self.train.shape
-            )));
-        }
-        let nets = &self.model.nets;
-        let tape = Tape::eval();
-        let d = test.sample_len();
+        self.check_shape(test)?;
         let (mut logits, mut errors, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
         for r in sequential(test.len(), EVAL_BATCH) {
-            let x = Tensor::from_slice(
-                &self.gpu,
-                &test.batch_shape(r.len()),
-                &test.x[r.start * d..r.end * d],
-            );
-            let xv = Var::constant(x.clone());
-            logits.push(nets.dis.forward(&tape, &xv).logit.value().clone());
-            let (m, _) = nets.enc.forward(&tape, &xv);
-            errors.push(loss::mse(nets.dec.forward(&tape, &m).value(), &x));
+            let (x, y) = self.upload(test, r.clone());
+            logits.push(self.model.scores(&x));
+            if let Some(x_rec) = self.model.reconstruct(&x, &y) {
+                errors.push(loss::mse(&x_rec, &x));
+            }
             sizes.push(r.len());
         }
         if logits.is_empty() {
@@ -76,6 +65,9 @@ impl Trainer {
             )));
         }
         let scores = concat(&logits.iter().collect::<Vec<_>>(), 0).to_vec();
+        if errors.is_empty() {
+            return Ok((scores, f64::NAN));
+        }
         let errors = concat(&errors.iter().collect::<Vec<_>>(), 0).to_vec();
         let total: f64 = errors
             .iter()
@@ -85,35 +77,78 @@ impl Trainer {
         Ok((scores, total / test.len() as f64))
     }
 
-    /// Decoded samples for the paper's Figure 6: four rows of `per_row`, from `N(+μ1, I)`,
-    /// `N(0, I)`, `N(0, I)` and `N(−μ1, I)`. Returns the values (`[4·per_row, C, H, W]`, in
-    /// [0, 1] for images; standardised features for tables, as `[1, 1, D]` samples) and the
-    /// sample shape `(C, H, W)`.
+    /// The encoder's posterior means `m` for every sample of `data` (evaluation mode, no
+    /// sampling), row-major `[data.len(), latent]`; `None` for methods without an encoder.
+    /// cvae-gan's conditional encoder is given `data`'s labels.
+    pub fn encode(&self, data: &Dataset) -> Result<Option<Vec<f32>>, Error> {
+        self.check_shape(data)?;
+        let mut parts = Vec::new();
+        for r in sequential(data.len(), EVAL_BATCH) {
+            let (x, y) = self.upload(data, r);
+            match self.model.encode(&x, &y) {
+                Some(m) => parts.push(m),
+                None => return Ok(None),
+            }
+        }
+        if parts.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} has no samples to encode",
+                data.name
+            )));
+        }
+        Ok(Some(concat(&parts.iter().collect::<Vec<_>>(), 0).to_vec()))
+    }
+
+    /// True when the method has a generator ([`Trainer::sample_grid`] works).
+    pub fn can_sample(&self) -> bool {
+        self.config.method.generates()
+    }
+
+    /// Decoded samples for the paper's Figure 6: four rows of `per_row`. DVAAN's come from
+    /// `N(+μ1, I)`, `N(0, I)`, `N(0, I)` and `N(−μ1, I)` (vae-gan: all four from N(0, I));
+    /// the conditional generators (ac-gan, cvae-gan) give two rows of positives, then two of
+    /// negatives. Returns the values (`[4·per_row, C, H, W]`, in [0, 1] for images;
+    /// standardised features for tables, as `[1, 1, D]` samples) and the sample shape
+    /// `(C, H, W)`. An error for methods without a generator (cnn*).
     pub fn sample_grid(&self, per_row: usize, seed: u64) -> Result<(Vec<f32>, [usize; 3]), Error> {
         if per_row == 0 {
             return Err(Error::Usage(
                 "a sample grid needs at least one sample per row".into(),
             ));
         }
-        let n = 4 * per_row;
-        let mu = self.mu();
-        let shifts: Vec<f32> = [mu, 0.0, 0.0, -mu]
-            .iter()
-            .flat_map(|&s| vec![s; per_row])
-            .collect();
-        let eps = random::normal(&self.gpu, &[n, self.model.latent()], seed, 0);
-        let shift = Tensor::from_slice(&self.gpu, &[n], &shifts);
-        let z = dvaan_tensor::ops::reparam::shift_rows(&eps, &shift);
-        let x = self
-            .model
-            .nets
-            .dec
-            .forward(&Tape::eval(), &Var::constant(z));
+        let x = self.model.sample_rows(per_row, seed).ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no generator to draw samples from",
+                self.config.method
+            ))
+        })?;
         let shape = match self.train.shape[..] {
             [c, h, w] => [c, h, w],
             [d] => [1, 1, d],
             _ => unreachable!("the networks take images or flat features"),
         };
-        Ok((x.value().to_vec(), shape))
+        Ok((x.to_vec(), shape))
+    }
+
+    fn check_shape(&self, data: &Dataset) -> Result<(), Error> {
+        if data.shape != self.train.shape {
+            return Err(Error::Usage(format!(
+                "{} has samples of shape {:?} but the model was trained on {:?}",
+                data.name, data.shape, self.train.shape
+            )));
+        }
+        Ok(())
+    }
+
+    /// Samples `r` of `data` and their labels, on the GPU.
+    fn upload(&self, data: &Dataset, r: std::ops::Range<usize>) -> (Tensor, Tensor) {
+        let d = data.sample_len();
+        let x = Tensor::from_slice(
+            &self.gpu,
+            &data.batch_shape(r.len()),
+            &data.x[r.start * d..r.end * d],
+        );
+        let y = Tensor::from_slice(&self.gpu, &[r.len()], &data.labels[r]);
+        (x, y)
     }
 }

@@ -1,10 +1,11 @@
 //! The loss history: each step copies its losses and μ into a GPU slab (no readback), and the
 //! slab is read back once every `log_every` steps — the trainer's only routine
-//! synchronisation.
+//! synchronisation. A method without one of the four loss terms, or without a margin,
+//! records 0 there (`MethodKind::loss_columns` says what each column holds per method).
 
 use dvaan_tensor::{Gpu, Tensor};
 
-use crate::methods::Losses;
+use crate::methods::StepLosses;
 use crate::Error;
 
 /// One step's numbers, read back from the history.
@@ -29,6 +30,8 @@ pub struct History {
     capacity: usize,
     /// (epoch, global step) of the rows written since the last readback.
     pending: Vec<(usize, usize)>,
+    /// Copied into the columns a method does not have.
+    zero: Tensor,
 }
 
 impl History {
@@ -37,23 +40,22 @@ impl History {
             slab: Tensor::zeros(gpu, &[capacity, COLS]),
             capacity,
             pending: Vec::with_capacity(capacity),
+            zero: Tensor::zeros(gpu, &[1]),
         }
     }
 
     /// Records copies of the step's losses and μ into the next row (GPU work only).
-    pub fn push(&mut self, epoch: usize, step: usize, l: &Losses, mu: &Tensor) {
+    pub fn push(&mut self, epoch: usize, step: usize, l: &StepLosses, mu: Option<&Tensor>) {
         assert!(
             self.pending.len() < self.capacity,
             "history: read it back before it overflows"
         );
         let row = self.pending.len() * COLS;
-        for (k, t) in [&l.l_ele, &l.l_kl, &l.l_adv, &l.l_fea]
-            .into_iter()
-            .enumerate()
-        {
-            self.slab.copy_region(row + k, t.value(), 0, 1);
+        let columns = [&l.l_ele, &l.l_kl, &l.l_adv, &l.l_fea].map(Option::as_ref);
+        for (k, t) in columns.into_iter().chain([mu]).enumerate() {
+            self.slab
+                .copy_region(row + k, t.unwrap_or(&self.zero), 0, 1);
         }
-        self.slab.copy_region(row + 4, mu, 0, 1);
         self.pending.push((epoch, step));
     }
 

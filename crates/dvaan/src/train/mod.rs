@@ -1,6 +1,6 @@
-//! Training DVAAN: the configuration, the loop (Algorithm 1), the loss history, the support
-//! pool, evaluation, and the state a checkpoint saves. The step itself is in
-//! `crate::methods::dvaan`.
+//! Training: the configuration, the loop (Algorithm 1 for DVAAN; the same loop drives every
+//! method), mini-batch sampling, the loss history, the support pool, evaluation, and the
+//! state a checkpoint saves. The steps themselves are in `crate::methods`.
 //!
 //! ```ignore
 //! let mut trainer = Trainer::new(&gpu, TrainConfig::default(), task.train)?;
@@ -13,6 +13,7 @@
 mod config;
 mod evaluate;
 mod history;
+mod sampling;
 mod state;
 mod support;
 mod trainer;

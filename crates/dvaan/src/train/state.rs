@@ -1,6 +1,7 @@
-//! Everything a resume needs, as named host arrays: parameters (`enc.…`, `dec.…`, `dis.…`),
-//! batch-norm running statistics, Adam moments (`adam.<param>.m`, `.v`) and step counts
-//! (`adam.enc.steps`, …), μ, the support pool (`support.pos`, `support.neg`, `[n, …sample]`),
+//! Everything a resume needs, as named host arrays: parameters (`<network>.…`: `enc.…`,
+//! `dec.…`, `dis.…` for DVAAN), batch-norm running statistics, Adam moments
+//! (`adam.<param>.m`, `.v`) and step counts (`adam.<network>.steps`), μ (methods with a
+//! margin), the support pool (empty for methods without augmentation) (`support.pos`, `support.neg`, `[n, …sample]`),
 //! and the counters `epochs_done` and `global_step`. Counts are stored as f32, exact up to
 //! 2²⁴ (16.7 million steps).
 //!
@@ -122,19 +123,16 @@ impl Trainer {
     fn fixed_entries(&self) -> Vec<(String, Target<'static>)> {
         let m = &self.model;
         let mut out: Vec<(String, Target)> = m
-            .nets
             .params()
             .into_iter()
             .map(|(n, p)| (n, Target::Tensor(p.value().clone(), Some(p))))
             .collect();
         out.extend(
-            m.nets
-                .buffers()
+            m.buffers()
                 .into_iter()
                 .map(|(n, t)| (n, Target::Tensor(t, None))),
         );
-        for net in ["enc", "dec", "dis"] {
-            let opt = self.optimiser(net);
+        for (net, opt) in m.optimisers() {
             out.extend(
                 opt.state()
                     .into_iter()
@@ -142,26 +140,26 @@ impl Trainer {
             );
             out.push((format!("adam.{net}.steps"), Target::AdamSteps(net)));
         }
-        out.push(("mu".into(), Target::Tensor(m.mu.clone(), None)));
+        if let Some(mu) = m.mu() {
+            out.push(("mu".into(), Target::Tensor(mu.clone(), None)));
+        }
         out.push(("epochs_done".into(), Target::Count("epochs_done")));
         out.push(("global_step".into(), Target::Count("global_step")));
         out
     }
 
     fn optimiser(&self, net: &str) -> &dvaan_autograd::Adam {
-        match net {
-            "enc" => &self.model.opt_enc,
-            "dec" => &self.model.opt_dec,
-            _ => &self.model.opt_dis,
-        }
+        let found = self.model.optimisers().into_iter().find(|(n, _)| *n == net);
+        found.expect("an optimiser of this method").1
     }
 
     fn optimiser_mut(&mut self, net: &str) -> &mut dvaan_autograd::Adam {
-        match net {
-            "enc" => &mut self.model.opt_enc,
-            "dec" => &mut self.model.opt_dec,
-            _ => &mut self.model.opt_dis,
-        }
+        let found = self
+            .model
+            .optimisers_mut()
+            .into_iter()
+            .find(|(n, _)| *n == net);
+        found.expect("an optimiser of this method").1
     }
 }
 

@@ -1,14 +1,16 @@
-//! The training loop: Algorithm 1 of the paper, one epoch at a time.
+//! The training loop, one epoch at a time, for every method: Algorithm 1 of the paper for
+//! DVAAN, the same loop with another [`Method`]'s step for the baselines.
 
 use std::time::Instant;
 
 use dvaan_tensor::{Gpu, Tensor};
 
 use super::history::{History, StepLog};
+use super::sampling::epoch_batches;
 use super::support::SupportPool;
 use super::TrainConfig;
-use crate::data::{BatchSampler, Dataset, LastBatch};
-use crate::methods::Dvaan;
+use crate::data::Dataset;
+use crate::methods::{self, train_step, Method};
 use crate::Error;
 
 /// What one epoch did.
@@ -30,7 +32,7 @@ pub struct Trainer {
     pub(super) gpu: Gpu,
     pub(super) config: TrainConfig,
     pub(super) train: Dataset,
-    pub(super) model: Dvaan,
+    pub(super) model: Box<dyn Method>,
     pub(super) pool: SupportPool,
     pub(super) epochs_done: usize,
     pub(super) global_step: usize,
@@ -57,11 +59,11 @@ impl Trainer {
         }
         if train.n_pos == 0 || train.n_neg == 0 {
             return Err(Error::Usage(format!(
-                "{} has {} positive and {} negative training samples; DVAAN needs both classes",
+                "{} has {} positive and {} negative training samples; training needs both classes",
                 train.name, train.n_pos, train.n_neg
             )));
         }
-        let model = Dvaan::new(gpu, &config, &train.shape)?;
+        let model = methods::build(gpu, &config, &train)?;
         let batch_shape = train.batch_shape(config.batch);
         Ok(Trainer {
             gpu: gpu.clone(),
@@ -90,9 +92,10 @@ impl Trainer {
         let mut last = None;
         for indices in &batches {
             self.upload_batch(indices);
-            let losses = self.model.step(&self.x, &self.y, self.global_step as u64);
+            let step = self.global_step as u64;
+            let losses = train_step(self.model.as_mut(), &self.x, &self.y, step, None);
             self.history
-                .push(epoch, self.global_step, &losses, &self.model.mu);
+                .push(epoch, self.global_step, &losses, self.model.mu());
             self.global_step += 1;
             if self.history.is_full() {
                 last = self.report(on_log)?.or(last);
@@ -119,14 +122,18 @@ impl Trainer {
         })
     }
 
-    /// The epoch's mini-batches: a permutation of D ∪ D⁺ drawn from `(seed, epoch)` alone,
-    /// so a run resumed at an epoch boundary sees the same batches. The partial last batch
-    /// is dropped (batch norm needs real batch statistics).
+    /// The epoch's mini-batches, drawn as the method asks (`Method::sampling`) from
+    /// `(seed, epoch)` alone, so a run resumed at an epoch boundary sees the same batches.
     fn epoch_batches(&self) -> Result<Vec<Vec<usize>>, Error> {
         let seed =
             self.config.seed ^ (self.epochs_done as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut sampler = BatchSampler::new(self.config.batch, seed, LastBatch::Drop)?;
-        Ok(sampler.epoch(self.train.len() + self.pool.len())?)
+        epoch_batches(
+            self.model.sampling(),
+            &self.train,
+            self.pool.len(),
+            self.config.batch,
+            seed,
+        )
     }
 
     fn upload_batch(&mut self, indices: &[usize]) {
@@ -147,12 +154,10 @@ impl Trainer {
 
     /// A round of support samples (DESIGN §5.3) into D⁺. Reads back (see `methods::augment`).
     fn augment(&mut self) {
-        let g = self.model.generate_support(
-            self.config.aug_n,
-            self.global_step as u64,
-            self.config.aug_both,
-        );
-        self.pool.add(&g);
+        let (n, step) = (self.config.aug_n, self.global_step as u64);
+        if let Some(g) = self.model.generate_support(n, step, self.config.aug_both) {
+            self.pool.add(&g);
+        }
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -173,13 +178,13 @@ impl Trainer {
         self.pool.len()
     }
 
-    /// The current margin μ (a readback: for logging only).
+    /// The current margin μ (a readback: for logging only); 0 for methods without one.
     pub fn mu(&self) -> f32 {
-        self.model.mu.item()
+        self.model.mu().map_or(0.0, |mu| mu.item())
     }
 
-    /// The method's networks, optimisers and μ (for tests and tools).
-    pub fn model(&self) -> &Dvaan {
-        &self.model
+    /// The method being trained: its networks, optimisers and losses (for tests and tools).
+    pub fn method(&self) -> &dyn Method {
+        self.model.as_ref()
     }
 }
