@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod experiment;
 pub mod io;
 pub mod metrics;
 pub mod methods;

