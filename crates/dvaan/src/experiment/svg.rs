@@ -175,7 +175,48 @@ impl Chart {
             let shift = (i as f64 - centre) * self.dodge;
             draw_series(out, s, &|x| px(x) + shift, &py);
         }
-        self.legend(out, LEFT + pw - 8.0, TOP + 8.0);
+        // The legend goes into the corner of the plot area that hides the fewest points.
+        let mut drawn: Vec<(f64, f64)> = pts.iter().map(|p| (px(p.0), py(p.1))).collect();
+        for s in self.series.iter().filter(|s| s.style != Style::Markers) {
+            for seg in s.points.windows(2) {
+                let (a, b) = ((px(seg[0].0), py(seg[0].1)), (px(seg[1].0), py(seg[1].1)));
+                drawn.extend((1..8).map(|k| {
+                    let t = k as f64 / 8.0;
+                    (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
+                }));
+            }
+        }
+        let (w, h) = self.legend_size();
+        let corners = [
+            (LEFT + pw - 8.0 - w, TOP + 8.0),
+            (LEFT + 8.0, TOP + 8.0),
+            (LEFT + pw - 8.0 - w, TOP + ph - 8.0 - h),
+            (LEFT + 8.0, TOP + ph - 8.0 - h),
+        ];
+        let hidden = |&(x, y): &(f64, f64)| {
+            drawn
+                .iter()
+                .filter(|p| p.0 >= x && p.0 <= x + w && p.1 >= y && p.1 <= y + h)
+                .count()
+        };
+        let best = corners.iter().min_by_key(|c| hidden(c)).copied();
+        if let Some((x, y)) = best {
+            self.legend(out, x, y);
+        }
+    }
+
+    fn named(&self) -> Vec<&Series> {
+        self.series.iter().filter(|s| !s.name.is_empty()).collect()
+    }
+
+    fn legend_size(&self) -> (f64, f64) {
+        let named = self.named();
+        let longest = named
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        (34.0 + 6.5 * longest as f64, 8.0 + 16.0 * named.len() as f64)
     }
 
     fn y_ticks(&self, lo: f64, hi: f64) -> Vec<(f64, String)> {
@@ -195,20 +236,13 @@ impl Chart {
         }
     }
 
-    /// A boxed legend whose top-right corner is at (`right`, `top`).
-    fn legend(&self, out: &mut String, right: f64, top: f64) {
-        let named: Vec<&Series> = self.series.iter().filter(|s| !s.name.is_empty()).collect();
+    /// A boxed legend whose top-left corner is at (`x`, `top`).
+    fn legend(&self, out: &mut String, x: f64, top: f64) {
+        let named = self.named();
         if named.is_empty() {
             return;
         }
-        let longest = named
-            .iter()
-            .map(|s| s.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        let w = 34.0 + 6.5 * longest as f64;
-        let h = 8.0 + 16.0 * named.len() as f64;
-        let x = right - w;
+        let (w, h) = self.legend_size();
         let _ = write!(
             out,
             r##"<g class="legend" font-size="11"><rect x="{x:.1}" y="{top}" width="{w:.1}" height="{h}" fill="white" fill-opacity="0.85" stroke="#999"/>"##
