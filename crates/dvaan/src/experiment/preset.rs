@@ -12,8 +12,9 @@ pub enum Preset {
     /// Seconds on any machine: tiny generated 28×28 data in OUT/data, 2 methods, 1 ratio,
     /// 2 seeds, 1 epoch. Checks the whole pipeline, not the method.
     Smoke,
-    /// A few hours on a 2-core CPU: every method on Fashion-MNIST and MNIST at 1:5, and dvaan,
-    /// vae-gan and cnn on Fashion-MNIST at 1:10, 1:20 and 1:50; 3 seeds, 1 epoch.
+    /// CPU scale: every method on Fashion-MNIST and MNIST at 1:5, and dvaan, vae-gan and cnn
+    /// on Fashion-MNIST at 1:10, 1:20 and 1:50; 3 seeds, 1 epoch (93 cells; the Fashion-MNIST
+    /// cells of the generative methods dominate the time).
     Cpu,
     /// The paper's grid, for a GPU: every method on MNIST, Fashion-MNIST, CIFAR-10 and TIS at
     /// 1:5, 1:10, 1:20 and 1:50; 5 seeds, 10 epochs.
