@@ -42,7 +42,7 @@ fn strokes(n: usize, every: usize, seed: u64) -> Dataset {
 fn config(method: MethodKind) -> TrainConfig {
     TrainConfig {
         method,
-        batch: 16,
+        batch: 8,
         latent: 8,
         lr: 1e-3,
         log_every: 4,
@@ -51,9 +51,9 @@ fn config(method: MethodKind) -> TrainConfig {
     }
 }
 
-/// Trains on 64 samples at 1:3 for `epochs`, evaluates on 32 balanced ones.
+/// Trains on 48 samples at 1:3 for `epochs`, evaluates on 24 balanced ones.
 fn learns(method: MethodKind, epochs: usize) {
-    let mut t = Trainer::new(gpu(), config(method), strokes(64, 4, 1)).unwrap();
+    let mut t = Trainer::new(gpu(), config(method), strokes(48, 4, 1)).unwrap();
     let (mut rows, mut steps) = (Vec::new(), 0);
     for _ in 0..epochs {
         steps += t
@@ -61,17 +61,17 @@ fn learns(method: MethodKind, epochs: usize) {
             .unwrap()
             .steps;
     }
-    // Balanced and oversampled epochs see every negative once: 48 per epoch.
+    // Balanced and oversampled epochs see every negative once: 36 per epoch.
     let per_epoch = match method {
-        MethodKind::VaeGanB | MethodKind::CnnRos => 48 / 8,
-        _ => 64 / 16,
+        MethodKind::VaeGanB | MethodKind::CnnRos => 36 / 4,
+        _ => 48 / 8,
     };
     assert_eq!(
         (rows.len(), steps),
         (epochs * per_epoch, epochs * per_epoch),
         "{method}: steps"
     );
-    let m = t.evaluate(&strokes(32, 2, 2)).unwrap();
+    let m = t.evaluate(&strokes(24, 2, 2)).unwrap();
     eprintln!(
         "{method}: ROC-AUC {:.3}, recon MSE {:.4}, last {:?}",
         m.roc_auc,
@@ -124,7 +124,7 @@ fn learns(method: MethodKind, epochs: usize) {
 
     // A checkpoint of the method loads back into a fresh trainer.
     let state = t.state();
-    let mut fresh = Trainer::new(gpu(), config(method), strokes(64, 4, 1)).unwrap();
+    let mut fresh = Trainer::new(gpu(), config(method), strokes(48, 4, 1)).unwrap();
     fresh.load_state(&state).unwrap();
     assert_eq!(fresh.state(), state, "{method}: state round trip");
 }
@@ -133,9 +133,9 @@ fn learns(method: MethodKind, epochs: usize) {
 /// network alone lower its objective.
 fn descends(method: MethodKind) {
     let g = gpu();
-    let data = strokes(16, 3, 4);
-    let x = Tensor::from_slice(g, &[16, 1, 28, 28], &data.x);
-    let y = Tensor::from_slice(g, &[16], &data.labels);
+    let data = strokes(8, 3, 4);
+    let x = Tensor::from_slice(g, &[8, 1, 28, 28], &data.x);
+    let y = Tensor::from_slice(g, &[8], &data.labels);
     let cfg = config(method);
     let nets: Vec<&str> = {
         let m = methods::build(g, &cfg, &data).unwrap();
