@@ -34,7 +34,8 @@ pub struct ClassCounts {
     pub negative: usize,
 }
 
-/// Test-set metrics; the threshold metrics use a logit of 0.
+/// Test-set metrics; the threshold metrics use a logit of 0. `recon_mse` is NaN for methods
+/// that do not reconstruct; JSON writes NaN as `null`, read back as NaN.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct MetricsRecord {
     pub roc_auc: f64,
@@ -42,7 +43,12 @@ pub struct MetricsRecord {
     pub g_mean: f64,
     pub f1: f64,
     pub balanced_accuracy: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub recon_mse: f64,
+}
+
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl From<&EvalMetrics> for MetricsRecord {
