@@ -59,8 +59,7 @@ pub trait Method {
     fn buffers(&self) -> Vec<(String, Tensor)>;
 
     /// Classifier logits `[N]` for `x [N, …]`, every network in evaluation mode;
-    /// P(positive | x) = sigmoid(logit). `y` is not used to score; it is there for methods
-    /// whose other outputs are conditional.
+    /// P(positive | x) = sigmoid(logit). Never given the labels.
     fn scores(&self, x: &Tensor) -> Tensor;
 
     /// Runs after the updates of a step, on the GPU (DVAAN's margin update).
