@@ -5,7 +5,9 @@
 set -euo pipefail
 
 have_vulkan() {
-    ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' &&
+    # Not `grep -q`: it exits at the first match, ldconfig then dies of SIGPIPE, and under
+    # pipefail the pipeline reports failure.
+    ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null &&
         compgen -G '/usr/share/vulkan/icd.d/*.json' >/dev/null
 }
 
