@@ -43,10 +43,12 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64)
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let err = (g as f64 - w).abs();
         let bound = atol + rtol * w.abs();
-        if !(err <= bound) {
+        // Written so that a NaN on either side counts as a failure.
+        let within = err <= bound;
+        if !within {
             first_bad.get_or_insert(i);
         }
-        if !(err <= worst.1) {
+        if err.is_nan() || err > worst.1 {
             worst = (i, err);
         }
     }
