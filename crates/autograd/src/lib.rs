@@ -23,6 +23,8 @@ mod tape;
 pub use adam::{Adam, AdamConfig};
 pub use dvaan_tensor::ops::elementwise::Activation;
 pub use init::Init;
-pub use layers::{prefixed, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Layer, Linear};
+pub use layers::{
+    prefixed, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Layer, Linear,
+};
 pub use param::Param;
 pub use tape::{single, Backward, Gradients, Tape, Var};

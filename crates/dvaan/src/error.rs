@@ -19,7 +19,11 @@ pub enum Error {
     /// A command-line value that parses but makes no sense (the message says why).
     Usage(String),
     /// Training produced a NaN or infinite loss (or margin μ) at global step `step`.
-    NonFinite { step: usize, what: String, value: f32 },
+    NonFinite {
+        step: usize,
+        what: String,
+        value: f32,
+    },
     /// A saved training state that does not fit this trainer (names, shapes, architecture).
     State(String),
 }

@@ -7,8 +7,8 @@ pub mod data;
 pub mod error;
 pub mod experiment;
 pub mod io;
-pub mod metrics;
 pub mod methods;
+pub mod metrics;
 pub mod models;
 pub mod train;
 

@@ -96,8 +96,15 @@ fn bits(state: &[NamedArray]) -> Vec<(String, Vec<usize>, Vec<u32>)> {
 fn dvaan_learns_a_separable_imbalanced_table() {
     let (t, rows) = train(config(MethodKind::Dvaan), table("train", 24, 120, 1), 3);
     let steps: Vec<usize> = rows.iter().map(|r| r.step).collect();
-    assert_eq!(steps, (0..rows.len()).collect::<Vec<_>>(), "one log row per step");
-    assert!(rows.len() > 3 * (144 / 32), "D+ did not lengthen the epochs");
+    assert_eq!(
+        steps,
+        (0..rows.len()).collect::<Vec<_>>(),
+        "one log row per step"
+    );
+    assert!(
+        rows.len() > 3 * (144 / 32),
+        "D+ did not lengthen the epochs"
+    );
     assert!(t.pool_size() > 0, "augmentation added no support sample");
     let m = t.evaluate(&table("test", 60, 60, 2)).unwrap();
     assert!(
