@@ -90,6 +90,36 @@ pub(crate) struct Geometry {
     pub pad: usize,
 }
 
+impl Geometry {
+    /// The convolution of an input `[n, c, h, w]` with a weight `[o, c, kh, kw]`; panics,
+    /// naming `op`, when the kernel does not fit.
+    pub(crate) fn new(
+        op: &str,
+        [n, c, h, w]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+    ) -> Geometry {
+        let (oh, ow) = (
+            out_size(op, h, kh, stride, pad),
+            out_size(op, w, kw, stride, pad),
+        );
+        Geometry {
+            n,
+            c,
+            h,
+            w,
+            o,
+            oh,
+            ow,
+            kh,
+            kw,
+            stride,
+            pad,
+        }
+    }
+}
+
 /// Output size of a convolution along one axis; panics when the kernel does not fit.
 pub(crate) fn out_size(op: &str, input: usize, kernel: usize, stride: usize, pad: usize) -> usize {
     assert!(stride >= 1, "{op}: stride must be at least 1");
@@ -224,13 +254,13 @@ pub(crate) fn implicit_gemm(
     out
 }
 
-fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
+pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
     let s = t.shape();
     assert!(s.len() == 4, "{op}: {name} must be 4-d, got {s:?}");
     [s[0], s[1], s[2], s[3]]
 }
 
-fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
+pub(crate) fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
     if let Some(b) = bias {
         assert!(
             b.shape() == [channels],
@@ -238,6 +268,64 @@ fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
             b.shape()
         );
     }
+}
+
+/// The shapes of `t` (x or dy) and of the weight `w`, after checking that `t`'s channels
+/// are the weight's dim `w_dim`: the channels it reads from x, or writes to dy.
+pub(crate) fn with_weight(
+    op: &str,
+    name: &str,
+    t: &Tensor,
+    w: &Tensor,
+    w_dim: usize,
+) -> ([usize; 4], [usize; 4]) {
+    let (ts, ws) = (dims4(op, name, t), dims4(op, "w", w));
+    let (k, wk) = (ts[1], ws[w_dim]);
+    assert!(
+        k == wk,
+        "{op}: {name} {:?} has {k} channels but w {:?} {}",
+        t.shape(),
+        w.shape(),
+        if name == "dy" {
+            format!("has {wk} outputs")
+        } else {
+            format!("expects {wk}")
+        }
+    );
+    (ts, ws)
+}
+
+/// The geometry of a weight gradient from `x` and `dy`: the convolution reads x and writes
+/// dy when `x_is_input`, the other way round otherwise (a transposed convolution).
+pub(crate) fn weight_grad_geometry(
+    op: &str,
+    x: &Tensor,
+    dy: &Tensor,
+    x_is_input: bool,
+    (kh, kw): (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Geometry {
+    let (xs, dys) = (dims4(op, "x", x), dims4(op, "dy", dy));
+    assert!(
+        xs[0] == dys[0],
+        "{op}: x {:?} and dy {:?} differ in batch",
+        x.shape(),
+        dy.shape()
+    );
+    let ((a, a_name), (b, b_name)) = if x_is_input {
+        ((xs, "x"), (dys, "dy"))
+    } else {
+        ((dys, "dy"), (xs, "x"))
+    };
+    let g = Geometry::new(op, a, [b[1], kh, kw], stride, padding);
+    assert!(
+        (g.oh, g.ow) == (b[2], b[3]),
+        "{op}: {a_name} {a:?} with kernel {:?}, stride {stride}, padding {padding} does not give \
+         {b_name} {b:?}",
+        (kh, kw)
+    );
+    g
 }
 
 /// `x [N,C,H,W]`, `w [O,C,KH,KW]`, optional `bias [O]` → `[N,O,OH,OW]`.
@@ -260,28 +348,9 @@ pub fn conv2d_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv2d";
-    let [n, c, h, wd] = dims4(op, "x", x);
-    let [o, wc, kh, kw] = dims4(op, "w", w);
-    assert!(
-        c == wc,
-        "{op}: x {:?} has {c} channels but w {:?} expects {wc}",
-        x.shape(),
-        w.shape()
-    );
+    let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
     check_bias(op, bias, o);
-    let g = Geometry {
-        n,
-        c,
-        h,
-        w: wd,
-        o,
-        oh: out_size(op, h, kh, stride, padding),
-        ow: out_size(op, wd, kw, stride, padding),
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
+    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
     implicit_gemm(Mode::Forward, &g, x, w, bias, variant)
 }
 
@@ -305,34 +374,15 @@ pub fn conv2d_backward_input_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv2d_backward_input";
-    let [n, o, oh, ow] = dims4(op, "dy", dy);
-    let [wo, c, kh, kw] = dims4(op, "w", w);
-    let (h, wd) = input_hw;
+    let ([n, o, oh, ow], [_, c, kh, kw]) = with_weight(op, "dy", dy, w, 0);
+    let xs = [n, c, input_hw.0, input_hw.1];
+    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
     assert!(
-        o == wo,
-        "{op}: dy {:?} has {o} channels but w {:?} has {wo} outputs",
-        dy.shape(),
-        w.shape()
-    );
-    assert!(
-        out_size(op, h, kh, stride, padding) == oh && out_size(op, wd, kw, stride, padding) == ow,
+        (g.oh, g.ow) == (oh, ow),
         "{op}: input {input_hw:?} with kernel {kh}x{kw}, stride {stride}, padding {padding} \
          does not give dy {:?}",
         dy.shape()
     );
-    let g = Geometry {
-        n,
-        c,
-        h,
-        w: wd,
-        o,
-        oh,
-        ow,
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
     implicit_gemm(Mode::InputGrad, &g, dy, w, None, variant)
 }
 
@@ -356,42 +406,56 @@ pub fn conv2d_backward_weight_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv2d_backward_weight";
-    let [n, c, h, wd] = dims4(op, "x", x);
-    let [dn, o, oh, ow] = dims4(op, "dy", dy);
-    let (kh, kw) = kernel_hw;
-    assert!(
-        n == dn,
-        "{op}: x {:?} and dy {:?} differ in batch",
-        x.shape(),
-        dy.shape()
-    );
-    assert!(
-        out_size(op, h, kh, stride, padding) == oh && out_size(op, wd, kw, stride, padding) == ow,
-        "{op}: x {:?} with kernel {kernel_hw:?}, stride {stride}, padding {padding} does not give dy {:?}",
-        x.shape(),
-        dy.shape()
-    );
-    let g = Geometry {
-        n,
-        c,
-        h,
-        w: wd,
-        o,
-        oh,
-        ow,
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
+    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
     implicit_gemm(Mode::WeightGrad, &g, x, dy, None, variant)
 }
 
-/// Plain f64 versions, one loop nest per formula in the module doc.
+/// Plain f64 versions: one walk over every product of the forward, which each formula of the
+/// module doc accumulates into a different tensor.
 pub mod reference {
     /// Output size along one axis.
     pub fn out_size(input: usize, kernel: usize, stride: usize, pad: usize) -> usize {
         (input + 2 * pad - kernel) / stride + 1
+    }
+
+    /// The index p*stride - pad + k that output index `p` reads through tap `k`, or None where
+    /// that falls in the zero padding outside `0..len`.
+    pub(crate) fn tap(p: usize, k: usize, stride: usize, pad: usize, len: usize) -> Option<usize> {
+        (p * stride + k).checked_sub(pad).filter(|&i| i < len)
+    }
+
+    /// Calls `f(xi, wi, yi)` with the flat indices of every product x[xi]·w[wi] that the
+    /// forward adds into y[yi], looping n, o, oh, ow, c, kh, kw.
+    fn for_each_product(
+        [n, c, h, wd]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
+        for ni in 0..n {
+            for oi in 0..o {
+                for y0 in 0..oh {
+                    for x0 in 0..ow {
+                        let yi = ((ni * o + oi) * oh + y0) * ow + x0;
+                        for ci in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let (Some(iy), Some(ix)) =
+                                        (tap(y0, ky, stride, pad, h), tap(x0, kx, stride, pad, wd))
+                                    else {
+                                        continue;
+                                    };
+                                    let xi = ((ni * c + ci) * h + iy) * wd + ix;
+                                    f(xi, ((oi * c + ci) * kh + ky) * kw + kx, yi);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `x [n,c,h,w]`, `w [o,c,kh,kw]`, `bias [o]` → `[n,o,oh,ow]`.
@@ -405,32 +469,16 @@ pub mod reference {
         stride: usize,
         pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
-        let mut y = vec![0.0; n * o * oh * ow];
-        for ni in 0..n {
-            for oi in 0..o {
-                for y0 in 0..oh {
-                    for x0 in 0..ow {
-                        let mut s = bias.map_or(0.0, |b| b[oi]);
-                        for ci in 0..c {
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let iy = (y0 * stride + ky) as isize - pad as isize;
-                                    let ix = (x0 * stride + kx) as isize - pad as isize;
-                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                        continue;
-                                    }
-                                    let (iy, ix) = (iy as usize, ix as usize);
-                                    s += x[((ni * c + ci) * h + iy) * wd + ix]
-                                        * w[((oi * c + ci) * kh + ky) * kw + kx];
-                                }
-                            }
-                        }
-                        y[((ni * o + oi) * oh + y0) * ow + x0] = s;
-                    }
-                }
+        let plane = out_size(h, kh, stride, pad) * out_size(wd, kw, stride, pad);
+        let mut y = vec![0.0; n * o * plane];
+        if let Some(b) = bias {
+            for (i, yi) in y.iter_mut().enumerate() {
+                *yi = b[i / plane % o];
             }
         }
+        for_each_product([n, c, h, wd], [o, kh, kw], stride, pad, |xi, wi, yi| {
+            y[yi] += x[xi] * w[wi];
+        });
         y
     }
 
@@ -439,36 +487,13 @@ pub mod reference {
     pub fn conv2d_backward_input(
         dy: &[f64],
         w: &[f64],
-        [n, c, h, wd]: [usize; 4],
-        [o, kh, kw]: [usize; 3],
+        xs: [usize; 4],
+        ks: [usize; 3],
         stride: usize,
         pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
-        let mut dx = vec![0.0; n * c * h * wd];
-        for ni in 0..n {
-            for oi in 0..o {
-                for y0 in 0..oh {
-                    for x0 in 0..ow {
-                        let g = dy[((ni * o + oi) * oh + y0) * ow + x0];
-                        for ci in 0..c {
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let iy = (y0 * stride + ky) as isize - pad as isize;
-                                    let ix = (x0 * stride + kx) as isize - pad as isize;
-                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                        continue;
-                                    }
-                                    let (iy, ix) = (iy as usize, ix as usize);
-                                    dx[((ni * c + ci) * h + iy) * wd + ix] +=
-                                        g * w[((oi * c + ci) * kh + ky) * kw + kx];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let mut dx = vec![0.0; xs.iter().product()];
+        for_each_product(xs, ks, stride, pad, |xi, wi, yi| dx[xi] += dy[yi] * w[wi]);
         dx
     }
 
@@ -481,32 +506,10 @@ pub mod reference {
         stride: usize,
         pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (out_size(h, kh, stride, pad), out_size(wd, kw, stride, pad));
         let mut dw = vec![0.0; o * c * kh * kw];
-        for oi in 0..o {
-            for ci in 0..c {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let mut s = 0.0;
-                        for ni in 0..n {
-                            for y0 in 0..oh {
-                                for x0 in 0..ow {
-                                    let iy = (y0 * stride + ky) as isize - pad as isize;
-                                    let ix = (x0 * stride + kx) as isize - pad as isize;
-                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                        continue;
-                                    }
-                                    let (iy, ix) = (iy as usize, ix as usize);
-                                    s += dy[((ni * o + oi) * oh + y0) * ow + x0]
-                                        * x[((ni * c + ci) * h + iy) * wd + ix];
-                                }
-                            }
-                        }
-                        dw[((oi * c + ci) * kh + ky) * kw + kx] = s;
-                    }
-                }
-            }
-        }
+        for_each_product([n, c, h, wd], [o, kh, kw], stride, pad, |xi, wi, yi| {
+            dw[wi] += dy[yi] * x[xi];
+        });
         dw
     }
 }

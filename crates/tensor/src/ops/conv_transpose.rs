@@ -13,35 +13,34 @@
 //!
 //! `output_padding` only adds rows/columns at the bottom/right that receive no products.
 
-use super::conv::{implicit_gemm, out_size, Geometry, Mode, Variant};
+use super::conv::{
+    check_bias, implicit_gemm, weight_grad_geometry, with_weight, Geometry, Mode, Variant,
+};
 use crate::Tensor;
 
-fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
-    let s = t.shape();
-    assert!(s.len() == 4, "{op}: {name} must be 4-d, got {s:?}");
-    [s[0], s[1], s[2], s[3]]
-}
-
-/// Output size along one axis.
-fn transposed_size(
+/// Output height and width for an input of `hw` and a kernel of `khw`.
+fn transposed_hw(
     op: &str,
-    input: usize,
-    kernel: usize,
+    hw: [usize; 2],
+    khw: [usize; 2],
     stride: usize,
     pad: usize,
     out_pad: usize,
-) -> usize {
+) -> [usize; 2] {
     assert!(stride >= 1, "{op}: stride must be at least 1");
     assert!(
         out_pad < stride,
         "{op}: output_padding {out_pad} must be smaller than stride {stride}"
     );
-    let full = (input.max(1) - 1) * stride + kernel + out_pad;
-    assert!(
-        input >= 1 && full >= 2 * pad,
-        "{op}: input size {input}, kernel {kernel}, stride {stride}, padding {pad} give a negative output"
-    );
-    full - 2 * pad
+    [0, 1].map(|axis| {
+        let (input, kernel) = (hw[axis], khw[axis]);
+        let full = (input.max(1) - 1) * stride + kernel + out_pad;
+        assert!(
+            input >= 1 && full >= 2 * pad,
+            "{op}: input size {input}, kernel {kernel}, stride {stride}, padding {pad} give a negative output"
+        );
+        full - 2 * pad
+    })
 }
 
 /// `x [N,C,H,W]`, `w [C,O,KH,KW]`, optional `bias [O]` → `[N,O,OH,OW]`.
@@ -74,33 +73,13 @@ pub fn conv_transpose2d_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv_transpose2d";
-    let [n, c, h, wd] = dims4(op, "x", x);
-    let [wc, o, kh, kw] = dims4(op, "w", w);
-    assert!(
-        c == wc,
-        "{op}: x {:?} has {c} channels but w {:?} expects {wc}",
-        x.shape(),
-        w.shape()
-    );
-    if let Some(b) = bias {
-        assert!(b.shape() == [o], "{op}: bias {:?} must be [{o}]", b.shape());
-    }
-    let oh = transposed_size(op, h, kh, stride, padding, output_padding);
-    let ow = transposed_size(op, wd, kw, stride, padding, output_padding);
-    // The convolution whose input gradient this is: input [n, o, oh, ow], output [n, c, h, w].
-    let g = Geometry {
-        n,
-        c: o,
-        h: oh,
-        w: ow,
-        o: c,
-        oh: h,
-        ow: wd,
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
+    let ([n, c, h, wd], [_, o, kh, kw]) = with_weight(op, "x", x, w, 0);
+    check_bias(op, bias, o);
+    let [oh, ow] = transposed_hw(op, [h, wd], [kh, kw], stride, padding, output_padding);
+    // The convolution whose input gradient this is: input [n, o, oh, ow], output [n, c, h, w]
+    // (output_padding < stride leaves the output size at h, w).
+    let g = Geometry::new(op, [n, o, oh, ow], [c, kh, kw], stride, padding);
+    debug_assert_eq!((g.oh, g.ow), (h, wd));
     implicit_gemm(Mode::InputGrad, &g, x, w, bias, variant)
 }
 
@@ -122,27 +101,8 @@ pub fn conv_transpose2d_backward_input_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv_transpose2d_backward_input";
-    let [n, o, oh, ow] = dims4(op, "dy", dy);
-    let [c, wo, kh, kw] = dims4(op, "w", w);
-    assert!(
-        o == wo,
-        "{op}: dy {:?} has {o} channels but w {:?} has {wo} outputs",
-        dy.shape(),
-        w.shape()
-    );
-    let g = Geometry {
-        n,
-        c: o,
-        h: oh,
-        w: ow,
-        o: c,
-        oh: out_size(op, oh, kh, stride, padding),
-        ow: out_size(op, ow, kw, stride, padding),
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
+    let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
+    let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
     implicit_gemm(Mode::Forward, &g, dy, w, None, variant)
 }
 
@@ -166,39 +126,14 @@ pub fn conv_transpose2d_backward_weight_with(
     variant: Variant,
 ) -> Tensor {
     let op = "conv_transpose2d_backward_weight";
-    let [n, c, h, wd] = dims4(op, "x", x);
-    let [dn, o, oh, ow] = dims4(op, "dy", dy);
-    let (kh, kw) = kernel_hw;
-    assert!(
-        n == dn,
-        "{op}: x {:?} and dy {:?} differ in batch",
-        x.shape(),
-        dy.shape()
-    );
-    assert!(
-        out_size(op, oh, kh, stride, padding) == h && out_size(op, ow, kw, stride, padding) == wd,
-        "{op}: dy {:?} with kernel {kernel_hw:?}, stride {stride}, padding {padding} does not match x {:?}",
-        dy.shape(),
-        x.shape()
-    );
-    let g = Geometry {
-        n,
-        c: o,
-        h: oh,
-        w: ow,
-        o: c,
-        oh: h,
-        ow: wd,
-        kh,
-        kw,
-        stride,
-        pad: padding,
-    };
+    let g = weight_grad_geometry(op, x, dy, false, kernel_hw, stride, padding);
     implicit_gemm(Mode::WeightGrad, &g, dy, x, None, variant)
 }
 
 /// Plain f64 versions: every product x[n,c,h,w]·w[c,o,kh,kw] lands on y[n,o,h*s-p+kh, w*s-p+kw].
 pub mod reference {
+    use crate::ops::conv::reference::tap;
+
     /// Output size along one axis.
     pub fn out_size(
         input: usize,
@@ -210,25 +145,37 @@ pub mod reference {
         (input - 1) * stride + kernel + out_pad - 2 * pad
     }
 
-    /// Visits every (input position, tap, output position) triple that exists.
-    fn for_each_tap(
-        [h, wd]: [usize; 2],
-        [kh, kw]: [usize; 2],
-        [oh, ow]: [usize; 2],
+    /// Calls `f(xi, wi, yi)` with the flat indices of every product x[xi]·w[wi] that lands
+    /// on y[yi] (products past the output's edge are dropped), looping n, c, o, h, w, kh, kw.
+    fn for_each_product(
+        [n, c, h, wd]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
         stride: usize,
         pad: usize,
-        mut f: impl FnMut(usize, usize, usize, usize, usize, usize),
+        out_pad: usize,
+        mut f: impl FnMut(usize, usize, usize),
     ) {
-        for iy in 0..h {
-            for ix in 0..wd {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let y0 = (iy * stride + ky) as isize - pad as isize;
-                        let x0 = (ix * stride + kx) as isize - pad as isize;
-                        if y0 < 0 || x0 < 0 || y0 >= oh as isize || x0 >= ow as isize {
-                            continue;
+        let oh = out_size(h, kh, stride, pad, out_pad);
+        let ow = out_size(wd, kw, stride, pad, out_pad);
+        for ni in 0..n {
+            for ci in 0..c {
+                for oi in 0..o {
+                    for iy in 0..h {
+                        for ix in 0..wd {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let y0 = tap(iy, ky, stride, pad, oh);
+                                    if let (Some(y0), Some(x0)) = (y0, tap(ix, kx, stride, pad, ow))
+                                    {
+                                        f(
+                                            ((ni * c + ci) * h + iy) * wd + ix,
+                                            ((ci * o + oi) * kh + ky) * kw + kx,
+                                            ((ni * o + oi) * oh + y0) * ow + x0,
+                                        );
+                                    }
+                                }
+                            }
                         }
-                        f(iy, ix, ky, kx, y0 as usize, x0 as usize);
                     }
                 }
             }
@@ -241,37 +188,23 @@ pub mod reference {
         x: &[f64],
         w: &[f64],
         bias: Option<&[f64]>,
-        [n, c, h, wd]: [usize; 4],
-        [o, kh, kw]: [usize; 3],
+        xs: [usize; 4],
+        ks: [usize; 3],
         stride: usize,
         pad: usize,
         out_pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (
-            out_size(h, kh, stride, pad, out_pad),
-            out_size(wd, kw, stride, pad, out_pad),
-        );
-        let mut y = vec![0.0; n * o * oh * ow];
-        for ni in 0..n {
-            for oi in 0..o {
-                let b = bias.map_or(0.0, |b| b[oi]);
-                y[(ni * o + oi) * oh * ow..][..oh * ow].fill(b);
-                for ci in 0..c {
-                    for_each_tap(
-                        [h, wd],
-                        [kh, kw],
-                        [oh, ow],
-                        stride,
-                        pad,
-                        |iy, ix, ky, kx, y0, x0| {
-                            y[((ni * o + oi) * oh + y0) * ow + x0] += x
-                                [((ni * c + ci) * h + iy) * wd + ix]
-                                * w[((ci * o + oi) * kh + ky) * kw + kx];
-                        },
-                    );
-                }
+        let ([n, _, h, wd], [o, kh, kw]) = (xs, ks);
+        let plane = out_size(h, kh, stride, pad, out_pad) * out_size(wd, kw, stride, pad, out_pad);
+        let mut y = vec![0.0; n * o * plane];
+        if let Some(b) = bias {
+            for (i, yi) in y.iter_mut().enumerate() {
+                *yi = b[i / plane % o];
             }
         }
+        for_each_product(xs, ks, stride, pad, out_pad, |xi, wi, yi| {
+            y[yi] += x[xi] * w[wi]
+        });
         y
     }
 
@@ -281,35 +214,16 @@ pub mod reference {
     pub fn conv_transpose2d_backward_input(
         dy: &[f64],
         w: &[f64],
-        [n, c, h, wd]: [usize; 4],
-        [o, kh, kw]: [usize; 3],
+        xs: [usize; 4],
+        ks: [usize; 3],
         stride: usize,
         pad: usize,
         out_pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (
-            out_size(h, kh, stride, pad, out_pad),
-            out_size(wd, kw, stride, pad, out_pad),
-        );
-        let mut dx = vec![0.0; n * c * h * wd];
-        for ni in 0..n {
-            for ci in 0..c {
-                for oi in 0..o {
-                    for_each_tap(
-                        [h, wd],
-                        [kh, kw],
-                        [oh, ow],
-                        stride,
-                        pad,
-                        |iy, ix, ky, kx, y0, x0| {
-                            dx[((ni * c + ci) * h + iy) * wd + ix] += dy
-                                [((ni * o + oi) * oh + y0) * ow + x0]
-                                * w[((ci * o + oi) * kh + ky) * kw + kx];
-                        },
-                    );
-                }
-            }
-        }
+        let mut dx = vec![0.0; xs.iter().product()];
+        for_each_product(xs, ks, stride, pad, out_pad, |xi, wi, yi| {
+            dx[xi] += dy[yi] * w[wi]
+        });
         dx
     }
 
@@ -318,35 +232,16 @@ pub mod reference {
     pub fn conv_transpose2d_backward_weight(
         x: &[f64],
         dy: &[f64],
-        [n, c, h, wd]: [usize; 4],
-        [o, kh, kw]: [usize; 3],
+        xs: [usize; 4],
+        ks: [usize; 3],
         stride: usize,
         pad: usize,
         out_pad: usize,
     ) -> Vec<f64> {
-        let (oh, ow) = (
-            out_size(h, kh, stride, pad, out_pad),
-            out_size(wd, kw, stride, pad, out_pad),
-        );
-        let mut dw = vec![0.0; c * o * kh * kw];
-        for ni in 0..n {
-            for ci in 0..c {
-                for oi in 0..o {
-                    for_each_tap(
-                        [h, wd],
-                        [kh, kw],
-                        [oh, ow],
-                        stride,
-                        pad,
-                        |iy, ix, ky, kx, y0, x0| {
-                            dw[((ci * o + oi) * kh + ky) * kw + kx] += x
-                                [((ni * c + ci) * h + iy) * wd + ix]
-                                * dy[((ni * o + oi) * oh + y0) * ow + x0];
-                        },
-                    );
-                }
-            }
-        }
+        let mut dw = vec![0.0; xs[1] * ks.iter().product::<usize>()];
+        for_each_product(xs, ks, stride, pad, out_pad, |xi, wi, yi| {
+            dw[wi] += x[xi] * dy[yi]
+        });
         dw
     }
 }

@@ -41,23 +41,57 @@ pub fn abs(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| x.abs()).collect()
 }
 
+/// Runs `op` on every variant: the output must have `shape` and pass [`assert_dot_close`]
+/// against `want`, a reference of `terms`-product sums whose magnitudes are `mag`.
+pub fn check_variants(
+    what: &str,
+    shape: &[usize],
+    (want, mag): (&[f64], &[f64]),
+    terms: usize,
+    op: impl Fn(Variant) -> Tensor,
+) {
+    for v in variants() {
+        let got = op(v);
+        assert_eq!(got.shape(), shape);
+        assert_dot_close(&format!("{v:?} {what}"), &got.to_vec(), want, mag, terms);
+    }
+}
+
+/// Checks a forward `op(variant, bias)` on every variant with the bias and without, against
+/// the references `with_bias` and `without`; each output sums at most C·KH·KW products.
+pub fn check_forward(
+    t: &Case,
+    d: &Data,
+    (with_bias, without, mag): (&[f64], &[f64], &[f64]),
+    op: impl Fn(Variant, Option<&Tensor>) -> Tensor,
+) {
+    let (terms, ys) = (t.c * t.kh * t.kw, [t.n, t.o, d.oh, d.ow]);
+    check_variants(&format!("{t:?} bias"), &ys, (with_bias, mag), terms, |v| {
+        op(v, Some(&d.b))
+    });
+    check_variants(&format!("{t:?}"), &ys, (without, mag), terms, |v| {
+        op(v, None)
+    });
+}
+
 /// One convolution: batch, in channels, height, width, out channels, kernel h, kernel w,
-/// stride, padding.
+/// stride, padding, and the output padding of a transposed convolution (0 here).
 #[derive(Debug, Clone, Copy)]
-struct Case {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    kh: usize,
-    kw: usize,
-    s: usize,
-    p: usize,
+pub struct Case {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub s: usize,
+    pub p: usize,
+    pub op: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
-const fn case(
+pub const fn case(
     n: usize,
     c: usize,
     h: usize,
@@ -77,6 +111,24 @@ const fn case(
         kw: k.1,
         s,
         p,
+        op: 0,
+    }
+}
+
+impl Case {
+    /// The same sizes with the output padding of a transposed convolution.
+    pub const fn out_pad(self, op: usize) -> Case {
+        Case { op, ..self }
+    }
+
+    /// Input shape [n, c, h, w], as the references take it.
+    pub fn xs(&self) -> [usize; 4] {
+        [self.n, self.c, self.h, self.w]
+    }
+
+    /// Output channels and kernel size [o, kh, kw], as the references take them.
+    pub fn ks(&self) -> [usize; 3] {
+        [self.o, self.kh, self.kw]
     }
 }
 
@@ -99,55 +151,61 @@ const CASES: &[Case] = &[
     case(1, 20_000, 1, 1, 2, (1, 1), 1, 0),
 ];
 
-struct Data {
-    x: Vec<f32>,
-    w: Vec<f32>,
-    b: Vec<f32>,
-    dy: Vec<f32>,
-    oh: usize,
-    ow: usize,
+/// Random operands of one case: uploaded, and in f64 for the references.
+pub struct Data {
+    pub x: Tensor,
+    pub w: Tensor,
+    pub b: Tensor,
+    pub dy: Tensor,
+    pub x64: Vec<f64>,
+    pub w64: Vec<f64>,
+    pub b64: Vec<f64>,
+    pub dy64: Vec<f64>,
+    pub oh: usize,
+    pub ow: usize,
 }
 
-fn data(t: &Case, seed: u64) -> Data {
+/// Random x [n,c,h,w], weight of `w_shape` (o·c·kh·kw values in either layout), bias [o]
+/// and dy [n,o,oh,ow] for `t`.
+pub fn random_data(t: &Case, seed: u64, w_shape: [usize; 4], (oh, ow): (usize, usize)) -> Data {
     let mut r = rng(seed);
-    let oh = reference::out_size(t.h, t.kh, t.s, t.p);
-    let ow = reference::out_size(t.w, t.kw, t.s, t.p);
+    let x = uniform(&mut r, t.n * t.c * t.h * t.w, -1.0, 1.0);
+    let w = uniform(&mut r, t.o * t.c * t.kh * t.kw, -1.0, 1.0);
+    let b = uniform(&mut r, t.o, -1.0, 1.0);
+    let dy = uniform(&mut r, t.n * t.o * oh * ow, -1.0, 1.0);
     Data {
-        x: uniform(&mut r, t.n * t.c * t.h * t.w, -1.0, 1.0),
-        w: uniform(&mut r, t.o * t.c * t.kh * t.kw, -1.0, 1.0),
-        b: uniform(&mut r, t.o, -1.0, 1.0),
-        dy: uniform(&mut r, t.n * t.o * oh * ow, -1.0, 1.0),
+        x: upload(&t.xs(), &x),
+        w: upload(&w_shape, &w),
+        b: upload(&[t.o], &b),
+        dy: upload(&[t.n, t.o, oh, ow], &dy),
+        x64: f64s(&x),
+        w64: f64s(&w),
+        b64: f64s(&b),
+        dy64: f64s(&dy),
         oh,
         ow,
     }
+}
+
+fn data(t: &Case, seed: u64) -> Data {
+    let (oh, ow) = (
+        reference::out_size(t.h, t.kh, t.s, t.p),
+        reference::out_size(t.w, t.kw, t.s, t.p),
+    );
+    random_data(t, seed, [t.o, t.c, t.kh, t.kw], (oh, ow))
 }
 
 #[test]
 fn conv2d_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 100 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let x = upload(&xs, &d.x);
-        let w = upload(&[t.o, t.c, t.kh, t.kw], &d.w);
-        let b = upload(&[t.o], &d.b);
-        let (x64, w64, b64) = (f64s(&d.x), f64s(&d.w), f64s(&d.b));
-        let with_bias = reference::conv2d(&x64, &w64, Some(&b64), xs, ks, t.s, t.p);
-        let without = reference::conv2d(&x64, &w64, None, xs, ks, t.s, t.p);
-        let mag = reference::conv2d(&abs(&x64), &abs(&w64), None, xs, ks, t.s, t.p);
-        let terms = t.c * t.kh * t.kw;
-        for v in variants() {
-            let got = conv::conv2d_with(&x, &w, Some(&b), t.s, t.p, v);
-            assert_eq!(got.shape(), [t.n, t.o, d.oh, d.ow]);
-            assert_dot_close(
-                &format!("{v:?} {t:?} bias"),
-                &got.to_vec(),
-                &with_bias,
-                &mag,
-                terms,
-            );
-            let got = conv::conv2d_with(&x, &w, None, t.s, t.p, v).to_vec();
-            assert_dot_close(&format!("{v:?} {t:?}"), &got, &without, &mag, terms);
-        }
+        let (xs, ks, (x, w)) = (t.xs(), t.ks(), (&d.x64, &d.w64));
+        let with_bias = reference::conv2d(x, w, Some(&d.b64), xs, ks, t.s, t.p);
+        let without = reference::conv2d(x, w, None, xs, ks, t.s, t.p);
+        let mag = reference::conv2d(&abs(x), &abs(w), None, xs, ks, t.s, t.p);
+        check_forward(t, &d, (&with_bias, &without, &mag), |v, b| {
+            conv::conv2d_with(&d.x, &d.w, b, t.s, t.p, v)
+        });
     }
 }
 
@@ -155,23 +213,13 @@ fn conv2d_matches_reference() {
 fn conv2d_backward_input_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 200 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let w = upload(&[t.o, t.c, t.kh, t.kw], &d.w);
-        let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
-        let (dy64, w64) = (f64s(&d.dy), f64s(&d.w));
-        let want = reference::conv2d_backward_input(&dy64, &w64, xs, ks, t.s, t.p);
-        let mag = reference::conv2d_backward_input(&abs(&dy64), &abs(&w64), xs, ks, t.s, t.p);
-        for v in variants() {
-            let got = conv::conv2d_backward_input_with(&dy, &w, (t.h, t.w), t.s, t.p, v);
-            assert_eq!(got.shape(), xs);
-            assert_dot_close(
-                &format!("{v:?} {t:?}"),
-                &got.to_vec(),
-                &want,
-                &mag,
-                t.o * t.kh * t.kw,
-            );
-        }
+        let (xs, ks, (dy, w)) = (t.xs(), t.ks(), (&d.dy64, &d.w64));
+        let want = reference::conv2d_backward_input(dy, w, xs, ks, t.s, t.p);
+        let mag = reference::conv2d_backward_input(&abs(dy), &abs(w), xs, ks, t.s, t.p);
+        let terms = t.o * t.kh * t.kw;
+        check_variants(&format!("{t:?}"), &xs, (&want, &mag), terms, |v| {
+            conv::conv2d_backward_input_with(&d.dy, &d.w, (t.h, t.w), t.s, t.p, v)
+        });
     }
 }
 
@@ -179,23 +227,13 @@ fn conv2d_backward_input_matches_reference() {
 fn conv2d_backward_weight_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 300 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let x = upload(&xs, &d.x);
-        let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
-        let (x64, dy64) = (f64s(&d.x), f64s(&d.dy));
-        let want = reference::conv2d_backward_weight(&x64, &dy64, xs, ks, t.s, t.p);
-        let mag = reference::conv2d_backward_weight(&abs(&x64), &abs(&dy64), xs, ks, t.s, t.p);
-        for v in variants() {
-            let got = conv::conv2d_backward_weight_with(&x, &dy, (t.kh, t.kw), t.s, t.p, v);
-            assert_eq!(got.shape(), [t.o, t.c, t.kh, t.kw]);
-            assert_dot_close(
-                &format!("{v:?} {t:?}"),
-                &got.to_vec(),
-                &want,
-                &mag,
-                t.n * d.oh * d.ow,
-            );
-        }
+        let (xs, ks, (x, dy)) = (t.xs(), t.ks(), (&d.x64, &d.dy64));
+        let want = reference::conv2d_backward_weight(x, dy, xs, ks, t.s, t.p);
+        let mag = reference::conv2d_backward_weight(&abs(x), &abs(dy), xs, ks, t.s, t.p);
+        let (terms, ws) = (t.n * d.oh * d.ow, [t.o, t.c, t.kh, t.kw]);
+        check_variants(&format!("{t:?}"), &ws, (&want, &mag), terms, |v| {
+            conv::conv2d_backward_weight_with(&d.x, &d.dy, (t.kh, t.kw), t.s, t.p, v)
+        });
     }
 }
 
@@ -208,25 +246,23 @@ fn conv_kernels_are_deterministic() {
     // Encoder 1 at batch 8 splits the weight gradient's 1568-term reduction.
     let t = case(8, 1, 28, 28, 64, (5, 5), 2, 2);
     let d = data(&t, 400);
-    let x = upload(&[t.n, t.c, t.h, t.w], &d.x);
-    let w = upload(&[t.o, t.c, t.kh, t.kw], &d.w);
-    let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
+    let (x, w, dy) = (&d.x, &d.w, &d.dy);
     for v in variants() {
         let runs: Vec<[Vec<u32>; 3]> = (0..2)
             .map(|_| {
                 [
-                    bits(&conv::conv2d_with(&x, &w, None, t.s, t.p, v)),
+                    bits(&conv::conv2d_with(x, w, None, t.s, t.p, v)),
                     bits(&conv::conv2d_backward_input_with(
-                        &dy,
-                        &w,
+                        dy,
+                        w,
                         (t.h, t.w),
                         t.s,
                         t.p,
                         v,
                     )),
                     bits(&conv::conv2d_backward_weight_with(
-                        &x,
-                        &dy,
+                        x,
+                        dy,
                         (t.kh, t.kw),
                         t.s,
                         t.p,

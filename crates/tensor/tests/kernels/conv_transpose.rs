@@ -2,114 +2,40 @@ use dvaan_tensor::ops::conv_transpose::{self as ct, reference};
 use dvaan_tensor::Tensor;
 
 use crate::common::*;
-use crate::conv::{abs, assert_dot_close, variants};
+use crate::conv::{abs, case, check_forward, check_variants, random_data, variants, Case, Data};
 
-/// One transposed convolution: batch, in channels, height, width, out channels, kernel h,
-/// kernel w, stride, padding, output padding.
-#[derive(Debug, Clone, Copy)]
-struct Case {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    kh: usize,
-    kw: usize,
-    s: usize,
-    p: usize,
-    op: usize,
-}
-
-#[allow(clippy::too_many_arguments)]
-const fn case(
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    k: (usize, usize),
-    s: usize,
-    p: usize,
-    op: usize,
-) -> Case {
-    Case {
-        n,
-        c,
-        h,
-        w,
-        o,
-        kh: k.0,
-        kw: k.1,
-        s,
-        p,
-        op,
-    }
-}
-
+/// Transposed convolutions: x [n, c, h, w], weight [c, o, kh, kw], then output padding.
 const CASES: &[Case] = &[
-    case(1, 1, 1, 1, 1, (1, 1), 1, 0, 0),     // 1x1 everything
-    case(2, 3, 3, 2, 5, (3, 3), 1, 0, 0),     // k3 s1 p0, non-square input
-    case(1, 4, 3, 3, 3, (3, 3), 3, 1, 2),     // k3 s3 p1, output padding 2
-    case(2, 5, 2, 3, 7, (2, 2), 2, 0, 1),     // even kernel
-    case(1, 3, 4, 4, 2, (1, 1), 2, 0, 1),     // k1 s2: odd rows/columns get no product
-    case(2, 3, 3, 4, 92, (3, 2), 2, 1, 1),    // non-square kernel, 92 outputs
-    case(2, 256, 2, 2, 128, (3, 3), 2, 1, 1), // decoder 1: 2 -> 4
-    case(2, 128, 4, 4, 92, (3, 3), 2, 1, 0),  // decoder 2: 4 -> 7
-    case(1, 92, 7, 7, 64, (5, 5), 2, 2, 1),   // decoder 3: 7 -> 14
-    case(2, 64, 14, 14, 1, (5, 5), 2, 2, 1),  // decoder 4: 14 -> 28
-    case(1, 600, 2, 2, 3, (3, 3), 2, 1, 1),   // 2,400-term sums: split (portable), bias after
+    case(1, 1, 1, 1, 1, (1, 1), 1, 0).out_pad(0), // 1x1 everything
+    case(2, 3, 3, 2, 5, (3, 3), 1, 0).out_pad(0), // k3 s1 p0, non-square input
+    case(1, 4, 3, 3, 3, (3, 3), 3, 1).out_pad(2), // k3 s3 p1, output padding 2
+    case(2, 5, 2, 3, 7, (2, 2), 2, 0).out_pad(1), // even kernel
+    case(1, 3, 4, 4, 2, (1, 1), 2, 0).out_pad(1), // k1 s2: odd rows/columns get no product
+    case(2, 3, 3, 4, 92, (3, 2), 2, 1).out_pad(1), // non-square kernel, 92 outputs
+    case(2, 256, 2, 2, 128, (3, 3), 2, 1).out_pad(1), // decoder 1: 2 -> 4
+    case(2, 128, 4, 4, 92, (3, 3), 2, 1).out_pad(0), // decoder 2: 4 -> 7
+    case(1, 92, 7, 7, 64, (5, 5), 2, 2).out_pad(1), // decoder 3: 7 -> 14
+    case(2, 64, 14, 14, 1, (5, 5), 2, 2).out_pad(1), // decoder 4: 14 -> 28
+    case(1, 600, 2, 2, 3, (3, 3), 2, 1).out_pad(1), // 2,400-term sums: split (portable), bias after
 ];
 
-struct Data {
-    x: Vec<f32>,
-    w: Vec<f32>,
-    b: Vec<f32>,
-    dy: Vec<f32>,
-    oh: usize,
-    ow: usize,
-}
-
 fn data(t: &Case, seed: u64) -> Data {
-    let mut r = rng(seed);
     let oh = reference::out_size(t.h, t.kh, t.s, t.p, t.op);
     let ow = reference::out_size(t.w, t.kw, t.s, t.p, t.op);
-    Data {
-        x: uniform(&mut r, t.n * t.c * t.h * t.w, -1.0, 1.0),
-        w: uniform(&mut r, t.c * t.o * t.kh * t.kw, -1.0, 1.0),
-        b: uniform(&mut r, t.o, -1.0, 1.0),
-        dy: uniform(&mut r, t.n * t.o * oh * ow, -1.0, 1.0),
-        oh,
-        ow,
-    }
+    random_data(t, seed, [t.c, t.o, t.kh, t.kw], (oh, ow))
 }
 
 #[test]
 fn conv_transpose2d_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 500 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let x = upload(&xs, &d.x);
-        let w = upload(&[t.c, t.o, t.kh, t.kw], &d.w);
-        let b = upload(&[t.o], &d.b);
-        let (x64, w64, b64) = (f64s(&d.x), f64s(&d.w), f64s(&d.b));
-        let with_bias = reference::conv_transpose2d(&x64, &w64, Some(&b64), xs, ks, t.s, t.p, t.op);
-        let without = reference::conv_transpose2d(&x64, &w64, None, xs, ks, t.s, t.p, t.op);
-        let mag = reference::conv_transpose2d(&abs(&x64), &abs(&w64), None, xs, ks, t.s, t.p, t.op);
-        // Each output sums at most C*KH*KW products.
-        let terms = t.c * t.kh * t.kw;
-        for v in variants() {
-            let got = ct::conv_transpose2d_with(&x, &w, Some(&b), t.s, t.p, t.op, v);
-            assert_eq!(got.shape(), [t.n, t.o, d.oh, d.ow]);
-            assert_dot_close(
-                &format!("{v:?} {t:?} bias"),
-                &got.to_vec(),
-                &with_bias,
-                &mag,
-                terms,
-            );
-            let got = ct::conv_transpose2d_with(&x, &w, None, t.s, t.p, t.op, v).to_vec();
-            assert_dot_close(&format!("{v:?} {t:?}"), &got, &without, &mag, terms);
-        }
+        let (xs, ks, (x, w)) = (t.xs(), t.ks(), (&d.x64, &d.w64));
+        let with_bias = reference::conv_transpose2d(x, w, Some(&d.b64), xs, ks, t.s, t.p, t.op);
+        let without = reference::conv_transpose2d(x, w, None, xs, ks, t.s, t.p, t.op);
+        let mag = reference::conv_transpose2d(&abs(x), &abs(w), None, xs, ks, t.s, t.p, t.op);
+        check_forward(t, &d, (&with_bias, &without, &mag), |v, b| {
+            ct::conv_transpose2d_with(&d.x, &d.w, b, t.s, t.p, t.op, v)
+        });
     }
 }
 
@@ -117,31 +43,17 @@ fn conv_transpose2d_matches_reference() {
 fn conv_transpose2d_backward_input_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 600 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let w = upload(&[t.c, t.o, t.kh, t.kw], &d.w);
-        let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
-        let (dy64, w64) = (f64s(&d.dy), f64s(&d.w));
-        let want = reference::conv_transpose2d_backward_input(&dy64, &w64, xs, ks, t.s, t.p, t.op);
-        let mag = reference::conv_transpose2d_backward_input(
-            &abs(&dy64),
-            &abs(&w64),
-            xs,
-            ks,
-            t.s,
-            t.p,
-            t.op,
+        let (xs, ks, (dy, w)) = (t.xs(), t.ks(), (&d.dy64, &d.w64));
+        let want = reference::conv_transpose2d_backward_input(dy, w, xs, ks, t.s, t.p, t.op);
+        let mag =
+            reference::conv_transpose2d_backward_input(&abs(dy), &abs(w), xs, ks, t.s, t.p, t.op);
+        check_variants(
+            &format!("{t:?}"),
+            &xs,
+            (&want, &mag),
+            t.o * t.kh * t.kw,
+            |v| ct::conv_transpose2d_backward_input_with(&d.dy, &d.w, t.s, t.p, v),
         );
-        for v in variants() {
-            let got = ct::conv_transpose2d_backward_input_with(&dy, &w, t.s, t.p, v);
-            assert_eq!(got.shape(), xs);
-            assert_dot_close(
-                &format!("{v:?} {t:?}"),
-                &got.to_vec(),
-                &want,
-                &mag,
-                t.o * t.kh * t.kw,
-            );
-        }
     }
 }
 
@@ -149,53 +61,32 @@ fn conv_transpose2d_backward_input_matches_reference() {
 fn conv_transpose2d_backward_weight_matches_reference() {
     for (i, t) in CASES.iter().enumerate() {
         let d = data(t, 700 + i as u64);
-        let (xs, ks) = ([t.n, t.c, t.h, t.w], [t.o, t.kh, t.kw]);
-        let x = upload(&xs, &d.x);
-        let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
-        let (x64, dy64) = (f64s(&d.x), f64s(&d.dy));
-        let want = reference::conv_transpose2d_backward_weight(&x64, &dy64, xs, ks, t.s, t.p, t.op);
-        let mag = reference::conv_transpose2d_backward_weight(
-            &abs(&x64),
-            &abs(&dy64),
-            xs,
-            ks,
-            t.s,
-            t.p,
-            t.op,
-        );
-        for v in variants() {
-            let got = ct::conv_transpose2d_backward_weight_with(&x, &dy, (t.kh, t.kw), t.s, t.p, v);
-            assert_eq!(got.shape(), [t.c, t.o, t.kh, t.kw]);
-            assert_dot_close(
-                &format!("{v:?} {t:?}"),
-                &got.to_vec(),
-                &want,
-                &mag,
-                t.n * t.h * t.w,
-            );
-        }
+        let (xs, ks, (x, dy)) = (t.xs(), t.ks(), (&d.x64, &d.dy64));
+        let want = reference::conv_transpose2d_backward_weight(x, dy, xs, ks, t.s, t.p, t.op);
+        let mag =
+            reference::conv_transpose2d_backward_weight(&abs(x), &abs(dy), xs, ks, t.s, t.p, t.op);
+        let (terms, ws) = (t.n * t.h * t.w, [t.c, t.o, t.kh, t.kw]);
+        check_variants(&format!("{t:?}"), &ws, (&want, &mag), terms, |v| {
+            ct::conv_transpose2d_backward_weight_with(&d.x, &d.dy, (t.kh, t.kw), t.s, t.p, v)
+        });
     }
 }
 
 #[test]
 fn conv_transpose_is_deterministic() {
     // Decoder 4 at batch 4: 784 input pixels per weight-gradient term, split in several parts.
-    let t = case(4, 64, 14, 14, 1, (5, 5), 2, 2, 1);
+    let t = case(4, 64, 14, 14, 1, (5, 5), 2, 2).out_pad(1);
     let d = data(&t, 800);
-    let x = upload(&[t.n, t.c, t.h, t.w], &d.x);
-    let w = upload(&[t.c, t.o, t.kh, t.kw], &d.w);
-    let dy = upload(&[t.n, t.o, d.oh, d.ow], &d.dy);
+    let (x, w, dy) = (&d.x, &d.w, &d.dy);
     let bits = |t: Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     for v in variants() {
         let run = || {
             [
-                bits(ct::conv_transpose2d_with(&x, &w, None, t.s, t.p, t.op, v)),
-                bits(ct::conv_transpose2d_backward_input_with(
-                    &dy, &w, t.s, t.p, v,
-                )),
+                bits(ct::conv_transpose2d_with(x, w, None, t.s, t.p, t.op, v)),
+                bits(ct::conv_transpose2d_backward_input_with(dy, w, t.s, t.p, v)),
                 bits(ct::conv_transpose2d_backward_weight_with(
-                    &x,
-                    &dy,
+                    x,
+                    dy,
                     (t.kh, t.kw),
                     t.s,
                     t.p,
