@@ -102,6 +102,16 @@ fn params(wg: u32, n: usize, c: usize, hw: usize, count: usize, momentum: f32, e
     }
 }
 
+/// The shape checks both forwards share: x's `(N, C, H·W)`, and γ, β and the running
+/// statistics each `[C]`.
+fn check_forward(op: &str, x: &Tensor, vectors: [&Tensor; 4]) -> (usize, usize, usize) {
+    let (n, c, hw) = dims(op, x);
+    let names = ["gamma", "beta", "running_mean", "running_var"];
+    let named: Vec<(&str, &Tensor)> = names.into_iter().zip(vectors).collect();
+    check_channel_vectors(op, x, c, &named);
+    (n, c, hw)
+}
+
 /// Training-mode forward: normalises with the batch statistics and updates
 /// `running_mean` / `running_var` in place on the GPU.
 pub fn batch_norm_train(
@@ -114,14 +124,7 @@ pub fn batch_norm_train(
     eps: f32,
 ) -> BatchNormTrain {
     let op = "batch_norm_train";
-    let (n, c, hw) = dims(op, x);
-    let named = [
-        ("gamma", gamma),
-        ("beta", beta),
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-    ];
-    check_channel_vectors(op, x, c, &named);
+    let (n, c, hw) = check_forward(op, x, [gamma, beta, running_mean, running_var]);
     assert!(
         n * hw > 0,
         "{op}: no values per channel in x {:?}",
@@ -157,15 +160,11 @@ pub fn batch_norm_eval(
     running_var: &Tensor,
     eps: f32,
 ) -> Tensor {
-    let op = "batch_norm_eval";
-    let (_, c, hw) = dims(op, x);
-    let named = [
-        ("gamma", gamma),
-        ("beta", beta),
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-    ];
-    check_channel_vectors(op, x, c, &named);
+    let (_, c, hw) = check_forward(
+        "batch_norm_eval",
+        x,
+        [gamma, beta, running_mean, running_var],
+    );
     let y = Tensor::uninit(x.gpu(), x.shape());
     Dispatch::new(&SHADER, "bn_eval")
         .constant("WG", WG as f64)
