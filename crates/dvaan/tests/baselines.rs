@@ -4,40 +4,12 @@
 //! steps on a fixed batch (the others frozen) — a check that every loss has the right sign
 //! and reaches the right network.
 
-use std::sync::OnceLock;
+mod synthetic;
 
-use dvaan::data::Dataset;
 use dvaan::methods::{self, objective_values, train_step};
 use dvaan::train::{MethodKind, TrainConfig, Trainer};
-use dvaan_tensor::{Gpu, Tensor};
-use rand::{Rng, SeedableRng};
-use rand_pcg::Pcg64;
-
-fn gpu() -> &'static Gpu {
-    static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::new().unwrap_or_else(|e| panic!("{e}")))
-}
-
-/// One positive in `every`: positives draw a vertical stroke, negatives a horizontal one,
-/// at a random place over background noise.
-fn strokes(n: usize, every: usize, seed: u64) -> Dataset {
-    let mut r = Pcg64::seed_from_u64(seed);
-    let (mut x, mut labels) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let positive = i % every == 0;
-        let mut img: Vec<f32> = (0..784).map(|_| r.random_range(0.0..0.3)).collect();
-        let (a, b) = (r.random_range(6..22usize), r.random_range(4..10usize));
-        for t in b..b + 16 {
-            for w in a..a + 3 {
-                let (row, col) = if positive { (t, w) } else { (w, t) };
-                img[row * 28 + col] = 1.0;
-            }
-        }
-        x.extend(img);
-        labels.push(if positive { 1.0 } else { 0.0 });
-    }
-    Dataset::new("strokes", x, labels, vec![1, 28, 28]).unwrap()
-}
+use dvaan_tensor::Tensor;
+use synthetic::{gpu, strokes};
 
 fn config(method: MethodKind) -> TrainConfig {
     TrainConfig {

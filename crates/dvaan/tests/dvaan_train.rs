@@ -2,7 +2,7 @@
 //! tables (the fully connected networks) for learning, the margin, determinism and resuming;
 //! 28×28 images (the convolutional networks) for the steady state of the loop.
 
-use std::sync::OnceLock;
+mod synthetic;
 
 use dvaan::data::Dataset;
 use dvaan::train::{MethodKind, NamedArray, TrainConfig, Trainer};
@@ -11,11 +11,7 @@ use dvaan_tensor::ops::margin::{reference, MarginConfig};
 use dvaan_tensor::Gpu;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
-
-fn gpu() -> &'static Gpu {
-    static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::new().unwrap_or_else(|e| panic!("{e}")))
-}
+use synthetic::{gpu, strokes};
 
 fn normal(r: &mut Pcg64) -> f32 {
     let (u, v): (f32, f32) = (1.0 - r.random::<f32>(), r.random());
@@ -34,26 +30,6 @@ fn table(name: &str, n_pos: usize, n_neg: usize, seed: u64) -> Dataset {
         labels.push(y as f32);
     }
     Dataset::new(name, x, labels, vec![16]).unwrap()
-}
-
-/// Positives draw a vertical stroke, negatives a horizontal one, over background noise.
-fn strokes(n: usize, seed: u64) -> Dataset {
-    let mut r = Pcg64::seed_from_u64(seed);
-    let (mut x, mut labels) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let positive = i % 3 == 0;
-        let mut img: Vec<f32> = (0..784).map(|_| r.random_range(0.0..0.3)).collect();
-        let (a, b) = (r.random_range(6..22usize), r.random_range(4..10usize));
-        for t in b..b + 16 {
-            for w in a..a + 3 {
-                let (row, col) = if positive { (t, w) } else { (w, t) };
-                img[row * 28 + col] = 1.0;
-            }
-        }
-        x.extend(img);
-        labels.push(if positive { 1.0 } else { 0.0 });
-    }
-    Dataset::new("strokes", x, labels, vec![1, 28, 28]).unwrap()
 }
 
 fn config(method: MethodKind) -> TrainConfig {
@@ -225,7 +201,7 @@ fn steady_state_epoch_reads_back_once_and_creates_nothing() {
         log_every: 100,
         ..TrainConfig::default()
     };
-    let mut t = Trainer::new(&gpu, cfg, strokes(8, 9)).unwrap();
+    let mut t = Trainer::new(&gpu, cfg, strokes(8, 3, 9)).unwrap();
     t.train_epoch(&mut |_| {}).unwrap();
     let before = gpu.counters();
     let stats = t.train_epoch(&mut |_| {}).unwrap();
