@@ -2,7 +2,7 @@
 // A is [M,K] ([K,M] when TRANS_A), B is [K,N] ([N,K] when TRANS_B), all row-major f32.
 // Each output is one serial K-term sum in a fixed order, so results are deterministic.
 //
-// Three entry points, one per variant (see crates/tensor/src/ops/gemm.rs for the choice):
+// Four entry points, one per variant (see crates/tensor/src/ops/gemm.rs for the choice):
 //   gemm_naive    one output per invocation; correct everywhere, the baseline.
 //   gemm_tiled    shared-memory tiles with a 4x4 register block per invocation: what real
 //                 GPUs reward.
@@ -10,6 +10,8 @@
 //                 A values are loaded once per subgroup and shared with subgroupBroadcast.
 //                 Built for CPU adapters (lavapipe), where every memory load is expensive and
 //                 arithmetic is cheap. Needs subgroups of at least 8 invocations.
+//   gemm_texel    the subgroup kernel reading its operands from textures (four floats per
+//                 fetch): lavapipe's fastest; needs dimensions that are multiples of 4.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -216,6 +218,103 @@ fn gemm_subgroup(@builtin(local_invocation_index) lid: u32,
         rank4(&acc5, a_quad(i + 40u, k0), b0, b1);
         rank4(&acc6, a_quad(i + 48u, k0), b0, b1);
         rank4(&acc7, a_quad(i + 56u, k0), b0, b1);
+    }
+    store_rows(acc0, row0, j0);
+    store_rows(acc1, row0 + 8u, j0);
+    store_rows(acc2, row0 + 16u, j0);
+    store_rows(acc3, row0 + 24u, j0);
+    store_rows(acc4, row0 + 32u, j0);
+    store_rows(acc5, row0 + 40u, j0);
+    store_rows(acc6, row0 + 48u, j0);
+    store_rows(acc7, row0 + 56u, j0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Texel: the subgroup kernel's tiling with both operands read from rgba32float textures
+// that hold their flat data, four floats per texel (crates/tensor/src/texels.rs). On lavapipe
+// a storage-buffer load runs a bounds-checked loop over the lanes for every float, while a
+// texel fetch gathers four floats per lane at once. Every quad this kernel reads must be one
+// whole texel: K % 4 == 0, M % 4 == 0 when A is transposed, N % 4 == 0 when B is not.
+// Rows and columns past the matrix read whatever follows it; their sums are never stored.
+
+@group(0) @binding(1) var a_tex: texture_2d<f32>;
+@group(0) @binding(2) var b_tex: texture_2d<f32>;
+
+override TEXELS_PER_ROW: u32 = 1024u;
+
+// The texel holding flat floats 4t .. 4t+3.
+fn a_texel(t: u32) -> vec4<f32> {
+    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+}
+
+fn b_texel(t: u32) -> vec4<f32> {
+    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+}
+
+// What lane `lane` of an eight-row group starting at row r0 fetches. Plain A: its own row's
+// four k-values (as in a_quad). Transposed A ([K,M], rows contiguous): rows r0 + 4·(lane % 2)
+// .. +4 at k = k0 + lane / 2.
+fn a_texel_for(r0: u32, lane: u32, k0: u32) -> vec4<f32> {
+    if (TRANS_A) {
+        return a_texel(((k0 + lane / 2u) * p.m + r0 + 4u * (lane % 2u)) / 4u);
+    }
+    return a_texel(((r0 + lane) * p.k + k0) / 4u);
+}
+
+// B₄ for columns j..j+3 (as b_block): a plain B's texels are rows of B, a transposed B's are
+// already the columns of op(B).
+fn b_texel_block(k0: u32, j: u32) -> mat4x4<f32> {
+    if (TRANS_B) {
+        return mat4x4<f32>(b_texel((j * p.k + k0) / 4u), b_texel(((j + 1u) * p.k + k0) / 4u),
+                           b_texel(((j + 2u) * p.k + k0) / 4u), b_texel(((j + 3u) * p.k + k0) / 4u));
+    }
+    return transpose(mat4x4<f32>(b_texel((k0 * p.n + j) / 4u), b_texel(((k0 + 1u) * p.n + j) / 4u),
+                                 b_texel(((k0 + 2u) * p.n + j) / 4u), b_texel(((k0 + 3u) * p.n + j) / 4u)));
+}
+
+// rank4 for one eight-row group from the lanes' texels: for a transposed A, lanes 0,2,4,6 hold
+// rows 0-3 at k0..k0+3 and lanes 1,3,5,7 rows 4-7, which are A₄'s columns as they are.
+fn texel_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>) {
+    if (!TRANS_A) {
+        rank4(acc, v, b0, b1);
+        return;
+    }
+    let lo = mat4x4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 2u),
+                         subgroupBroadcast(v, 4u), subgroupBroadcast(v, 6u));
+    let hi = mat4x4<f32>(subgroupBroadcast(v, 1u), subgroupBroadcast(v, 3u),
+                         subgroupBroadcast(v, 5u), subgroupBroadcast(v, 7u));
+    (*acc)[0] += lo * b0;
+    (*acc)[1] += lo * b1;
+    (*acc)[2] += hi * b0;
+    (*acc)[3] += hi * b1;
+}
+
+@compute @workgroup_size(SG_WG)
+fn gemm_texel(@builtin(local_invocation_index) lid: u32,
+              @builtin(subgroup_invocation_id) lane: u32,
+              @builtin(workgroup_id) wg: vec3<u32>) {
+    let row0 = wg.y * 64u;
+    let j0 = (wg.x * SG_WG + lid) * 8u;
+    let l = lane % 8u;
+    var acc0: array<mat4x4<f32>, 4>;
+    var acc1: array<mat4x4<f32>, 4>;
+    var acc2: array<mat4x4<f32>, 4>;
+    var acc3: array<mat4x4<f32>, 4>;
+    var acc4: array<mat4x4<f32>, 4>;
+    var acc5: array<mat4x4<f32>, 4>;
+    var acc6: array<mat4x4<f32>, 4>;
+    var acc7: array<mat4x4<f32>, 4>;
+    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+        let b0 = b_texel_block(k0, j0);
+        let b1 = b_texel_block(k0, j0 + 4u);
+        texel_rank4(&acc0, a_texel_for(row0, l, k0), b0, b1);
+        texel_rank4(&acc1, a_texel_for(row0 + 8u, l, k0), b0, b1);
+        texel_rank4(&acc2, a_texel_for(row0 + 16u, l, k0), b0, b1);
+        texel_rank4(&acc3, a_texel_for(row0 + 24u, l, k0), b0, b1);
+        texel_rank4(&acc4, a_texel_for(row0 + 32u, l, k0), b0, b1);
+        texel_rank4(&acc5, a_texel_for(row0 + 40u, l, k0), b0, b1);
+        texel_rank4(&acc6, a_texel_for(row0 + 48u, l, k0), b0, b1);
+        texel_rank4(&acc7, a_texel_for(row0 + 56u, l, k0), b0, b1);
     }
     store_rows(acc0, row0, j0);
     store_rows(acc1, row0 + 8u, j0);

@@ -56,6 +56,10 @@ fn every_method_trains_without_allocating_or_syncing_after_warm_up() {
             "{name}: pipelines compiled after warm-up"
         );
         assert_eq!(
+            after.textures_created, before.textures_created,
+            "{name}: staging textures created after warm-up"
+        );
+        assert_eq!(
             after.readbacks - before.readbacks,
             1,
             "{name}: readbacks other than the epoch's history"

@@ -216,6 +216,10 @@ fn steady_state_epoch_reads_back_once_and_creates_nothing() {
         "pipelines created after warm-up"
     );
     assert_eq!(
+        after.textures_created, before.textures_created,
+        "staging textures created after warm-up"
+    );
+    assert_eq!(
         after.readbacks - before.readbacks,
         1,
         "only the end-of-epoch history readback"

@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release -p dvaan-tensor --example gemm_probe -- [--size M,N,K] [--ta] [--tb]
 //!  [--reps R] CANDIDATE...` where a candidate is a library variant (`naive`, `tiled`,
-//! `subgroup`, `wide`), or `x:ENTRY:WG:ROWS:COLS[:NAME=VALUE...]`: entry point ENTRY of the
+//! `subgroup`, `texel`), or `x:ENTRY:WG:ROWS:COLS[:NAME=VALUE...]`: entry point ENTRY of the
 //! WGSL file named by `$GEMM_PROBE_WGSL` (gemm.wgsl's bindings), workgroup size WG passed as
 //! `WG`, one workgroup per ROWS x COLS block of C.
 

@@ -82,6 +82,13 @@ impl Recorder {
     }
 }
 
+/// A binding after the parameters: a tensor's storage buffer, or a staged texture
+/// ([`Gpu::stage_texels`]).
+enum Arg<'a> {
+    Tensor(&'a Tensor),
+    Texels(&'a wgpu::TextureView),
+}
+
 /// One kernel launch, built up and then [`run`](Dispatch::run).
 ///
 /// ```ignore
@@ -96,7 +103,7 @@ pub struct Dispatch<'a> {
     entry: &'a str,
     constants: Vec<(&'a str, f64)>,
     params: Vec<u8>,
-    args: Vec<&'a Tensor>,
+    args: Vec<Arg<'a>>,
     groups: [u32; 3],
 }
 
@@ -124,9 +131,15 @@ impl<'a> Dispatch<'a> {
         self
     }
 
-    /// The next storage binding (1, 2, …).
+    /// The next binding (1, 2, …): a storage buffer.
     pub fn arg(mut self, tensor: &'a Tensor) -> Self {
-        self.args.push(tensor);
+        self.args.push(Arg::Tensor(tensor));
+        self
+    }
+
+    /// The next binding: a texture made by [`Gpu::stage_texels`].
+    pub fn texels(mut self, view: &'a wgpu::TextureView) -> Self {
+        self.args.push(Arg::Texels(view));
         self
     }
 
@@ -148,7 +161,8 @@ impl<'a> Dispatch<'a> {
             self.entry,
             self.groups
         );
-        for t in &self.args {
+        for arg in &self.args {
+            let Arg::Tensor(t) = arg else { continue };
             assert!(
                 t.gpu().same(gpu),
                 "{}::{}: tensor from another device",
@@ -178,10 +192,13 @@ impl<'a> Dispatch<'a> {
                 size: std::num::NonZeroU64::new(size),
             }),
         }];
-        for (i, t) in self.args.iter().enumerate() {
+        for (i, arg) in self.args.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32 + 1,
-                resource: t.binding(),
+                resource: match arg {
+                    Arg::Tensor(t) => t.binding(),
+                    Arg::Texels(view) => wgpu::BindingResource::TextureView(view),
+                },
             });
         }
         let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -223,6 +240,8 @@ pub struct Counters {
     pub bytes_created: u64,
     pub buffer_reuses: u64,
     pub pipelines_created: u64,
+    /// Staging textures ([`Gpu::stage_texels`]); like buffers, none in a steady state.
+    pub textures_created: u64,
     pub dispatches: u64,
     pub submits: u64,
     pub readbacks: u64,
@@ -263,6 +282,7 @@ impl Gpu {
             (p.buffers_created, p.bytes_created, p.reuses)
         };
         let pipelines_created = inner.pipelines.lock().unwrap().created;
+        let textures_created = inner.texels.lock().unwrap().created;
         let (dispatches, submits) = {
             let r = inner.recorder.lock().unwrap();
             (r.dispatches, r.submits)
@@ -272,6 +292,7 @@ impl Gpu {
             bytes_created,
             buffer_reuses,
             pipelines_created,
+            textures_created,
             dispatches,
             submits,
             readbacks: inner.readbacks.load(Ordering::Relaxed),

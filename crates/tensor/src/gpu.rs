@@ -8,6 +8,7 @@ use crate::dispatch::Recorder;
 use crate::error::GpuError;
 use crate::pipeline::PipelineCache;
 use crate::pool::BufferPool;
+use crate::texels::TexelCache;
 
 /// How to choose an adapter. Empty fields fall back to wgpu's environment variables
 /// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`) and then to the high-performance default.
@@ -60,6 +61,7 @@ pub(crate) struct Inner {
     pub pool: Mutex<BufferPool>,
     pub pipelines: Mutex<PipelineCache>,
     pub recorder: Mutex<Recorder>,
+    pub texels: Mutex<TexelCache>,
     pub readbacks: AtomicU64,
     pub uploads: AtomicU64,
 }
@@ -167,6 +169,7 @@ impl Gpu {
             pool: Mutex::new(BufferPool::default()),
             pipelines: Mutex::new(PipelineCache::default()),
             recorder: Mutex::new(recorder),
+            texels: Mutex::new(TexelCache::default()),
             readbacks: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
         })))

@@ -11,6 +11,7 @@ mod pipeline;
 mod pool;
 mod shader;
 mod tensor;
+mod texels;
 
 pub mod ops;
 
@@ -19,3 +20,4 @@ pub use error::GpuError;
 pub use gpu::{AdapterSummary, Gpu, GpuOptions};
 pub use shader::Shader;
 pub use tensor::Tensor;
+pub use texels::TEXELS_PER_ROW;

@@ -2,13 +2,16 @@
 //! `C[M,N] = op(A) · op(B) + bias`, `C[i,j] = Σₖ op(A)[i,k] · op(B)[k,j] + bias[j]`.
 //! Kernels: `shaders/gemm.wgsl`. CPU reference: [`reference`].
 //!
-//! Three variants compute the same sums (each output one serial K-term sum, so every variant
+//! Four variants compute the same sums (each output one serial K-term sum, so every variant
 //! is deterministic, though variants may differ from each other in the last bits):
 //! [`GemmVariant::Subgroup`] for CPU adapters such as lavapipe, where loads are costly and
-//! shared memory and barriers hurt; [`GemmVariant::Tiled`] (shared memory) for real GPUs;
-//! [`GemmVariant::Naive`] as the plain baseline. [`matmul`] picks with [`default_variant`].
+//! shared memory and barriers hurt; [`GemmVariant::Texel`], the same tiling reading its
+//! operands from staged textures (`crate::texels`), which lavapipe fetches four floats at a
+//! time, for shapes whose dimensions allow it; [`GemmVariant::Tiled`] (shared memory) for real
+//! GPUs; [`GemmVariant::Naive`] as the plain baseline. [`matmul`] picks with
+//! [`default_variant`] and [`GemmVariant::fits`].
 
-use crate::{shader, Dispatch, Gpu, Shader, Tensor};
+use crate::{shader, Dispatch, Gpu, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("gemm");
 
@@ -27,34 +30,77 @@ pub enum GemmVariant {
     Naive,
     Tiled,
     Subgroup,
+    Texel,
 }
 
 impl GemmVariant {
-    pub const ALL: [GemmVariant; 3] = [
+    pub const ALL: [GemmVariant; 4] = [
         GemmVariant::Naive,
         GemmVariant::Tiled,
         GemmVariant::Subgroup,
+        GemmVariant::Texel,
     ];
 
     /// Whether this variant can run on `gpu`.
     pub fn supported(self, gpu: &Gpu) -> bool {
         match self {
-            GemmVariant::Subgroup => {
+            GemmVariant::Subgroup | GemmVariant::Texel => {
                 gpu.has_subgroups() && gpu.summary().subgroup_min_size >= SG_MIN
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether this variant takes an `M x N x K` product with these transposes. Only
+    /// [`GemmVariant::Texel`] is particular: each quad of floats it fetches must be one whole
+    /// texel (K, the rows of a transposed A and the columns of a plain B are multiples of 4),
+    /// and each operand must fit the adapter's texture size.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fits(
+        self,
+        gpu: &Gpu,
+        m: usize,
+        n: usize,
+        k: usize,
+        trans_a: bool,
+        trans_b: bool,
+    ) -> bool {
+        match self {
+            GemmVariant::Texel => {
+                k.is_multiple_of(4)
+                    && (!trans_a || m.is_multiple_of(4))
+                    && (trans_b || n.is_multiple_of(4))
+                    && gpu.texels_fit(m * k)
+                    && gpu.texels_fit(k * n)
             }
             _ => true,
         }
     }
 }
 
-/// The subgroup kernel on CPU adapters that have subgroups of at least 8, the tiled kernel
-/// everywhere else.
+/// The texel kernel on CPU adapters that have subgroups of at least 8 (shapes it does not
+/// fit run the subgroup kernel), the tiled kernel everywhere else.
 pub fn default_variant(gpu: &Gpu) -> GemmVariant {
-    if gpu.summary().device_type == "Cpu" && GemmVariant::Subgroup.supported(gpu) {
-        GemmVariant::Subgroup
+    if gpu.summary().device_type == "Cpu" && GemmVariant::Texel.supported(gpu) {
+        GemmVariant::Texel
     } else {
         GemmVariant::Tiled
     }
+}
+
+/// (M, N, K) of `op(a) · op(b)`, unchecked.
+fn dims(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> (usize, usize, usize) {
+    let (m, k) = match (a.shape(), trans_a) {
+        ([r, c], false) => (*r, *c),
+        ([r, c], true) => (*c, *r),
+        _ => (0, 0),
+    };
+    let n = match (b.shape(), trans_b) {
+        ([_, c], false) => *c,
+        ([r, _], true) => *r,
+        _ => 0,
+    };
+    (m, n, k)
 }
 
 #[repr(C)]
@@ -75,7 +121,13 @@ pub fn matmul(
     trans_b: bool,
     bias: Option<&Tensor>,
 ) -> Tensor {
-    matmul_with(a, b, trans_a, trans_b, bias, default_variant(a.gpu()))
+    let gpu = a.gpu();
+    let (m, n, k) = dims(a, b, trans_a, trans_b);
+    let mut variant = default_variant(gpu);
+    if !variant.fits(gpu, m, n, k, trans_a, trans_b) {
+        variant = GemmVariant::Subgroup;
+    }
+    matmul_with(a, b, trans_a, trans_b, bias, variant)
 }
 
 /// [`matmul`] with an explicit kernel variant (tests and benches compare them).
@@ -125,6 +177,11 @@ pub fn matmul_with(
         "matmul: variant {variant:?} is not supported on {}",
         gpu.summary()
     );
+    assert!(
+        variant.fits(gpu, m, n, k, trans_a, trans_b),
+        "matmul: variant {variant:?} does not take {}",
+        shapes()
+    );
     let max = u32::MAX as usize;
     assert!(
         m <= max && n <= max && k <= max,
@@ -158,11 +215,15 @@ pub fn matmul_with(
                 TILE_WG,
             )
         }
-        GemmVariant::Subgroup => {
+        GemmVariant::Subgroup | GemmVariant::Texel => {
             // Whole subgroups only: the broadcasts read lanes 0..8 of each subgroup.
             let wg = gpu.summary().subgroup_max_size.max(SG_MIN) as usize;
             (
-                "gemm_subgroup",
+                if variant == GemmVariant::Texel {
+                    "gemm_texel"
+                } else {
+                    "gemm_subgroup"
+                },
                 [n.div_ceil(wg * SG_COLS), m.div_ceil(SG_ROWS)],
                 "SG_WG",
                 wg,
@@ -175,14 +236,23 @@ pub fn matmul_with(
         "matmul: {} needs {groups:?} workgroups, over the device's {limit} per dimension",
         shapes()
     );
-    Dispatch::new(&SHADER, entry)
+    let dispatch = Dispatch::new(&SHADER, entry)
         .constant("TRANS_A", trans_a as u32 as f64)
         .constant("TRANS_B", trans_b as u32 as f64)
         .constant("HAS_BIAS", bias.is_some() as u32 as f64)
         .constant(wg_name, wg as f64)
-        .params(&params)
-        .arg(a)
-        .arg(b)
+        .params(&params);
+    let staged;
+    let dispatch = if variant == GemmVariant::Texel {
+        staged = (gpu.stage_texels(a, 0), gpu.stage_texels(b, 1));
+        dispatch
+            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+            .texels(&staged.0)
+            .texels(&staged.1)
+    } else {
+        dispatch.arg(a).arg(b)
+    };
+    dispatch
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
         .arg(bias.unwrap_or(a))
         .arg(&out)

@@ -2,6 +2,7 @@
 //! the pipeline cache.
 
 use dvaan_tensor::ops::elementwise::{self as ew, Activation};
+use dvaan_tensor::ops::gemm;
 use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
@@ -46,11 +47,19 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
     // A private device, so other tests running in parallel do not move its counters.
     let gpu = Gpu::new().unwrap();
     let x = Tensor::from_slice(&gpu, &[3, 1000], &vec![0.25; 3000]);
+    let w = Tensor::from_slice(&gpu, &[100, 100], &vec![0.01; 10_000]);
     let chain = |x: &Tensor| {
         let h = ew::activation(x, Activation::Relu);
         let s = ew::activation(&h, Activation::Sigmoid);
         let d = ew::activation_backward(&s, &h, Activation::Sigmoid);
-        ew::axpby(1.0, x, -0.1, &d)
+        // A product too, so that GEMM's staging textures (on CPU adapters) are counted.
+        let p = gemm::matmul(&h.reshape(&[30, 100]), &w, false, false, None);
+        ew::axpby(
+            1.0,
+            &ew::axpby(1.0, x, -0.1, &d),
+            1e-3,
+            &p.reshape(&[3, 1000]),
+        )
     };
     // Two warm-up rounds: the second is the first in which the previous output is alive
     // while the next is made, as in every later round.
@@ -71,8 +80,16 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
         after.pipelines_created, warm.pipelines_created,
         "pipelines were compiled after warm-up"
     );
+    assert_eq!(
+        after.textures_created, warm.textures_created,
+        "staging textures were created after warm-up"
+    );
     assert_eq!(after.readbacks, warm.readbacks);
-    assert_eq!(after.dispatches - warm.dispatches, 20);
+    assert_eq!(
+        after.dispatches - warm.dispatches,
+        5 * 6,
+        "six kernels per round"
+    );
     assert!(
         after.submits - warm.submits <= 1,
         "a chain of ops should cost one submit"

@@ -4,6 +4,8 @@ use crate::common::*;
 
 // (m, n, k): one element, a row, a column, sizes straddling every tile edge (64-row subgroup
 // tiles, 64-wide shared tiles, 16-deep K panels, 4-deep K steps), channel counts of the model.
+// The texel variant takes only multiples of 4 along the axes it reads in quads
+// (`GemmVariant::fits`): the last three shapes give it awkward cases it does take.
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (7, 1, 300),
@@ -12,6 +14,9 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (3, 92, 5),
     (64, 64, 64),
     (130, 65, 17),
+    (1, 4, 4),
+    (68, 132, 36),
+    (92, 4, 28),
 ];
 
 const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
@@ -91,6 +96,9 @@ fn run_case(seed: u64, (m, n, k): (usize, usize, usize), ta: bool, tb: bool, wit
         with_bias.then_some(&abs_bias[..]),
     );
     for v in variants() {
+        if !v.fits(gpu(), m, n, k, ta, tb) {
+            continue;
+        }
         let out = matmul_with(&at, &bt, ta, tb, with_bias.then_some(&biast), v);
         assert_eq!(out.shape(), &[m, n]);
         let what = format!("{v:?} m={m} n={n} k={k} trans=({ta},{tb}) bias={with_bias}");
@@ -118,7 +126,8 @@ fn bias_on_and_off() {
 fn small_integers_are_exact() {
     // Products and partial sums of small integers are exact in f32 in any order, so every
     // variant must agree with the reference bit for bit: no tolerance hides an index error.
-    let (m, n, k) = (67, 70, 45);
+    // N and K are multiples of 4 so that the texel variant is held to this too.
+    let (m, n, k) = (67, 72, 44);
     let mut r = rng(7);
     let ints = |r: &mut _, len| {
         uniform(r, len, -4.0, 5.0)
@@ -174,16 +183,18 @@ fn results_are_bit_identical_on_rerun() {
 #[test]
 fn empty_inner_dimension_gives_the_bias() {
     let a = upload(&[3, 0], &[]);
-    let b = upload(&[0, 2], &[]);
-    let bias = upload(&[2], &[1.5, -2.0]);
+    let b = upload(&[0, 4], &[]);
+    let bias = upload(&[4], &[1.5, -2.0, 0.5, 3.0]);
     for v in variants() {
         assert_eq!(
             matmul_with(&a, &b, false, false, Some(&bias), v).to_vec(),
-            vec![1.5, -2.0, 1.5, -2.0, 1.5, -2.0]
+            [1.5, -2.0, 0.5, 3.0].repeat(3),
+            "{v:?}"
         );
         assert_eq!(
             matmul_with(&a, &b, false, false, None, v).to_vec(),
-            vec![0.0; 6]
+            vec![0.0; 12],
+            "{v:?}"
         );
     }
 }
@@ -236,15 +247,50 @@ fn linear_layer_shapes_of_the_model() {
 }
 
 #[test]
-fn lavapipe_gets_the_subgroup_variant() {
+fn lavapipe_gets_the_texel_variant() {
     let g = gpu();
-    let want = if g.summary().device_type == "Cpu" && GemmVariant::Subgroup.supported(g) {
-        GemmVariant::Subgroup
+    let want = if g.summary().device_type == "Cpu" && GemmVariant::Texel.supported(g) {
+        GemmVariant::Texel
     } else {
         GemmVariant::Tiled
     };
     assert_eq!(default_variant(g), want);
-    assert_eq!(gemm::GemmVariant::ALL.len(), 3);
+    assert_eq!(gemm::GemmVariant::ALL.len(), 4);
+}
+
+#[test]
+fn texel_variant_takes_only_whole_texels() {
+    let g = gpu();
+    let fits = |m, n, k, ta, tb| GemmVariant::Texel.fits(g, m, n, k, ta, tb);
+    assert!(fits(5, 8, 12, false, false));
+    assert!(!fits(4, 8, 10, false, false), "K must be a multiple of 4");
+    assert!(
+        !fits(5, 8, 12, true, false),
+        "a transposed A needs M % 4 == 0"
+    );
+    assert!(!fits(4, 6, 12, false, false), "a plain B needs N % 4 == 0");
+    assert!(fits(4, 6, 12, false, true));
+    // Each operand is one texture of at most max_texture_dimension_2d rows.
+    let rows = g.limits().max_texture_dimension_2d as usize;
+    let too_long = (rows + 1) * 4 * dvaan_tensor::TEXELS_PER_ROW as usize;
+    assert!(!fits(1, 4, too_long, false, true));
+}
+
+#[test]
+fn texel_variant_refuses_a_shape_it_does_not_fit() {
+    if !GemmVariant::Texel.supported(gpu()) {
+        return;
+    }
+    let a = upload(&[2, 3], &[0.0; 6]);
+    let b = upload(&[3, 2], &[0.0; 6]);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        matmul_with(&a, &b, false, false, None, GemmVariant::Texel);
+    }))
+    .expect_err("a 2x2x3 product must be refused");
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("does not take"), "message: {msg}");
+    // The default path runs it with another kernel instead.
+    assert_eq!(matmul(&a, &b, false, false, None).to_vec(), vec![0.0; 4]);
 }
 
 #[test]

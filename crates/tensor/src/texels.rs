@@ -1,0 +1,117 @@
+//! Tensors staged in rgba32float textures, for kernels that read them with `textureLoad`.
+//!
+//! On CPU adapters (lavapipe) every storage-buffer load is a loop over the subgroup's lanes
+//! with a bounds check per float, while a texel fetch gathers four floats per lane in one go;
+//! GEMM reads its operands this way there (`ops::gemm`, variant `Texel`). Staging is a plain
+//! buffer-to-texture copy recorded in the shared encoder, no kernel: the flat f32 data fills
+//! the texture row-major, [`TEXELS_PER_ROW`] texels per row, so flat float `f` sits in texel
+//! `t = f / 4` at `(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW)`, component `f % 4`.
+//!
+//! Textures are kept per (slot, height) and reused, so a steady state creates none. A slot
+//! can be staged again as soon as the dispatch reading it is recorded: commands run in
+//! recording order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::{Gpu, Tensor};
+
+/// Texture width in texels (4096 floats): 16 KiB per row, a multiple of the 256-byte row
+/// alignment that buffer-to-texture copies require.
+pub const TEXELS_PER_ROW: u32 = 1024;
+
+#[derive(Default)]
+pub(crate) struct TexelCache {
+    textures: HashMap<(u32, u32), (wgpu::Texture, Arc<wgpu::TextureView>)>,
+    pub created: u64,
+}
+
+impl Gpu {
+    /// Whether a tensor of `numel` floats can be staged: a whole number of texels, and few
+    /// enough rows for the adapter's largest 2-d texture.
+    pub fn texels_fit(&self, numel: usize) -> bool {
+        let rows = numel.div_ceil(4 * TEXELS_PER_ROW as usize);
+        numel.is_multiple_of(4) && rows <= self.limits().max_texture_dimension_2d as usize
+    }
+
+    /// Records a copy of `tensor` into staging texture `slot` and returns its view. Kernels
+    /// that take two staged operands use two slots. Panics unless [`Gpu::texels_fit`].
+    pub fn stage_texels(&self, tensor: &Tensor, slot: u32) -> Arc<wgpu::TextureView> {
+        let numel = tensor.numel();
+        assert!(
+            self.texels_fit(numel),
+            "stage_texels: {:?} is not a whole number of texels within the adapter's texture size",
+            tensor.shape()
+        );
+        let texels = (numel / 4) as u32;
+        let rows = texels.div_ceil(TEXELS_PER_ROW).max(1);
+        let inner = &*self.0;
+        let view = {
+            let mut cache = inner.texels.lock().unwrap();
+            let cache = &mut *cache;
+            cache
+                .textures
+                .entry((slot, rows))
+                .or_insert_with(|| {
+                    cache.created += 1;
+                    let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
+                        label: Some("staged texels"),
+                        size: wgpu::Extent3d {
+                            width: TEXELS_PER_ROW,
+                            height: rows,
+                            depth_or_array_layers: 1,
+                        },
+                        mip_level_count: 1,
+                        sample_count: 1,
+                        dimension: wgpu::TextureDimension::D2,
+                        format: wgpu::TextureFormat::Rgba32Float,
+                        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                        view_formats: &[],
+                    });
+                    let view = Arc::new(texture.create_view(&Default::default()));
+                    (texture, view)
+                })
+                .clone()
+        };
+        let (texture, view) = view;
+        let full_rows = texels / TEXELS_PER_ROW;
+        let rest = texels % TEXELS_PER_ROW;
+        let row_bytes = TEXELS_PER_ROW * 16;
+        let mut rec = inner.recorder.lock().unwrap();
+        let encoder = rec.encoder(&inner.device);
+        let mut copy = |first_row: u32, width: u32, height: u32| {
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer: tensor.buffer(),
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: first_row as u64 * row_bytes as u64,
+                        bytes_per_row: Some(row_bytes),
+                        rows_per_image: Some(height),
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: first_row,
+                        z: 0,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d {
+                    width,
+                    height,
+                    depth_or_array_layers: 1,
+                },
+            );
+        };
+        if full_rows > 0 {
+            copy(0, TEXELS_PER_ROW, full_rows);
+        }
+        if rest > 0 {
+            copy(full_rows, rest, 1);
+        }
+        view
+    }
+}
