@@ -24,6 +24,7 @@ fn variant_name(v: GemmVariant) -> &'static str {
         GemmVariant::Naive => "naive",
         GemmVariant::Tiled => "tiled",
         GemmVariant::Subgroup => "subgroup",
+        GemmVariant::Texel => "texel",
     }
 }
 
@@ -71,13 +72,15 @@ fn gemm(c: &mut Criterion) {
         .filter(|v| v.supported(&g))
         .collect();
     // On a CPU adapter the naive and tiled kernels run at well under 1 GFLOP/s, so there they
-    // are compared at 256³ only; 2048³ runs only with the default variant.
+    // are compared at 256³ only (the subgroup kernel, the texel kernel's storage-buffer twin,
+    // up to 1024³); 2048³ runs only with the default variant.
     let cpu = g.summary().device_type == "Cpu";
-    let wanted =
-        |v: GemmVariant, size: usize| v == default || (size < 2048 && (!cpu || size == 256));
+    let wanted = |v: GemmVariant, size: usize| {
+        v == default || (size < 2048 && (!cpu || size == 256 || v == GemmVariant::Subgroup))
+    };
     for size in [256, 512, 1024, 2048] {
         for &v in &variants {
-            if wanted(v, size) {
+            if wanted(v, size) && v.fits(&g, size, size, size, false, false) {
                 let label = if v == default {
                     format!("default-{}", variant_name(v))
                 } else {
@@ -97,7 +100,11 @@ fn gemm(c: &mut Criterion) {
         ("dec_fc2", 128, 1024, 512),
     ];
     for (name, m, n, k) in fc {
-        for &v in variants.iter().filter(|&&v| v == default || !cpu) {
+        let fits = |v: GemmVariant| v.fits(&g, m, n, k, false, true);
+        for &v in variants
+            .iter()
+            .filter(|&&v| (v == default || !cpu) && fits(v))
+        {
             let label = if v == default {
                 format!("default-{}", variant_name(v))
             } else {
