@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::io::atomic::temp_path;
+use crate::io::atomic::leftover_temps;
 use crate::io::{io_error, OutputError};
 
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
@@ -53,7 +53,8 @@ impl RunDir {
         RunDir::check_new(dir, force)?;
         let run = RunDir(dir.to_path_buf());
         for name in RUN_FILES {
-            for p in [run.file(name), temp_path(&run.file(name))] {
+            let file = run.file(name);
+            for p in std::iter::once(file.clone()).chain(leftover_temps(&file)) {
                 if p.exists() {
                     std::fs::remove_file(&p).map_err(io_error(&p, "remove"))?;
                 }

@@ -9,11 +9,36 @@ use std::path::{Path, PathBuf};
 
 use super::error::{io_error, OutputError};
 
-/// The temporary name used while `path` is being written.
+/// The temporary name used while `path` is being written. It names this process, so that
+/// processes writing the same file (experiment runners sharing one output folder) never
+/// rename each other's half-written bytes.
 pub fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
+    name.push(format!(".{}.tmp", std::process::id()));
     path.with_file_name(name)
+}
+
+/// Temporary files of `path` left by any process (an interrupted write).
+pub fn leftover_temps(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            n.starts_with(&prefix) && n.ends_with(".tmp")
+        })
+        .collect()
 }
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
@@ -33,6 +58,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_get_their_own_temp_and_leftovers_are_found() {
+        let dir = std::env::temp_dir().join(format!("dvaan-atomic-tmp-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("experiment.json");
+        let mine = temp_path(&p);
+        assert!(mine
+            .to_string_lossy()
+            .ends_with(&format!("experiment.json.{}.tmp", std::process::id())));
+        // Another process's interrupted write, and an unrelated file.
+        fs::write(dir.join("experiment.json.1.tmp"), b"half").unwrap();
+        fs::write(dir.join("experiment.jsonl"), b"other").unwrap();
+        let found = leftover_temps(&p);
+        assert_eq!(found, vec![dir.join("experiment.json.1.tmp")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn replaces_whole_file_and_leaves_no_temp() {
