@@ -305,7 +305,10 @@ impl Gpu {
         self.0.pool.lock().unwrap().idle_bytes()
     }
 
+    /// Releases idle pooled buffers and the staging textures (work already recorded keeps
+    /// what it uses alive).
     pub fn trim_pool(&self) {
+        self.0.texels.lock().unwrap().clear();
         self.0.pool.lock().unwrap().trim();
     }
 }

@@ -26,6 +26,12 @@ pub(crate) struct TexelCache {
     pub created: u64,
 }
 
+impl TexelCache {
+    pub fn clear(&mut self) {
+        self.textures.clear();
+    }
+}
+
 impl Gpu {
     /// Whether a tensor of `numel` floats can be staged: a whole number of texels, and few
     /// enough rows for the adapter's largest 2-d texture.
