@@ -24,7 +24,7 @@
 // piece writes its own partial output and `sum_splits` adds them in split order, so the
 // result never depends on scheduling. Grid z = q tile + q_tiles * (phase + phases * split).
 //
-// Two variants of the same GEMM:
+// Two variants of the same GEMM (a third, conv_texel, is at the end of this file):
 // - `conv_subgroup`: an 8-lane subgroup holds a 64 x 64 tile; each lane gathers 8 rows of
 //   G per step, the subgroup shares them with broadcasts, and each lane multiplies them by
 //   its own 8 columns of H. On CPU adapters (lavapipe) a memory load costs far more than
@@ -471,4 +471,325 @@ fn sum_splits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         s += sum_bias[(i / sp.bias_div) % sp.bias_mod];
     }
     summed[i] = s;
+}
+
+// ---- conv_texel: forward and weight gradient with gemm_texel's tiling (shaders/gemm.wgsl) ----
+//
+// On CPU adapters (lavapipe) a storage load is a bounds-checked loop over the lanes for every
+// float, while a texel fetch gathers four floats per lane at once. This variant reads both
+// GEMM operands from staged rgba32float textures (crates/tensor/src/texels.rs) whose texels
+// are four consecutive reduction terms. That needs the channels innermost, so small layout
+// kernels (below) first write
+//   x_pad   [N, H+2·PAD, W+2·PAD, C]  x in NHWC with its zero padding written out: no tap
+//                                      needs a bounds test;
+//   w_khwc  [O, KH, KW, C]            (forward);
+//   dy_rows [O, KP]                   dy with k = (n, oh, ow) contiguous per row, zero from
+//                                      K = N·OH·OW up to KP, the next multiple of 4
+//                                      (weight gradient);
+// and every quad of channels is one texel: C % 4 == 0.
+//
+//   MODE 0, forward:      rows p = (n, oh, ow), columns o, r = (kh, kw, c)
+//                         A = x_pad texel at pixel (oh·S + kh, ow·S + kw), B = w_khwc texel
+//   MODE 2, weight grad:  rows o, columns j = (kh, kw, c), r = (n, oh, ow)
+//                         A = dy_rows texel, B = the x_pad texels of four consecutive k
+//
+// A workgroup of SG_WG invocations computes 64 rows x 8·SG_WG columns; invocation `lid`
+// owns 8 columns of all 64 rows. Per step of four reduction terms, lane l (0..7) of each
+// subgroup fetches the A texel of rows 8g + l (g = 0..7) and broadcasts share them; each
+// invocation fetches its own B texels. Broadcasts name lanes 0..7 only, so any subgroup size
+// of at least 8 works; lanes are never assumed to match local_invocation_index. Rows and
+// columns past the matrix read the last row or column: computed, never stored. Every output
+// is one serial sum in a fixed order; the weight gradient's long reductions are split in
+// pieces of r_chunk terms (a multiple of 4) summed by `sum_splits`.
+
+struct TexelParams {
+    n: u32, c: u32, h: u32, w: u32,
+    o: u32, oh: u32, ow: u32, kh: u32,
+    kw: u32, stride: u32, pad: u32, hp: u32,
+    wp: u32, rows: u32, cols: u32, steps: u32, // steps: texels per row (MODE 0), K (MODE 2)
+    kp: u32, r_chunk: u32, len: u32, has_bias: u32, // len: output size, or texels to lay out
+}
+
+@group(0) @binding(0) var<uniform> tp: TexelParams;
+@group(0) @binding(1) var a_tex: texture_2d<f32>;
+@group(0) @binding(2) var b_tex: texture_2d<f32>;
+@group(0) @binding(2) var<storage, read_write> quads: array<vec4<f32>>; // layout kernels' output
+
+override SG_WG: u32 = 8u;
+override TEXELS_PER_ROW: u32 = 1024u;
+
+fn a_texel(t: u32) -> vec4<f32> {
+    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+}
+
+fn b_texel(t: u32) -> vec4<f32> {
+    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+}
+
+// The x_pad texel of channels 0..3 at the top-left tap of output pixel (oy, ox) of image n.
+fn tx_pixel(p: vec3<u32>) -> u32 {
+    return ((p.x * tp.hp + p.y * tp.stride) * tp.wp + p.z * tp.stride) * (tp.c / 4u);
+}
+
+// (n, oh, ow) of flat output pixel i.
+fn tx_decode(i: u32) -> vec3<u32> {
+    let ohw = tp.oh * tp.ow;
+    let pix = i % ohw;
+    return vec3(i / ohw, pix / tp.ow, pix % tp.ow);
+}
+
+// The next output pixel in (n, oh, ow) order, without a division.
+fn tx_next(p: vec3<u32>) -> vec3<u32> {
+    let wrap_x = p.z + 1u == tp.ow;
+    let y = p.y + select(0u, 1u, wrap_x);
+    let wrap_y = y == tp.oh;
+    return vec3(p.x + select(0u, 1u, wrap_y), select(y, 0u, wrap_y), select(p.z + 1u, 0u, wrap_x));
+}
+
+// A₄ · B₄ for the rows held by lanes 0..3 (lo) and 4..7 (hi), each lane's v being its row's
+// four reduction terms; b0, b1 hold this invocation's columns 0-3 and 4-7 (column c of B₄ is
+// that column's four terms). As gemm.wgsl's rank4.
+fn tx_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>) {
+    let lo = transpose(mat4x4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u),
+                                   subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u)));
+    let hi = transpose(mat4x4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u),
+                                   subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)));
+    (*acc)[0] += lo * b0;
+    (*acc)[1] += lo * b1;
+    (*acc)[2] += hi * b0;
+    (*acc)[3] += hi * b1;
+}
+
+// Where row `row` of the GEMM output starts in dst (NCHW y, or dw [O, C, KH, KW])...
+fn tx_row_at(row: u32) -> u32 {
+    if (MODE == 0u) {
+        let ohw = tp.oh * tp.ow;
+        return (row / ohw) * tp.o * ohw + row % ohw;
+    }
+    return row * tp.c * tp.kh * tp.kw;
+}
+
+// ... and how far from there column `col` sits.
+fn tx_col_at(col: u32) -> u32 {
+    if (MODE == 0u) {
+        return col * tp.oh * tp.ow;
+    }
+    return (col % tp.c) * tp.kh * tp.kw + col / tp.c;
+}
+
+fn tx_store(row: u32, col: u32, at: u32, v: f32) {
+    if (row < tp.rows && col < tp.cols) {
+        dst[at] = v;
+    }
+}
+
+// Stores rows i0 .. i0+7 of this invocation's 8 columns j0.. (offsets c_at, bias c_bias).
+fn tx_store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, c_at: array<u32, 8>,
+                 c_bias: array<f32, 8>, split: u32) {
+    let base = split * tp.len;
+    let r = vec4(i0, i0 + 1u, i0 + 2u, i0 + 3u);
+    let lo = vec4(tx_row_at(r.x), tx_row_at(r.y), tx_row_at(r.z), tx_row_at(r.w)) + base;
+    let hi = vec4(tx_row_at(r.x + 4u), tx_row_at(r.y + 4u), tx_row_at(r.z + 4u), tx_row_at(r.w + 4u)) + base;
+    for (var cc = 0u; cc < 8u; cc++) {
+        let col = acc[cc / 4u][cc % 4u] + c_bias[cc];
+        let col_hi = acc[cc / 4u + 2u][cc % 4u] + c_bias[cc];
+        let j = j0 + cc;
+        let o = c_at[cc];
+        tx_store(r.x, j, lo.x + o, col.x);
+        tx_store(r.y, j, lo.y + o, col.y);
+        tx_store(r.z, j, lo.z + o, col.z);
+        tx_store(r.w, j, lo.w + o, col.w);
+        tx_store(r.x + 4u, j, hi.x + o, col_hi.x);
+        tx_store(r.y + 4u, j, hi.y + o, col_hi.y);
+        tx_store(r.z + 4u, j, hi.z + o, col_hi.z);
+        tx_store(r.w + 4u, j, hi.w + o, col_hi.w);
+    }
+}
+
+@compute @workgroup_size(SG_WG)
+fn conv_texel(@builtin(local_invocation_index) lid: u32,
+              @builtin(subgroup_invocation_id) lane: u32,
+              @builtin(workgroup_id) wg: vec3<u32>) {
+    let row0 = wg.y * 64u;
+    let j0 = (wg.x * SG_WG + lid) * 8u;
+    let split = wg.z;
+    let l = lane % 8u;
+    let c4 = tp.c / 4u;
+    let last_row = tp.rows - 1u;
+    let last_col = tp.cols - 1u;
+    // One accumulator set per group of eight rows, spelled out so each stays a plain value.
+    var acc0: array<mat4x4<f32>, 4>;
+    var acc1: array<mat4x4<f32>, 4>;
+    var acc2: array<mat4x4<f32>, 4>;
+    var acc3: array<mat4x4<f32>, 4>;
+    var acc4: array<mat4x4<f32>, 4>;
+    var acc5: array<mat4x4<f32>, 4>;
+    var acc6: array<mat4x4<f32>, 4>;
+    var acc7: array<mat4x4<f32>, 4>;
+    if (MODE == 0u) {
+        // A: the texel of this lane's pixel in each row group; a step adds the tap's offset.
+        let a0 = tx_pixel(tx_decode(min(row0 + l, last_row)));
+        let a1 = tx_pixel(tx_decode(min(row0 + 8u + l, last_row)));
+        let a2 = tx_pixel(tx_decode(min(row0 + 16u + l, last_row)));
+        let a3 = tx_pixel(tx_decode(min(row0 + 24u + l, last_row)));
+        let a4 = tx_pixel(tx_decode(min(row0 + 32u + l, last_row)));
+        let a5 = tx_pixel(tx_decode(min(row0 + 40u + l, last_row)));
+        let a6 = tx_pixel(tx_decode(min(row0 + 48u + l, last_row)));
+        let a7 = tx_pixel(tx_decode(min(row0 + 56u + l, last_row)));
+        // B: row o of w_khwc, for this invocation's 8 output channels.
+        let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * tp.steps;
+        let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * tp.steps;
+        // For one kernel row kh the taps (kw, c) are KW·C/4 consecutive texels in both x_pad
+        // and w_khwc.
+        let run = tp.kw * c4;
+        for (var kh = 0u; kh < tp.kh; kh++) {
+            let a_kh = kh * tp.wp * c4;
+            let b_kh = kh * run;
+            for (var t = 0u; t < run; t++) {
+                let bt = b_kh + t;
+                let b0 = mat4x4<f32>(b_texel(b_lo.x + bt), b_texel(b_lo.y + bt),
+                                     b_texel(b_lo.z + bt), b_texel(b_lo.w + bt));
+                let b1 = mat4x4<f32>(b_texel(b_hi.x + bt), b_texel(b_hi.y + bt),
+                                     b_texel(b_hi.z + bt), b_texel(b_hi.w + bt));
+                let at = a_kh + t;
+                tx_rank4(&acc0, a_texel(a0 + at), b0, b1);
+                tx_rank4(&acc1, a_texel(a1 + at), b0, b1);
+                tx_rank4(&acc2, a_texel(a2 + at), b0, b1);
+                tx_rank4(&acc3, a_texel(a3 + at), b0, b1);
+                tx_rank4(&acc4, a_texel(a4 + at), b0, b1);
+                tx_rank4(&acc5, a_texel(a5 + at), b0, b1);
+                tx_rank4(&acc6, a_texel(a6 + at), b0, b1);
+                tx_rank4(&acc7, a_texel(a7 + at), b0, b1);
+            }
+        }
+    } else {
+        let begin = min(split * tp.r_chunk, tp.steps);
+        let end = min(begin + tp.r_chunk, tp.steps);
+        // A: row o of dy_rows, four k per texel.
+        let row_texels = tp.kp / 4u;
+        let a0 = min(row0 + l, last_row) * row_texels;
+        let a1 = min(row0 + 8u + l, last_row) * row_texels;
+        let a2 = min(row0 + 16u + l, last_row) * row_texels;
+        let a3 = min(row0 + 24u + l, last_row) * row_texels;
+        let a4 = min(row0 + 32u + l, last_row) * row_texels;
+        let a5 = min(row0 + 40u + l, last_row) * row_texels;
+        let a6 = min(row0 + 48u + l, last_row) * row_texels;
+        let a7 = min(row0 + 56u + l, last_row) * row_texels;
+        // B: this invocation's columns are two channel quads; each is a fixed offset from
+        // the x_pad texel of the tap (0, 0) of pixel k.
+        let q_last = last_col / 4u;
+        let q0 = min(j0 / 4u, q_last);
+        let q1 = min(j0 / 4u + 1u, q_last);
+        let tap0 = q0 / c4;
+        let tap1 = q1 / c4;
+        let off0 = ((tap0 / tp.kw) * tp.wp + tap0 % tp.kw) * c4 + q0 % c4;
+        let off1 = ((tap1 / tp.kw) * tp.wp + tap1 % tp.kw) * c4 + q1 % c4;
+        var pix = tx_decode(begin);
+        for (var k = begin; k < end; k += 4u) {
+            // Pixels k .. k+3; those at or past K (n = N) read zero.
+            let p0 = pix;
+            let p1 = tx_next(p0);
+            let p2 = tx_next(p1);
+            let p3 = tx_next(p2);
+            pix = tx_next(p3);
+            let x0 = select(0u, tx_pixel(p0), p0.x < tp.n);
+            let x1 = select(0u, tx_pixel(p1), p1.x < tp.n);
+            let x2 = select(0u, tx_pixel(p2), p2.x < tp.n);
+            let x3 = select(0u, tx_pixel(p3), p3.x < tp.n);
+            let zero = vec4(0.0);
+            let b0 = transpose(mat4x4<f32>(
+                b_texel(x0 + off0), select(zero, b_texel(x1 + off0), p1.x < tp.n),
+                select(zero, b_texel(x2 + off0), p2.x < tp.n), select(zero, b_texel(x3 + off0), p3.x < tp.n)));
+            let b1 = transpose(mat4x4<f32>(
+                b_texel(x0 + off1), select(zero, b_texel(x1 + off1), p1.x < tp.n),
+                select(zero, b_texel(x2 + off1), p2.x < tp.n), select(zero, b_texel(x3 + off1), p3.x < tp.n)));
+            let at = k / 4u;
+            tx_rank4(&acc0, a_texel(a0 + at), b0, b1);
+            tx_rank4(&acc1, a_texel(a1 + at), b0, b1);
+            tx_rank4(&acc2, a_texel(a2 + at), b0, b1);
+            tx_rank4(&acc3, a_texel(a3 + at), b0, b1);
+            tx_rank4(&acc4, a_texel(a4 + at), b0, b1);
+            tx_rank4(&acc5, a_texel(a5 + at), b0, b1);
+            tx_rank4(&acc6, a_texel(a6 + at), b0, b1);
+            tx_rank4(&acc7, a_texel(a7 + at), b0, b1);
+        }
+    }
+    var c_at: array<u32, 8>;
+    var c_bias: array<f32, 8>;
+    for (var cc = 0u; cc < 8u; cc++) {
+        let col = min(j0 + cc, last_col);
+        c_at[cc] = tx_col_at(col);
+        if (MODE == 0u && tp.has_bias != 0u) {
+            c_bias[cc] = bias[col];
+        }
+    }
+    tx_store_rows(acc0, row0, j0, c_at, c_bias, split);
+    tx_store_rows(acc1, row0 + 8u, j0, c_at, c_bias, split);
+    tx_store_rows(acc2, row0 + 16u, j0, c_at, c_bias, split);
+    tx_store_rows(acc3, row0 + 24u, j0, c_at, c_bias, split);
+    tx_store_rows(acc4, row0 + 32u, j0, c_at, c_bias, split);
+    tx_store_rows(acc5, row0 + 40u, j0, c_at, c_bias, split);
+    tx_store_rows(acc6, row0 + 48u, j0, c_at, c_bias, split);
+    tx_store_rows(acc7, row0 + 56u, j0, c_at, c_bias, split);
+}
+
+// ---- layout kernels for conv_texel: one output texel (four floats) per invocation ----
+
+fn tx_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
+// x [N, C, H, W] -> x_pad [N, H+2·PAD, W+2·PAD, C], zero in the padding.
+@compute @workgroup_size(64)
+fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = tx_index(gid, nwg);
+    if (t >= tp.len) {
+        return;
+    }
+    let c4 = tp.c / 4u;
+    let px = t / c4;
+    let iw = i32(px % tp.wp) - i32(tp.pad);
+    let ih = i32((px / tp.wp) % tp.hp) - i32(tp.pad);
+    let n = px / (tp.wp * tp.hp);
+    let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
+    let plane = tp.h * tp.w;
+    let first = select(0u, (n * tp.c + 4u * (t % c4)) * plane + u32(ih) * tp.w + u32(iw), inside);
+    let v = vec4(src[first], src[first + plane], src[first + 2u * plane], src[first + 3u * plane]);
+    quads[t] = select(vec4(0.0), v, inside);
+}
+
+// w [O, C, KH, KW] -> w_khwc [O, KH, KW, C].
+@compute @workgroup_size(64)
+fn weight_khwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = tx_index(gid, nwg);
+    if (t >= tp.len) {
+        return;
+    }
+    let c4 = tp.c / 4u;
+    let khw = tp.kh * tp.kw;
+    let r = t / c4;
+    let first = ((r / khw) * tp.c + 4u * (t % c4)) * khw + r % khw;
+    quads[t] = vec4(src[first], src[first + khw], src[first + 2u * khw], src[first + 3u * khw]);
+}
+
+// dy [N, O, OH, OW] -> dy_rows [O, KP]: element (o, k) is dy[n, o, oh, ow] for k = (n, oh, ow),
+// zero for k >= N·OH·OW.
+@compute @workgroup_size(64)
+fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = tx_index(gid, nwg);
+    if (t >= tp.len) {
+        return;
+    }
+    let row_texels = tp.kp / 4u;
+    let o = t / row_texels;
+    let k = 4u * (t % row_texels);
+    let ohw = tp.oh * tp.ow;
+    let count = tp.n * ohw;
+    var v: vec4<f32>;
+    for (var i = 0u; i < 4u; i++) {
+        let ki = min(k + i, count - 1u);
+        let at = ((ki / ohw) * tp.o + o) * ohw + ki % ohw;
+        v[i] = select(0.0, src[at], k + i < count);
+    }
+    quads[t] = v;
 }

@@ -9,13 +9,18 @@
 //!
 //! The transposed convolution ([`super::conv_transpose`]) runs on the same three kernels:
 //! its forward is this input gradient, its input gradient this forward.
+//!
+//! [`Variant::Texel`] (CPU adapters) runs the forward and the weight gradient as a GEMM over
+//! channels-last copies of the operands staged in textures (`crate::texels`): small layout
+//! kernels write x as zero-padded NHWC, w as [O, KH, KW, C] and dy as [O, N·OH·OW], so that
+//! every four reduction terms are one texel fetch.
 
-use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor};
+use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("conv");
 
-/// Which kernel of `conv.wgsl` runs. Both are correct on every adapter; [`Variant::best`]
-/// picks the fast one for the adapter.
+/// Which kernel of `conv.wgsl` runs. All are correct on every adapter that runs them;
+/// [`Variant::best`] picks the fast one for the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     /// 8x8 workgroups, 4x4 outputs per invocation, plain loads.
@@ -23,12 +28,19 @@ pub enum Variant {
     /// One 8-lane subgroup per workgroup sharing gathered operands by broadcasts, 64x8
     /// outputs per invocation: for CPU adapters, where every memory load is expensive.
     Subgroup,
+    /// The forward and the weight gradient as `gemm_texel`: operands laid out channels-last
+    /// and read from staged textures, four reduction terms per fetch. Shapes it does not take
+    /// (the input gradient, channels not a multiple of 4, …) run
+    /// [`Variant::texel_fallback`].
+    Texel,
 }
 
 impl Variant {
-    /// Subgroup on CPU adapters that can run it, portable elsewhere.
+    /// Texel on CPU adapters that can run it, portable elsewhere.
     pub fn best(gpu: &Gpu) -> Variant {
-        if gpu.summary().device_type == "Cpu" && Variant::subgroup_runs_on(gpu) {
+        if gpu.summary().device_type == "Cpu" && Variant::texel_runs_on(gpu) {
+            Variant::Texel
+        } else if gpu.summary().device_type == "Cpu" && Variant::subgroup_runs_on(gpu) {
             Variant::Subgroup
         } else {
             Variant::Portable
@@ -40,6 +52,20 @@ impl Variant {
     pub fn subgroup_runs_on(gpu: &Gpu) -> bool {
         let s = gpu.summary();
         gpu.has_subgroups() && s.subgroup_min_size == 8 && s.subgroup_max_size == 8
+    }
+
+    /// The texel kernel broadcasts from lanes 0..8 of whole subgroups: any size of at least 8.
+    pub fn texel_runs_on(gpu: &Gpu) -> bool {
+        gpu.has_subgroups() && gpu.summary().subgroup_min_size >= 8
+    }
+
+    /// What runs in place of [`Variant::Texel`] on shapes it does not take.
+    pub fn texel_fallback(gpu: &Gpu) -> Variant {
+        if Variant::subgroup_runs_on(gpu) {
+            Variant::Subgroup
+        } else {
+            Variant::Portable
+        }
     }
 }
 
@@ -153,6 +179,10 @@ const MIN_CHUNK: usize = 256;
 // mode splits its reduction until about this many workgroups exist.
 const PORTABLE_TARGET_GROUPS: usize = 2048;
 const PORTABLE_MIN_CHUNK: usize = 64;
+// The texel kernel: rows of a workgroup's tile, and reduction steps of four terms one
+// invocation may walk (a step is one loop iteration).
+const TEXEL_ROWS: usize = 64;
+const TEXEL_MAX_STEPS: usize = 16_384;
 
 /// Runs one of the three GEMMs of `conv.wgsl`. `src` is the gathered tensor (x, or dy for
 /// the input gradient), `plain` the other operand (w, or dy for the weight gradient).
@@ -181,6 +211,19 @@ pub(crate) fn implicit_gemm(
     if out.numel() == 0 {
         return out;
     }
+    let mut variant = variant;
+    if variant == Variant::Texel {
+        assert!(
+            Variant::texel_runs_on(gpu),
+            "conv: the texel kernel needs subgroups of at least 8 lanes on this adapter ({})",
+            gpu.summary()
+        );
+        if let Some(plan) = TexelPlan::new(mode, g, gpu) {
+            plan.run(src, plain, bias, &out);
+            return out;
+        }
+        variant = Variant::texel_fallback(gpu);
+    }
     assert!(
         variant == Variant::Portable || Variant::subgroup_runs_on(gpu),
         "conv: the subgroup kernel needs subgroups of exactly 8 lanes on this adapter ({})",
@@ -188,15 +231,18 @@ pub(crate) fn implicit_gemm(
     );
     let (entry, tile, max_steps) = match variant {
         Variant::Portable => ("conv_tiled", PORTABLE_TILE, PORTABLE_MAX_STEPS),
-        Variant::Subgroup => ("conv_subgroup", SUBGROUP_TILE, SUBGROUP_MAX_STEPS),
+        Variant::Subgroup | Variant::Texel => ("conv_subgroup", SUBGROUP_TILE, SUBGROUP_MAX_STEPS),
     };
     let p_tiles = p_count.div_ceil(tile);
     let q_tiles = q_count.div_ceil(tile);
     let mut splits = r_count.div_ceil(max_steps).max(1);
     let (target, min_chunk) = match variant {
         Variant::Portable => (PORTABLE_TARGET_GROUPS, PORTABLE_MIN_CHUNK),
-        Variant::Subgroup if mode == Mode::WeightGrad => (TARGET_GROUPS, MIN_CHUNK),
-        Variant::Subgroup => (0, 1),
+        // Texel has become its fallback by now; it never runs these kernels itself.
+        Variant::Subgroup | Variant::Texel if mode == Mode::WeightGrad => {
+            (TARGET_GROUPS, MIN_CHUNK)
+        }
+        Variant::Subgroup | Variant::Texel => (0, 1),
     };
     let want = target
         .div_ceil(p_tiles * q_tiles * phases)
@@ -260,6 +306,187 @@ pub(crate) fn implicit_gemm(
             .run(gpu);
     }
     out
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct TexelParams {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    o: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad: u32,
+    hp: u32,
+    wp: u32,
+    rows: u32,
+    cols: u32,
+    steps: u32,
+    kp: u32,
+    r_chunk: u32,
+    len: u32,
+    has_bias: u32,
+}
+
+/// The texel kernel's GEMM for one forward or weight gradient (see `conv_texel` in the
+/// shader): its sizes, and the sizes of the channels-last tensors it reads.
+struct TexelPlan {
+    mode: Mode,
+    prm: TexelParams,
+    /// Floats of x_pad [N, H+2·PAD, W+2·PAD, C] and of the other staged operand (w_khwc
+    /// [O, KH, KW, C], or dy_rows [O, KP]).
+    x_pad: [usize; 4],
+    other: Vec<usize>,
+    groups: [u32; 3],
+    sg_wg: usize,
+}
+
+impl TexelPlan {
+    /// The plan, or None when the texel kernel does not take this convolution: the input
+    /// gradient, channels that are not whole texels, a forward reduction past the loop
+    /// budget, operands past the adapter's texture size, or a grid past its limits.
+    fn new(mode: Mode, g: &Geometry, gpu: &Gpu) -> Option<TexelPlan> {
+        if mode == Mode::InputGrad || g.c == 0 || !g.c.is_multiple_of(4) {
+            return None;
+        }
+        let (hp, wp) = (g.h + 2 * g.pad, g.w + 2 * g.pad);
+        let (khw, c4, pixels) = (g.kh * g.kw, g.c / 4, g.n * g.oh * g.ow);
+        let x_pad = [g.n, hp, wp, g.c];
+        let sg_wg = gpu.summary().subgroup_max_size.max(8) as usize;
+        let (rows, cols, steps, kp, other) = match mode {
+            Mode::Forward => (pixels, g.o, khw * c4, 0, vec![g.o, g.kh, g.kw, g.c]),
+            _ => {
+                let kp = pixels.next_multiple_of(4);
+                (g.o, khw * g.c, pixels, kp, vec![g.o, kp])
+            }
+        };
+        let (row_tiles, col_tiles) = (rows.div_ceil(TEXEL_ROWS), cols.div_ceil(8 * sg_wg));
+        // The forward walks its whole reduction in one invocation; the weight gradient splits
+        // N·OH·OW in chunks of whole texels, as many as the loop budget and the wish for
+        // TARGET_GROUPS workgroups ask.
+        let (r_chunk, splits) = match mode {
+            Mode::Forward if steps > TEXEL_MAX_STEPS => return None,
+            Mode::Forward => (0, 1),
+            _ => {
+                let want = TARGET_GROUPS
+                    .div_ceil(row_tiles * col_tiles)
+                    .min(steps / MIN_CHUNK);
+                let splits = steps.div_ceil(4 * TEXEL_MAX_STEPS).max(want).max(1);
+                let r_chunk = steps.div_ceil(splits).next_multiple_of(4);
+                (r_chunk, steps.div_ceil(r_chunk).max(1))
+            }
+        };
+        let x_len: usize = x_pad.iter().product();
+        let other_len: usize = other.iter().product();
+        let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+        let fits = pixels > 0
+            && gpu.texels_fit(x_len)
+            && gpu.texels_fit(other_len)
+            && [row_tiles, col_tiles, splits].iter().all(|&t| t <= limit)
+            && [rows * cols * splits, x_len, other_len]
+                .iter()
+                .all(|&l| l <= u32::MAX as usize);
+        let u = |v: usize| v as u32;
+        fits.then(|| TexelPlan {
+            mode,
+            prm: TexelParams {
+                n: u(g.n),
+                c: u(g.c),
+                h: u(g.h),
+                w: u(g.w),
+                o: u(g.o),
+                oh: u(g.oh),
+                ow: u(g.ow),
+                kh: u(g.kh),
+                kw: u(g.kw),
+                stride: u(g.stride),
+                pad: u(g.pad),
+                hp: u(hp),
+                wp: u(wp),
+                rows: u(rows),
+                cols: u(cols),
+                steps: u(steps),
+                kp: u(kp),
+                r_chunk: u(r_chunk),
+                len: u(rows * cols),
+                has_bias: 0,
+            },
+            x_pad,
+            other,
+            groups: [u(col_tiles), u(row_tiles), u(splits)],
+            sg_wg,
+        })
+    }
+
+    /// Lays `t` out as `shape` with layout kernel `entry` (one invocation per texel).
+    fn lay_out(&self, entry: &str, t: &Tensor, shape: &[usize]) -> Tensor {
+        let out = Tensor::uninit(t.gpu(), shape);
+        let texels = out.numel() / 4;
+        Dispatch::new(&SHADER, entry)
+            .params(&TexelParams {
+                len: texels as u32,
+                ..self.prm
+            })
+            .arg(t)
+            .arg(&out)
+            .groups(grid_1d(texels, 64))
+            .run(t.gpu());
+        out
+    }
+
+    /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
+    /// gradient); writes `out` (+ bias).
+    fn run(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: &Tensor) {
+        let gpu = src.gpu();
+        let x_pad = self.lay_out("x_padded_nhwc", src, &self.x_pad);
+        let (a, b) = if self.mode == Mode::Forward {
+            let w = self.lay_out("weight_khwc", plain, &self.other);
+            (gpu.stage_texels(&x_pad, 0), gpu.stage_texels(&w, 1))
+        } else {
+            let dy = self.lay_out("dy_rows", plain, &self.other);
+            (gpu.stage_texels(&dy, 0), gpu.stage_texels(&x_pad, 1))
+        };
+        let splits = self.groups[2] as usize;
+        let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
+        let prm = TexelParams {
+            has_bias: bias.is_some() as u32,
+            ..self.prm
+        };
+        Dispatch::new(&SHADER, "conv_texel")
+            .constant("MODE", self.mode as u32 as f64)
+            .constant("SG_WG", self.sg_wg as f64)
+            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+            .params(&prm)
+            .texels(&a)
+            .texels(&b)
+            // Read only when has_bias; the weight (or dy) stands in otherwise.
+            .arg(bias.unwrap_or(plain))
+            .arg(partials.as_ref().unwrap_or(out))
+            .groups(self.groups)
+            .run(gpu);
+        if let Some(partials) = partials {
+            // Only the weight gradient splits; it has no bias.
+            let len = out.numel();
+            Dispatch::new(&SHADER, "sum_splits")
+                .constant("HAS_BIAS", 0.0)
+                .params(&SumParams {
+                    len: len as u32,
+                    splits: splits as u32,
+                    bias_div: 1,
+                    bias_mod: 1,
+                })
+                .arg(&partials)
+                .arg(plain)
+                .arg(out)
+                .groups(grid_1d(len, 256))
+                .run(gpu);
+        }
+    }
 }
 
 pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {

@@ -9,14 +9,19 @@ pub fn variants() -> Vec<Variant> {
     if Variant::subgroup_runs_on(gpu()) {
         v.push(Variant::Subgroup);
     }
+    if Variant::texel_runs_on(gpu()) {
+        v.push(Variant::Texel);
+    }
     v
 }
 
-/// Each output is a sum of `terms` f32 products accumulated with fused multiply-adds (plus
-/// one partial-sum addition per split of the weight gradient, at most `terms` of them in
-/// all): the standard bound for recursive summation is |err| ≤ terms·u·Σ|a·b|, u = 2⁻²⁴,
-/// with Σ|a·b| the same formula evaluated on |operands| (`magnitude`). That is a rigorous
-/// bound, not a fit, and still far below one missing or misplaced product for our shapes.
+/// Each output is a sum of `terms` f32 products, each product rounded at most once, summed
+/// in some fixed order (serially with fused multiply-adds, or in blocks of four by the texel
+/// kernel's 4x4 products, plus one partial-sum addition per split of a reduction, at most
+/// `terms` of them in all): whatever the order, the summation error is at most
+/// (terms − 1)·u·Σ|a·b| (to first order, u = 2⁻²⁴), with Σ|a·b| the same formula evaluated
+/// on |operands| (`magnitude`). That is a rigorous bound, not a fit, and still far below one
+/// missing or misplaced product for our shapes.
 pub fn assert_dot_close(what: &str, got: &[f32], want: &[f64], magnitude: &[f64], terms: usize) {
     assert_eq!(
         got.len(),
@@ -237,6 +242,91 @@ fn conv2d_backward_weight_matches_reference() {
     }
 }
 
+/// Shapes the texel kernel takes (channels a multiple of 4) beyond the shared cases: 1x1,
+/// 2x2, 7x7 and 28x28 maps, 4, 92 and 256 channels, batch 1 and 64, output channels and
+/// pixel counts that leave partial tiles, and weight-gradient reductions N·OH·OW that are not
+/// a multiple of 4 or that split.
+const TEXEL_CASES: &[Case] = &[
+    case(1, 256, 1, 1, 5, (1, 1), 1, 0), // 1x1 map, 256 channels, 5 of 64 columns
+    case(3, 256, 2, 2, 70, (3, 3), 1, 1), // 2x2 map, padding wider than the map, 70 outputs
+    case(64, 92, 7, 7, 9, (3, 3), 2, 1), // batch 64, 92 channels
+    case(1, 8, 28, 28, 3, (5, 5), 1, 2), // 28x28, batch 1: 784 rows (12.25 tiles)
+    case(64, 4, 28, 28, 8, (3, 3), 2, 1), // 28x28, batch 64, 4 channels: wgrad splits
+    case(2, 12, 6, 5, 4, (3, 2), 2, 1),  // non-square kernel and map
+    case(1, 4, 3, 3, 2, (3, 3), 1, 0),   // one output pixel: K = 1
+];
+
+/// The forward and the weight gradient of [`TEXEL_CASES`] on the texel kernel (the shared
+/// cases run it too, on every op).
+#[test]
+fn conv2d_texel_matches_reference() {
+    if !Variant::texel_runs_on(gpu()) {
+        return;
+    }
+    let v = Variant::Texel;
+    for (i, t) in TEXEL_CASES.iter().enumerate() {
+        let d = data(t, 900 + i as u64);
+        let (xs, ks, (x, w, dy)) = (t.xs(), t.ks(), (&d.x64, &d.w64, &d.dy64));
+        let want = reference::conv2d(x, w, Some(&d.b64), xs, ks, t.s, t.p);
+        let mag = reference::conv2d(&abs(x), &abs(w), None, xs, ks, t.s, t.p);
+        let got = conv::conv2d_with(&d.x, &d.w, Some(&d.b), t.s, t.p, v);
+        assert_eq!(got.shape(), [t.n, t.o, d.oh, d.ow]);
+        let terms = t.c * t.kh * t.kw;
+        assert_dot_close(&format!("texel {t:?}"), &got.to_vec(), &want, &mag, terms);
+
+        let want = reference::conv2d_backward_weight(x, dy, xs, ks, t.s, t.p);
+        let mag = reference::conv2d_backward_weight(&abs(x), &abs(dy), xs, ks, t.s, t.p);
+        let got = conv::conv2d_backward_weight_with(&d.x, &d.dy, (t.kh, t.kw), t.s, t.p, v);
+        assert_eq!(got.shape(), [t.o, t.c, t.kh, t.kw]);
+        let terms = t.n * d.oh * d.ow;
+        assert_dot_close(
+            &format!("texel wgrad {t:?}"),
+            &got.to_vec(),
+            &want,
+            &mag,
+            terms,
+        );
+    }
+}
+
+/// Dispatches recorded by `op`, and its result's bits.
+fn traced(op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
+    let before = gpu().counters().dispatches;
+    let out = op();
+    (gpu().counters().dispatches - before, bits(&out))
+}
+
+/// Shapes the texel kernel does not take run its fallback: the same dispatches and the same
+/// bits. A shape it takes records its layout kernels as well, so the test can tell.
+#[test]
+fn conv_texel_falls_back_on_shapes_it_does_not_take() {
+    if !Variant::texel_runs_on(gpu()) {
+        return;
+    }
+    let fallback = Variant::texel_fallback(gpu());
+    // Three channels: not whole texels.
+    let t = case(2, 3, 9, 9, 10, (3, 3), 2, 1);
+    let d = data(&t, 950);
+    let (x, w, dy) = (&d.x, &d.w, &d.dy);
+    let fwd = |v| traced(|| conv::conv2d_with(x, w, Some(&d.b), t.s, t.p, v));
+    let wgrad = |v| traced(|| conv::conv2d_backward_weight_with(x, dy, (3, 3), t.s, t.p, v));
+    assert_eq!(fwd(Variant::Texel), fwd(fallback), "forward, 3 channels");
+    assert_eq!(
+        wgrad(Variant::Texel),
+        wgrad(fallback),
+        "weight grad, 3 channels"
+    );
+    // The input gradient is not a texel kernel, whatever the channels.
+    let t = case(2, 8, 9, 9, 12, (3, 3), 2, 1);
+    let d = data(&t, 951);
+    let (x, w, dy) = (&d.x, &d.w, &d.dy);
+    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v));
+    assert_eq!(dgrad(Variant::Texel), dgrad(fallback), "input grad");
+    // Eight channels: the texel kernel runs (two layout kernels and the GEMM).
+    let fwd = |v| traced(|| conv::conv2d_with(x, w, None, t.s, t.p, v)).0;
+    assert_eq!((fwd(Variant::Texel), fwd(fallback)), (3, 1));
+}
+
 fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec().iter().map(|v| v.to_bits()).collect()
 }
@@ -273,6 +363,32 @@ fn conv_kernels_are_deterministic() {
             .collect();
         assert!(runs[0] == runs[1], "{v:?}: two identical runs differ");
     }
+}
+
+#[test]
+fn conv_texel_is_deterministic() {
+    if !Variant::texel_runs_on(gpu()) {
+        return;
+    }
+    // 32 channels: the texel kernel takes the forward and the weight gradient, whose
+    // 784-term reduction splits in three.
+    let t = case(16, 32, 14, 14, 64, (5, 5), 2, 2);
+    let d = data(&t, 410);
+    let v = Variant::Texel;
+    let run = || {
+        [
+            bits(&conv::conv2d_with(&d.x, &d.w, Some(&d.b), t.s, t.p, v)),
+            bits(&conv::conv2d_backward_weight_with(
+                &d.x,
+                &d.dy,
+                (t.kh, t.kw),
+                t.s,
+                t.p,
+                v,
+            )),
+        ]
+    };
+    assert!(run() == run(), "texel: two identical runs differ");
 }
 
 #[test]
