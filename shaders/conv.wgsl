@@ -513,7 +513,6 @@ struct TexelParams {
 @group(0) @binding(0) var<uniform> tp: TexelParams;
 @group(0) @binding(1) var a_tex: texture_2d<f32>;
 @group(0) @binding(2) var b_tex: texture_2d<f32>;
-@group(0) @binding(2) var<storage, read_write> quads: array<vec4<f32>>; // layout kernels' output
 
 override SG_WG: u32 = 8u;
 override TEXELS_PER_ROW: u32 = 1024u;
@@ -733,47 +732,63 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
     tx_store_rows(acc7, row0 + 56u, j0, c_at, c_bias, split);
 }
 
-// ---- layout kernels for conv_texel: one output texel (four floats) per invocation ----
+// ---- layout kernels for conv_texel: write the staging textures it reads ----
+//
+// Each writes a texture_storage_2d in the staged-tensor layout (flat float f in texel f / 4,
+// see texels.rs), so no buffer copy follows. Indices come from a few divisions per
+// invocation, not per texel: integer division is slow on CPU adapters.
+
+@group(0) @binding(2) var texels_out: texture_storage_2d<rgba32float, write>;
+
+fn put_texel(t: u32, v: vec4<f32>) {
+    textureStore(texels_out, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), v);
+}
 
 fn tx_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 64u;
 }
 
-// x [N, C, H, W] -> x_pad [N, H+2·PAD, W+2·PAD, C], zero in the padding.
+// x [N, C, H, W] -> x_pad [N, H+2·PAD, W+2·PAD, C], zero in the padding: one invocation per
+// pixel of x_pad, walking its channel quads.
 @compute @workgroup_size(64)
 fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = tx_index(gid, nwg);
-    if (t >= tp.len) {
+    let px = tx_index(gid, nwg);
+    if (px >= tp.len) {
         return;
     }
     let c4 = tp.c / 4u;
-    let px = t / c4;
     let iw = i32(px % tp.wp) - i32(tp.pad);
     let ih = i32((px / tp.wp) % tp.hp) - i32(tp.pad);
     let n = px / (tp.wp * tp.hp);
     let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
-    let plane = tp.h * tp.w;
-    let first = select(0u, (n * tp.c + 4u * (t % c4)) * plane + u32(ih) * tp.w + u32(iw), inside);
-    let v = vec4(src[first], src[first + plane], src[first + 2u * plane], src[first + 3u * plane]);
-    quads[t] = select(vec4(0.0), v, inside);
+    // Padding pixels read x[0] (in bounds) and write zeros.
+    let plane = select(0u, tp.h * tp.w, inside);
+    var at = select(0u, n * tp.c * tp.h * tp.w + u32(ih) * tp.w + u32(iw), inside);
+    for (var q = 0u; q < c4; q++) {
+        let v = vec4(src[at], src[at + plane], src[at + 2u * plane], src[at + 3u * plane]);
+        put_texel(px * c4 + q, select(vec4(0.0), v, inside));
+        at += 4u * plane;
+    }
 }
 
-// w [O, C, KH, KW] -> w_khwc [O, KH, KW, C].
+// w [O, C, KH, KW] -> w_khwc [O, KH, KW, C]: one invocation per (o, kh, kw).
 @compute @workgroup_size(64)
 fn weight_khwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = tx_index(gid, nwg);
-    if (t >= tp.len) {
+    let r = tx_index(gid, nwg);
+    if (r >= tp.len) {
         return;
     }
     let c4 = tp.c / 4u;
     let khw = tp.kh * tp.kw;
-    let r = t / c4;
-    let first = ((r / khw) * tp.c + 4u * (t % c4)) * khw + r % khw;
-    quads[t] = vec4(src[first], src[first + khw], src[first + 2u * khw], src[first + 3u * khw]);
+    var at = (r / khw) * tp.c * khw + r % khw;
+    for (var q = 0u; q < c4; q++) {
+        put_texel(r * c4 + q, vec4(src[at], src[at + khw], src[at + 2u * khw], src[at + 3u * khw]));
+        at += 4u * khw;
+    }
 }
 
 // dy [N, O, OH, OW] -> dy_rows [O, KP]: element (o, k) is dy[n, o, oh, ow] for k = (n, oh, ow),
-// zero for k >= N·OH·OW.
+// zero for k >= N·OH·OW. One invocation per texel.
 @compute @workgroup_size(64)
 fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = tx_index(gid, nwg);
@@ -785,11 +800,17 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     let k = 4u * (t % row_texels);
     let ohw = tp.oh * tp.ow;
     let count = tp.n * ohw;
+    // (n, pixel) of k .. k+3, the pixel wrapping into the next image.
+    var n = k / ohw;
+    var pix = k % ohw;
     var v: vec4<f32>;
     for (var i = 0u; i < 4u; i++) {
-        let ki = min(k + i, count - 1u);
-        let at = ((ki / ohw) * tp.o + o) * ohw + ki % ohw;
-        v[i] = select(0.0, src[at], k + i < count);
+        let at = (n * tp.o + o) * ohw + pix;
+        v[i] = select(0.0, src[select(0u, at, k + i < count)], k + i < count);
+        pix += 1u;
+        let wrap = pix == ohw;
+        pix = select(pix, 0u, wrap);
+        n += select(0u, 1u, wrap);
     }
-    quads[t] = v;
+    put_texel(t, v);
 }

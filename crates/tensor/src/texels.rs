@@ -7,6 +7,10 @@
 //! the texture row-major, [`TEXELS_PER_ROW`] texels per row, so flat float `f` sits in texel
 //! `t = f / 4` at `(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW)`, component `f % 4`.
 //!
+//! A kernel may also write a staging texture itself ([`Gpu::texel_target`], as a storage
+//! texture in the same layout) where the data needs rearranging anyway: the convolutions'
+//! channels-last operands (`ops::conv`, variant `Texel`).
+//!
 //! Textures are kept per (slot, height) and reused, so a steady state creates none. A slot
 //! can be staged again as soon as the dispatch reading it is recorded: commands run in
 //! recording order.
@@ -49,40 +53,12 @@ impl Gpu {
             "stage_texels: {:?} is not a whole number of texels within the adapter's texture size",
             tensor.shape()
         );
+        let (texture, view) = self.texel_slot(numel, slot);
         let texels = (numel / 4) as u32;
-        let rows = texels.div_ceil(TEXELS_PER_ROW).max(1);
-        let inner = &*self.0;
-        let view = {
-            let mut cache = inner.texels.lock().unwrap();
-            let cache = &mut *cache;
-            cache
-                .textures
-                .entry((slot, rows))
-                .or_insert_with(|| {
-                    cache.created += 1;
-                    let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
-                        label: Some("staged texels"),
-                        size: wgpu::Extent3d {
-                            width: TEXELS_PER_ROW,
-                            height: rows,
-                            depth_or_array_layers: 1,
-                        },
-                        mip_level_count: 1,
-                        sample_count: 1,
-                        dimension: wgpu::TextureDimension::D2,
-                        format: wgpu::TextureFormat::Rgba32Float,
-                        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                        view_formats: &[],
-                    });
-                    let view = Arc::new(texture.create_view(&Default::default()));
-                    (texture, view)
-                })
-                .clone()
-        };
-        let (texture, view) = view;
         let full_rows = texels / TEXELS_PER_ROW;
         let rest = texels % TEXELS_PER_ROW;
         let row_bytes = TEXELS_PER_ROW * 16;
+        let inner = &*self.0;
         let mut rec = inner.recorder.lock().unwrap();
         let encoder = rec.encoder(&inner.device);
         let mut copy = |first_row: u32, width: u32, height: u32| {
@@ -119,5 +95,51 @@ impl Gpu {
             copy(full_rows, rest, 1);
         }
         view
+    }
+
+    /// Staging texture `slot` for `numel` floats, staging nothing: a kernel writes it as a
+    /// `texture_storage_2d<rgba32float, write>` in the same layout (flat float `f` in texel
+    /// `f / 4`), and a later kernel reads it like a staged tensor. That spares a buffer and
+    /// the copy. Panics unless [`Gpu::texels_fit`].
+    pub fn texel_target(&self, numel: usize, slot: u32) -> Arc<wgpu::TextureView> {
+        assert!(
+            self.texels_fit(numel),
+            "texel_target: {numel} floats are not a whole number of texels within the \
+             adapter's texture size"
+        );
+        self.texel_slot(numel, slot).1
+    }
+
+    /// The cached texture of `slot` with room for `numel` floats.
+    fn texel_slot(&self, numel: usize, slot: u32) -> (wgpu::Texture, Arc<wgpu::TextureView>) {
+        let rows = ((numel / 4) as u32).div_ceil(TEXELS_PER_ROW).max(1);
+        let inner = &*self.0;
+        let mut cache = inner.texels.lock().unwrap();
+        let cache = &mut *cache;
+        cache
+            .textures
+            .entry((slot, rows))
+            .or_insert_with(|| {
+                cache.created += 1;
+                let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
+                    label: Some("staged texels"),
+                    size: wgpu::Extent3d {
+                        width: TEXELS_PER_ROW,
+                        height: rows,
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format: wgpu::TextureFormat::Rgba32Float,
+                    usage: wgpu::TextureUsages::TEXTURE_BINDING
+                        | wgpu::TextureUsages::STORAGE_BINDING
+                        | wgpu::TextureUsages::COPY_DST,
+                    view_formats: &[],
+                });
+                let view = Arc::new(texture.create_view(&Default::default()));
+                (texture, view)
+            })
+            .clone()
     }
 }

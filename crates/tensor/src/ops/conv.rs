@@ -15,6 +15,8 @@
 //! kernels write x as zero-padded NHWC, w as [O, KH, KW, C] and dy as [O, N·OH·OW], so that
 //! every four reduction terms are one texel fetch.
 
+use std::sync::Arc;
+
 use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("conv");
@@ -183,6 +185,9 @@ const PORTABLE_MIN_CHUNK: usize = 64;
 // invocation may walk (a step is one loop iteration).
 const TEXEL_ROWS: usize = 64;
 const TEXEL_MAX_STEPS: usize = 16_384;
+// Texel runs on CPU adapters, whose few threads need fewer workgroups than a GPU: splitting
+// a reduction for more would only add partial sums.
+const TEXEL_TARGET_GROUPS: usize = 32;
 
 /// Runs one of the three GEMMs of `conv.wgsl`. `src` is the gathered tensor (x, or dy for
 /// the input gradient), `plain` the other operand (w, or dy for the weight gradient).
@@ -373,7 +378,7 @@ impl TexelPlan {
             Mode::Forward if steps > TEXEL_MAX_STEPS => return None,
             Mode::Forward => (0, 1),
             _ => {
-                let want = TARGET_GROUPS
+                let want = TEXEL_TARGET_GROUPS
                     .div_ceil(row_tiles * col_tiles)
                     .min(steps / MIN_CHUNK);
                 let splits = steps.div_ceil(4 * TEXEL_MAX_STEPS).max(want).max(1);
@@ -423,33 +428,49 @@ impl TexelPlan {
         })
     }
 
-    /// Lays `t` out as `shape` with layout kernel `entry` (one invocation per texel).
-    fn lay_out(&self, entry: &str, t: &Tensor, shape: &[usize]) -> Tensor {
-        let out = Tensor::uninit(t.gpu(), shape);
-        let texels = out.numel() / 4;
+    /// Writes `t` into staging texture `slot` as `numel` floats with layout kernel `entry`,
+    /// run on `invocations` invocations.
+    fn lay_out(
+        &self,
+        entry: &str,
+        t: &Tensor,
+        (numel, invocations): (usize, usize),
+        slot: u32,
+    ) -> Arc<wgpu::TextureView> {
+        let gpu = t.gpu();
+        let view = gpu.texel_target(numel, slot);
         Dispatch::new(&SHADER, entry)
+            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
             .params(&TexelParams {
-                len: texels as u32,
+                len: invocations as u32,
                 ..self.prm
             })
             .arg(t)
-            .arg(&out)
-            .groups(grid_1d(texels, 64))
-            .run(t.gpu());
-        out
+            .texels(&view)
+            .groups(grid_1d(invocations, 64))
+            .run(gpu);
+        view
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
     /// gradient); writes `out` (+ bias).
     fn run(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: &Tensor) {
         let gpu = src.gpu();
-        let x_pad = self.lay_out("x_padded_nhwc", src, &self.x_pad);
+        let g = &self.prm;
+        let [n, hp, wp, c] = self.x_pad;
+        let x_pad = (n * hp * wp * c, n * hp * wp);
+        let other_len = self.other.iter().product::<usize>();
         let (a, b) = if self.mode == Mode::Forward {
-            let w = self.lay_out("weight_khwc", plain, &self.other);
-            (gpu.stage_texels(&x_pad, 0), gpu.stage_texels(&w, 1))
+            let taps = (g.o * g.kh * g.kw) as usize;
+            (
+                self.lay_out("x_padded_nhwc", src, x_pad, 0),
+                self.lay_out("weight_khwc", plain, (other_len, taps), 1),
+            )
         } else {
-            let dy = self.lay_out("dy_rows", plain, &self.other);
-            (gpu.stage_texels(&dy, 0), gpu.stage_texels(&x_pad, 1))
+            (
+                self.lay_out("dy_rows", plain, (other_len, other_len / 4), 0),
+                self.lay_out("x_padded_nhwc", src, x_pad, 1),
+            )
         };
         let splits = self.groups[2] as usize;
         let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
