@@ -508,6 +508,12 @@ struct TexelParams {
     kw: u32, stride: u32, pad: u32, hp: u32,
     wp: u32, rows: u32, cols: u32, steps: u32, // steps: texels per row (MODE 0), K (MODE 2)
     kp: u32, r_chunk: u32, len: u32, has_bias: u32, // len: output size, or texels to lay out
+    // MODE 0 only: where the A pixels start (x_pad pixel (oh·S + off_h, ow·S + off_w)), where
+    // B's rows start, and out[p, q] at out_0 + n·out_n + q·out_q + oh·out_i + ow·out_j.
+    off_h: u32, off_w: u32, b_base: u32, out_0: u32,
+    out_n: u32, out_q: u32, out_i: u32, out_j: u32,
+    // weight_phase only: the phase's first taps and tap counts
+    kh0: u32, kw0: u32, khp: u32, kwp: u32,
 }
 
 @group(0) @binding(0) var<uniform> tp: TexelParams;
@@ -527,7 +533,7 @@ fn b_texel(t: u32) -> vec4<f32> {
 
 // The x_pad texel of channels 0..3 at the top-left tap of output pixel (oy, ox) of image n.
 fn tx_pixel(p: vec3<u32>) -> u32 {
-    return ((p.x * tp.hp + p.y * tp.stride) * tp.wp + p.z * tp.stride) * (tp.c / 4u);
+    return ((p.x * tp.hp + p.y * tp.stride + tp.off_h) * tp.wp + p.z * tp.stride + tp.off_w) * (tp.c / 4u);
 }
 
 // (n, oh, ow) of flat output pixel i.
@@ -562,8 +568,8 @@ fn tx_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<
 // Where row `row` of the GEMM output starts in dst (NCHW y, or dw [O, C, KH, KW])...
 fn tx_row_at(row: u32) -> u32 {
     if (MODE == 0u) {
-        let ohw = tp.oh * tp.ow;
-        return (row / ohw) * tp.o * ohw + row % ohw;
+        let p = tx_decode(row);
+        return tp.out_0 + p.x * tp.out_n + p.y * tp.out_i + p.z * tp.out_j;
     }
     return row * tp.c * tp.kh * tp.kw;
 }
@@ -571,7 +577,7 @@ fn tx_row_at(row: u32) -> u32 {
 // ... and how far from there column `col` sits.
 fn tx_col_at(col: u32) -> u32 {
     if (MODE == 0u) {
-        return col * tp.oh * tp.ow;
+        return col * tp.out_q;
     }
     return (col % tp.c) * tp.kh * tp.kw + col / tp.c;
 }
@@ -636,8 +642,8 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
         let a6 = tx_pixel(tx_decode(min(row0 + 48u + l, last_row)));
         let a7 = tx_pixel(tx_decode(min(row0 + 56u + l, last_row)));
         // B: row o of w_khwc, for this invocation's 8 output channels.
-        let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * tp.steps;
-        let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * tp.steps;
+        let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * tp.steps + tp.b_base;
+        let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * tp.steps + tp.b_base;
         // For one kernel row kh the taps (kw, c) are KW·C/4 consecutive texels in both x_pad
         // and w_khwc.
         let run = tp.kw * c4;
@@ -813,4 +819,27 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         n += select(0u, 1u, wrap);
     }
     put_texel(t, v);
+}
+
+// w [O, C, KH, KW] -> the block of one input-gradient phase, [C, KHP, KWP, O] from texel
+// b_base, taps reversed: (a, b) holds tap (kh0 + S·(KHP-1-a), kw0 + S·(KWP-1-b)). One
+// invocation per (c, a, b).
+@compute @workgroup_size(64)
+fn weight_phase(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = tx_index(gid, nwg);
+    if (r >= tp.len) {
+        return;
+    }
+    let o4 = tp.o / 4u;
+    let taps = tp.khp * tp.kwp;
+    let t = r % taps;
+    let kh = tp.kh0 + tp.stride * (tp.khp - 1u - t / tp.kwp);
+    let kw = tp.kw0 + tp.stride * (tp.kwp - 1u - t % tp.kwp);
+    let khw = tp.kh * tp.kw;
+    let step = tp.c * khw;
+    var at = (r / taps) * khw + kh * tp.kw + kw;
+    for (var q = 0u; q < o4; q++) {
+        put_texel(tp.b_base + r * o4 + q, vec4(src[at], src[at + step], src[at + 2u * step], src[at + 3u * step]));
+        at += 4u * step;
+    }
 }

@@ -227,6 +227,9 @@ pub(crate) fn implicit_gemm(
             plan.run(src, plain, bias, &out);
             return out;
         }
+        if mode == Mode::InputGrad && texel_input_grad(g, src, plain, bias, &out) {
+            return out;
+        }
         variant = Variant::texel_fallback(gpu);
     }
     assert!(
@@ -314,7 +317,7 @@ pub(crate) fn implicit_gemm(
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct TexelParams {
     n: u32,
     c: u32,
@@ -336,6 +339,18 @@ struct TexelParams {
     r_chunk: u32,
     len: u32,
     has_bias: u32,
+    off_h: u32,
+    off_w: u32,
+    b_base: u32,
+    out_0: u32,
+    out_n: u32,
+    out_q: u32,
+    out_i: u32,
+    out_j: u32,
+    kh0: u32,
+    kw0: u32,
+    khp: u32,
+    kwp: u32,
 }
 
 /// The texel kernel's GEMM for one forward or weight gradient (see `conv_texel` in the
@@ -419,7 +434,12 @@ impl TexelPlan {
                 kp: u(kp),
                 r_chunk: u(r_chunk),
                 len: u(rows * cols),
-                has_bias: 0,
+                // The forward's output is NCHW y.
+                out_n: u(g.o * g.oh * g.ow),
+                out_q: u(g.oh * g.ow),
+                out_i: u(g.ow),
+                out_j: 1,
+                ..Default::default()
             },
             x_pad,
             other,
@@ -437,18 +457,8 @@ impl TexelPlan {
         (numel, invocations): (usize, usize),
         slot: u32,
     ) -> Arc<wgpu::TextureView> {
-        let gpu = t.gpu();
-        let view = gpu.texel_target(numel, slot);
-        Dispatch::new(&SHADER, entry)
-            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-            .params(&TexelParams {
-                len: invocations as u32,
-                ..self.prm
-            })
-            .arg(t)
-            .texels(&view)
-            .groups(grid_1d(invocations, 64))
-            .run(gpu);
+        let view = t.gpu().texel_target(numel, slot);
+        lay_out_into(entry, t, &self.prm, &view, invocations);
         view
     }
 
@@ -478,18 +488,10 @@ impl TexelPlan {
             has_bias: bias.is_some() as u32,
             ..self.prm
         };
-        Dispatch::new(&SHADER, "conv_texel")
-            .constant("MODE", self.mode as u32 as f64)
-            .constant("SG_WG", self.sg_wg as f64)
-            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-            .params(&prm)
-            .texels(&a)
-            .texels(&b)
-            // Read only when has_bias; the weight (or dy) stands in otherwise.
-            .arg(bias.unwrap_or(plain))
-            .arg(partials.as_ref().unwrap_or(out))
-            .groups(self.groups)
-            .run(gpu);
+        let dst = partials.as_ref().unwrap_or(out);
+        // The bias is read only when has_bias; the weight (or dy) stands in otherwise.
+        let operands = (&*a, &*b, bias.unwrap_or(plain), dst);
+        texel_gemm(self.mode, &prm, operands, self.groups, self.sg_wg);
         if let Some(partials) = partials {
             // Only the weight gradient splits; it has no bias.
             let len = out.numel();
@@ -508,6 +510,216 @@ impl TexelPlan {
                 .run(gpu);
         }
     }
+}
+
+/// Runs layout kernel `entry` of `conv.wgsl` on `invocations` invocations: it reads `t` and
+/// writes staging texture `view`.
+fn lay_out_into(
+    entry: &str,
+    t: &Tensor,
+    prm: &TexelParams,
+    view: &wgpu::TextureView,
+    invocations: usize,
+) {
+    Dispatch::new(&SHADER, entry)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .params(&TexelParams {
+            len: invocations as u32,
+            ..*prm
+        })
+        .arg(t)
+        .texels(view)
+        .groups(grid_1d(invocations, 64))
+        .run(t.gpu());
+}
+
+/// One `conv_texel` dispatch: operands (A texels, B texels, bias, output).
+fn texel_gemm(
+    mode: Mode,
+    prm: &TexelParams,
+    (a, b, bias, dst): (&wgpu::TextureView, &wgpu::TextureView, &Tensor, &Tensor),
+    groups: [u32; 3],
+    sg_wg: usize,
+) {
+    Dispatch::new(&SHADER, "conv_texel")
+        .constant("MODE", mode as u32 as f64)
+        .constant("SG_WG", sg_wg as f64)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .params(prm)
+        .texels(a)
+        .texels(b)
+        .arg(bias)
+        .arg(dst)
+        .groups(groups)
+        .run(dst.gpu());
+}
+
+/// One axis of one input-gradient phase (see `conv.wgsl`): outputs first + S·i for i < len,
+/// taps k0 + S·a for a < taps, reading dy at d + i - a.
+struct PhaseAxis {
+    first: usize,
+    len: usize,
+    k0: usize,
+    taps: usize,
+    d: usize,
+}
+
+impl PhaseAxis {
+    fn new(first: usize, size: usize, kernel: usize, stride: usize, pad: usize) -> PhaseAxis {
+        let count_from = |f: usize, n: usize| if f < n { (n - f).div_ceil(stride) } else { 0 };
+        let k0 = (first + pad) % stride;
+        PhaseAxis {
+            first,
+            len: count_from(first, size),
+            k0,
+            taps: count_from(k0, kernel),
+            d: (first + pad) / stride,
+        }
+    }
+
+    /// Zero padding of dy (of `dy_len` along this axis) that keeps every read inside:
+    /// reads run from d - (taps - 1) to d + len - 1.
+    fn pad_needed(&self, dy_len: usize) -> usize {
+        if self.len == 0 || self.taps == 0 {
+            return 0;
+        }
+        (self.taps - 1)
+            .saturating_sub(self.d)
+            .max((self.d + self.len).saturating_sub(dy_len))
+    }
+
+    /// Where output i = 0 reads with reversed tap 0 (tap taps - 1), in dy padded by `pad`.
+    fn offset(&self, pad: usize) -> usize {
+        if self.taps == 0 {
+            return 0;
+        }
+        self.d + pad - (self.taps - 1)
+    }
+}
+
+/// The input gradient on the texel kernel, or false (nothing recorded) when it does not
+/// take it. Within one phase (see `conv.wgsl`) the input gradient is a stride-1 forward
+/// convolution of dy with that phase's taps reversed, so each phase runs the forward GEMM
+/// (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid out as
+/// [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
+fn texel_input_grad(
+    g: &Geometry,
+    dy: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> bool {
+    let gpu = dy.gpu();
+    let s = g.stride;
+    if g.o == 0 || !g.o.is_multiple_of(4) {
+        return false;
+    }
+    let rows_h: Vec<PhaseAxis> = (0..s)
+        .map(|ph| PhaseAxis::new(ph, g.h, g.kh, s, g.pad))
+        .collect();
+    let cols_w: Vec<PhaseAxis> = (0..s)
+        .map(|pw| PhaseAxis::new(pw, g.w, g.kw, s, g.pad))
+        .collect();
+    let pad = rows_h
+        .iter()
+        .map(|a| a.pad_needed(g.oh))
+        .chain(cols_w.iter().map(|a| a.pad_needed(g.ow)))
+        .max()
+        .unwrap_or(0);
+    let (hp, wp, o4) = (g.oh + 2 * pad, g.ow + 2 * pad, g.o / 4);
+    let dy_len = g.n * hp * wp * g.o;
+    let w_len = g.o * g.c * g.kh * g.kw;
+    let sg_wg = gpu.summary().subgroup_max_size.max(8) as usize;
+    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    // Phase (0, 0) has the most rows; any phase may have the most taps.
+    let max_rows = g.n * rows_h[0].len * cols_w[0].len;
+    let max_taps = rows_h.iter().map(|a| a.taps).max().unwrap_or(0)
+        * cols_w.iter().map(|a| a.taps).max().unwrap_or(0);
+    let fits = gpu.texels_fit(dy_len)
+        && gpu.texels_fit(w_len)
+        && max_taps * o4 <= TEXEL_MAX_STEPS
+        && max_rows.div_ceil(TEXEL_ROWS) <= limit
+        && g.c.div_ceil(8 * sg_wg) <= limit
+        && [dy_len, w_len, out.numel()]
+            .iter()
+            .all(|&l| l <= u32::MAX as usize);
+    if !fits {
+        return false;
+    }
+    let u = |v: usize| v as u32;
+    let base = TexelParams {
+        n: u(g.n),
+        c: u(g.o),
+        h: u(g.oh),
+        w: u(g.ow),
+        o: u(g.o),
+        kh: u(g.kh),
+        kw: u(g.kw),
+        stride: u(s),
+        pad: u(pad),
+        hp: u(hp),
+        wp: u(wp),
+        ..Default::default()
+    };
+    let a = gpu.texel_target(dy_len, 0);
+    lay_out_into("x_padded_nhwc", dy, &base, &a, g.n * hp * wp);
+    let b = gpu.texel_target(w_len, 1);
+    // Each phase's block of w, one after the other; then each phase's GEMM.
+    let mut b_base = 0;
+    let mut gemms = Vec::new();
+    for rh in &rows_h {
+        for cw in &cols_w {
+            let taps = rh.taps * cw.taps;
+            let prm = TexelParams {
+                c: u(g.c),
+                kh0: u(rh.k0),
+                kw0: u(cw.k0),
+                khp: u(rh.taps),
+                kwp: u(cw.taps),
+                b_base: u(b_base),
+                ..base
+            };
+            if taps > 0 {
+                lay_out_into("weight_phase", w, &prm, &b, g.c * taps);
+            }
+            let rows = g.n * rh.len * cw.len;
+            if rows > 0 {
+                gemms.push(TexelParams {
+                    c: u(g.o),
+                    stride: 1,
+                    off_h: u(rh.offset(pad)),
+                    off_w: u(cw.offset(pad)),
+                    oh: u(rh.len),
+                    ow: u(cw.len),
+                    kh: u(rh.taps),
+                    kw: u(cw.taps),
+                    rows: u(rows),
+                    cols: u(g.c),
+                    steps: u(taps * o4),
+                    out_0: u(rh.first * g.w + cw.first),
+                    out_n: u(g.c * g.h * g.w),
+                    out_q: u(g.h * g.w),
+                    out_i: u(s * g.w),
+                    out_j: u(s),
+                    len: u(out.numel()),
+                    has_bias: bias.is_some() as u32,
+                    ..prm
+                });
+            }
+            b_base += g.c * taps * o4;
+        }
+    }
+    for prm in &gemms {
+        let groups = [
+            u(g.c.div_ceil(8 * sg_wg)),
+            u((prm.rows as usize).div_ceil(TEXEL_ROWS)),
+            1,
+        ];
+        // Without a bias, w stands in for it (never read).
+        let operands = (&*a, &*b, bias.unwrap_or(w), out);
+        texel_gemm(Mode::Forward, prm, operands, groups, sg_wg);
+    }
+    true
 }
 
 pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {

@@ -289,6 +289,42 @@ fn conv2d_texel_matches_reference() {
     }
 }
 
+/// The input gradient on the texel kernel, which takes output channels that are a multiple
+/// of 4: [`TEXEL_CASES`] with input and output channels swapped (so the input channels leave
+/// partial tiles), and strides whose phases have no taps (k1 s2) or skip rows (k3 s3).
+#[test]
+fn conv2d_backward_input_texel_matches_reference() {
+    if !Variant::texel_runs_on(gpu()) {
+        return;
+    }
+    let swapped = TEXEL_CASES.iter().map(|t| Case {
+        c: t.o,
+        o: t.c,
+        ..*t
+    });
+    let strided = [
+        case(2, 3, 5, 4, 8, (1, 1), 2, 0),
+        case(2, 5, 10, 7, 4, (3, 3), 3, 1),
+    ];
+    for (i, t) in swapped.chain(strided).enumerate() {
+        let d = data(&t, 960 + i as u64);
+        let (xs, ks, (dy, w)) = (t.xs(), t.ks(), (&d.dy64, &d.w64));
+        let want = reference::conv2d_backward_input(dy, w, xs, ks, t.s, t.p);
+        let mag = reference::conv2d_backward_input(&abs(dy), &abs(w), xs, ks, t.s, t.p);
+        let got =
+            conv::conv2d_backward_input_with(&d.dy, &d.w, (t.h, t.w), t.s, t.p, Variant::Texel);
+        assert_eq!(got.shape(), xs);
+        let terms = t.o * t.kh * t.kw;
+        assert_dot_close(
+            &format!("texel dgrad {t:?}"),
+            &got.to_vec(),
+            &want,
+            &mag,
+            terms,
+        );
+    }
+}
+
 /// Dispatches recorded by `op`, and its result's bits.
 fn traced(op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
     let before = gpu().counters().dispatches;
@@ -316,15 +352,23 @@ fn conv_texel_falls_back_on_shapes_it_does_not_take() {
         wgrad(fallback),
         "weight grad, 3 channels"
     );
-    // The input gradient is not a texel kernel, whatever the channels.
+    // Ten output channels: the input gradient's reduction is not whole texels.
+    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v));
+    assert_eq!(
+        dgrad(Variant::Texel),
+        dgrad(fallback),
+        "input grad, 10 outputs"
+    );
+    // Eight channels, twelve outputs: the texel kernel runs (forward: two layout kernels and
+    // the GEMM; input gradient: dy's layout, and per phase, four with stride 2, a weight
+    // layout and a GEMM).
     let t = case(2, 8, 9, 9, 12, (3, 3), 2, 1);
     let d = data(&t, 951);
     let (x, w, dy) = (&d.x, &d.w, &d.dy);
-    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v));
-    assert_eq!(dgrad(Variant::Texel), dgrad(fallback), "input grad");
-    // Eight channels: the texel kernel runs (two layout kernels and the GEMM).
     let fwd = |v| traced(|| conv::conv2d_with(x, w, None, t.s, t.p, v)).0;
     assert_eq!((fwd(Variant::Texel), fwd(fallback)), (3, 1));
+    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v)).0;
+    assert_eq!((dgrad(Variant::Texel), dgrad(fallback)), (9, 1));
 }
 
 fn bits(t: &Tensor) -> Vec<u32> {
