@@ -488,6 +488,11 @@ fn sum_splits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 //                                      (weight gradient);
 // and every quad of channels is one texel: C % 4 == 0.
 //
+// The input gradient runs MODE 0 once per stride phase: within a phase it is a stride-1
+// convolution of dy (laid out as x_pad is, with the padding its reads need) by the phase's
+// taps reversed (w laid out per phase as [C, KHP, KWP, O] by weight_phase); off_h/off_w
+// place the first read, b_base the phase's weights, out_* the phase's outputs in dx.
+//
 //   MODE 0, forward:      rows p = (n, oh, ow), columns o, r = (kh, kw, c)
 //                         A = x_pad texel at pixel (oh·S + kh, ow·S + kw), B = w_khwc texel
 //   MODE 2, weight grad:  rows o, columns j = (kh, kw, c), r = (n, oh, ow)

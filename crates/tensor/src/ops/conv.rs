@@ -10,10 +10,12 @@
 //! The transposed convolution ([`super::conv_transpose`]) runs on the same three kernels:
 //! its forward is this input gradient, its input gradient this forward.
 //!
-//! [`Variant::Texel`] (CPU adapters) runs the forward and the weight gradient as a GEMM over
-//! channels-last copies of the operands staged in textures (`crate::texels`): small layout
-//! kernels write x as zero-padded NHWC, w as [O, KH, KW, C] and dy as [O, N·OH·OW], so that
-//! every four reduction terms are one texel fetch.
+//! [`Variant::Texel`] (CPU adapters) runs all three as GEMMs over channels-last copies of
+//! the operands, written into textures (`crate::texels`) by small layout kernels so that
+//! every four reduction terms are one texel fetch: the forward reads x as zero-padded NHWC
+//! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
+//! gradient, one stride phase at a time, dy as zero-padded NHWC and the phase's taps of w,
+//! reversed, as [C, KHP, KWP, O].
 
 use std::sync::Arc;
 
@@ -30,15 +32,15 @@ pub enum Variant {
     /// One 8-lane subgroup per workgroup sharing gathered operands by broadcasts, 64x8
     /// outputs per invocation: for CPU adapters, where every memory load is expensive.
     Subgroup,
-    /// The forward and the weight gradient as `gemm_texel`: operands laid out channels-last
-    /// and read from staged textures, four reduction terms per fetch. Shapes it does not take
-    /// (the input gradient, channels not a multiple of 4, …) run
-    /// [`Variant::texel_fallback`].
+    /// `gemm_texel`'s tiling on operands laid out channels-last in textures, four reduction
+    /// terms per fetch. It needs the reduced channels (C for the forward and the weight
+    /// gradient, O for the input gradient) to be a multiple of 4; shapes it does not take
+    /// run [`Variant::texel_fallback`].
     Texel,
 }
 
 impl Variant {
-    /// Texel on CPU adapters that can run it, portable elsewhere.
+    /// Texel (else Subgroup) on CPU adapters that can run it, portable elsewhere.
     pub fn best(gpu: &Gpu) -> Variant {
         if gpu.summary().device_type == "Cpu" && Variant::texel_runs_on(gpu) {
             Variant::Texel
@@ -354,12 +356,12 @@ struct TexelParams {
 }
 
 /// The texel kernel's GEMM for one forward or weight gradient (see `conv_texel` in the
-/// shader): its sizes, and the sizes of the channels-last tensors it reads.
+/// shader): its sizes, and the shapes of the channels-last operands it reads.
 struct TexelPlan {
     mode: Mode,
     prm: TexelParams,
-    /// Floats of x_pad [N, H+2·PAD, W+2·PAD, C] and of the other staged operand (w_khwc
-    /// [O, KH, KW, C], or dy_rows [O, KP]).
+    /// x_pad [N, H+2·PAD, W+2·PAD, C], and the other operand: w_khwc [O, KH, KW, C] or
+    /// dy_rows [O, KP].
     x_pad: [usize; 4],
     other: Vec<usize>,
     groups: [u32; 3],
