@@ -743,6 +743,82 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
     tx_store_rows(acc7, row0 + 56u, j0, c_at, c_bias, split);
 }
 
+// ---- conv_texel_narrow: MODE 0 with at most 4 columns ----
+//
+// The input gradient into one channel (the first layers' C = 1) has a single column, of
+// which conv_texel's 64-column tile would keep one. Here each invocation owns 8 consecutive
+// rows and all (at most 4) columns: per step of four terms it fetches its rows' A texels and
+// the columns' B texels (the same for every invocation; columns past the last read the last
+// one), and needs no broadcasts. Each output is still one serial sum in a fixed order.
+
+fn narrow_store(row: u32, v: vec4<f32>) {
+    if (row >= tp.rows) {
+        return;
+    }
+    let at = tx_row_at(row);
+    for (var cc = 0u; cc < min(tp.cols, 4u); cc++) {
+        var r = v[cc];
+        if (tp.has_bias != 0u) {
+            r += bias[cc];
+        }
+        dst[at + tx_col_at(cc)] = r;
+    }
+}
+
+@compute @workgroup_size(64)
+fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row0 = tx_index(gid, nwg) * 8u;
+    if (row0 >= tp.rows) {
+        return;
+    }
+    let c4 = tp.c / 4u;
+    let last_row = tp.rows - 1u;
+    let a0 = tx_pixel(tx_decode(row0));
+    let a1 = tx_pixel(tx_decode(min(row0 + 1u, last_row)));
+    let a2 = tx_pixel(tx_decode(min(row0 + 2u, last_row)));
+    let a3 = tx_pixel(tx_decode(min(row0 + 3u, last_row)));
+    let a4 = tx_pixel(tx_decode(min(row0 + 4u, last_row)));
+    let a5 = tx_pixel(tx_decode(min(row0 + 5u, last_row)));
+    let a6 = tx_pixel(tx_decode(min(row0 + 6u, last_row)));
+    let a7 = tx_pixel(tx_decode(min(row0 + 7u, last_row)));
+    let bq = min(vec4(0u, 1u, 2u, 3u), vec4(tp.cols - 1u)) * tp.steps + tp.b_base;
+    var acc0: vec4<f32>;
+    var acc1: vec4<f32>;
+    var acc2: vec4<f32>;
+    var acc3: vec4<f32>;
+    var acc4: vec4<f32>;
+    var acc5: vec4<f32>;
+    var acc6: vec4<f32>;
+    var acc7: vec4<f32>;
+    let run = tp.kw * c4;
+    for (var kh = 0u; kh < tp.kh; kh++) {
+        let a_kh = kh * tp.wp * c4;
+        let b_kh = kh * run;
+        for (var t = 0u; t < run; t++) {
+            let bt = b_kh + t;
+            // Column c of b is column c's four terms, so v * b sums a row's terms per column.
+            let b = mat4x4<f32>(b_texel(bq.x + bt), b_texel(bq.y + bt), b_texel(bq.z + bt), b_texel(bq.w + bt));
+            let at = a_kh + t;
+            acc0 += a_texel(a0 + at) * b;
+            acc1 += a_texel(a1 + at) * b;
+            acc2 += a_texel(a2 + at) * b;
+            acc3 += a_texel(a3 + at) * b;
+            acc4 += a_texel(a4 + at) * b;
+            acc5 += a_texel(a5 + at) * b;
+            acc6 += a_texel(a6 + at) * b;
+            acc7 += a_texel(a7 + at) * b;
+        }
+    }
+    narrow_store(row0, acc0);
+    narrow_store(row0 + 1u, acc1);
+    narrow_store(row0 + 2u, acc2);
+    narrow_store(row0 + 3u, acc3);
+    narrow_store(row0 + 4u, acc4);
+    narrow_store(row0 + 5u, acc5);
+    narrow_store(row0 + 6u, acc6);
+    narrow_store(row0 + 7u, acc7);
+}
+
 // ---- layout kernels for conv_texel: write the staging textures it reads ----
 //
 // Each writes a texture_storage_2d in the staged-tensor layout (flat float f in texel f / 4,

@@ -15,7 +15,8 @@
 //! every four reduction terms are one texel fetch: the forward reads x as zero-padded NHWC
 //! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
 //! gradient, one stride phase at a time, dy as zero-padded NHWC and the phase's taps of w,
-//! reversed, as [C, KHP, KWP, O].
+//! reversed, as [C, KHP, KWP, O]. A forward-shaped GEMM of at most 4 columns (the input
+//! gradient into one channel) runs a narrow kernel without the 64-column tile.
 
 use std::sync::Arc;
 
@@ -190,6 +191,10 @@ const TEXEL_MAX_STEPS: usize = 16_384;
 // Texel runs on CPU adapters, whose few threads need fewer workgroups than a GPU: splitting
 // a reduction for more would only add partial sums.
 const TEXEL_TARGET_GROUPS: usize = 32;
+// conv_texel_narrow: forwards of at most this many columns (the input gradient into one
+// channel), this many rows per invocation.
+const NARROW_COLS: u32 = 4;
+const NARROW_ROWS: usize = 8;
 
 /// Runs one of the three GEMMs of `conv.wgsl`. `src` is the gathered tensor (x, or dy for
 /// the input gradient), `plain` the other operand (w, or dy for the weight gradient).
@@ -535,7 +540,8 @@ fn lay_out_into(
         .run(t.gpu());
 }
 
-/// One `conv_texel` dispatch: operands (A texels, B texels, bias, output).
+/// One `conv_texel` dispatch on `groups` workgroups: operands (A texels, B texels, bias,
+/// output). A forward of at most 4 columns runs `conv_texel_narrow` instead.
 fn texel_gemm(
     mode: Mode,
     prm: &TexelParams,
@@ -543,16 +549,23 @@ fn texel_gemm(
     groups: [u32; 3],
     sg_wg: usize,
 ) {
-    Dispatch::new(&SHADER, "conv_texel")
+    let narrow = mode == Mode::Forward && prm.cols <= NARROW_COLS;
+    let dispatch = if narrow {
+        Dispatch::new(&SHADER, "conv_texel_narrow")
+            .groups(grid_1d((prm.rows as usize).div_ceil(NARROW_ROWS), 64))
+    } else {
+        Dispatch::new(&SHADER, "conv_texel")
+            .constant("SG_WG", sg_wg as f64)
+            .groups(groups)
+    };
+    dispatch
         .constant("MODE", mode as u32 as f64)
-        .constant("SG_WG", sg_wg as f64)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(prm)
         .texels(a)
         .texels(b)
         .arg(bias)
         .arg(dst)
-        .groups(groups)
         .run(dst.gpu());
 }
 

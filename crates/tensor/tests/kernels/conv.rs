@@ -414,20 +414,33 @@ fn conv_texel_is_deterministic() {
     if !Variant::texel_runs_on(gpu()) {
         return;
     }
-    // 32 channels: the texel kernel takes the forward and the weight gradient, whose
-    // 784-term reduction splits in three.
+    // 32 channels, 64 outputs: the texel kernel takes all three ops; the weight gradient's
+    // 784-term reduction splits in three. The encoder's first layer (one channel) sends its
+    // input gradient to the narrow kernel.
     let t = case(16, 32, 14, 14, 64, (5, 5), 2, 2);
     let d = data(&t, 410);
+    let first = case(4, 1, 28, 28, 64, (5, 5), 2, 2);
+    let d1 = data(&first, 411);
     let v = Variant::Texel;
+    let (k, s, p) = ((t.kh, t.kw), t.s, t.p);
     let run = || {
         [
-            bits(&conv::conv2d_with(&d.x, &d.w, Some(&d.b), t.s, t.p, v)),
-            bits(&conv::conv2d_backward_weight_with(
-                &d.x,
+            bits(&conv::conv2d_with(&d.x, &d.w, Some(&d.b), s, p, v)),
+            bits(&conv::conv2d_backward_weight_with(&d.x, &d.dy, k, s, p, v)),
+            bits(&conv::conv2d_backward_input_with(
                 &d.dy,
-                (t.kh, t.kw),
-                t.s,
-                t.p,
+                &d.w,
+                (14, 14),
+                s,
+                p,
+                v,
+            )),
+            bits(&conv::conv2d_backward_input_with(
+                &d1.dy,
+                &d1.w,
+                (28, 28),
+                s,
+                p,
                 v,
             )),
         ]
