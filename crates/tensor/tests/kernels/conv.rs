@@ -1,5 +1,5 @@
 use dvaan_tensor::ops::conv::{self, reference, Variant};
-use dvaan_tensor::Tensor;
+use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
 
@@ -325,27 +325,34 @@ fn conv2d_backward_input_texel_matches_reference() {
     }
 }
 
-/// Dispatches recorded by `op`, and its result's bits.
-fn traced(op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
-    let before = gpu().counters().dispatches;
+/// Dispatches recorded on `gpu` by `op`, and its result's bits.
+fn traced(gpu: &Gpu, op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
+    let before = gpu.counters().dispatches;
     let out = op();
-    (gpu().counters().dispatches - before, bits(&out))
+    (gpu.counters().dispatches - before, bits(&out))
 }
 
 /// Shapes the texel kernel does not take run its fallback: the same dispatches and the same
 /// bits. A shape it takes records its layout kernels as well, so the test can tell.
 #[test]
 fn conv_texel_falls_back_on_shapes_it_does_not_take() {
-    if !Variant::texel_runs_on(gpu()) {
+    // A private device, so other tests running in parallel do not move its counters.
+    let gpu = Gpu::new().unwrap();
+    if !Variant::texel_runs_on(&gpu) {
         return;
     }
-    let fallback = Variant::texel_fallback(gpu());
+    let fallback = Variant::texel_fallback(&gpu);
+    let on_gpu = |t: &Tensor| Tensor::from_slice(&gpu, t.shape(), &t.to_vec());
     // Three channels: not whole texels.
     let t = case(2, 3, 9, 9, 10, (3, 3), 2, 1);
     let d = data(&t, 950);
-    let (x, w, dy) = (&d.x, &d.w, &d.dy);
-    let fwd = |v| traced(|| conv::conv2d_with(x, w, Some(&d.b), t.s, t.p, v));
-    let wgrad = |v| traced(|| conv::conv2d_backward_weight_with(x, dy, (3, 3), t.s, t.p, v));
+    let (x, w, b, dy) = (on_gpu(&d.x), on_gpu(&d.w), on_gpu(&d.b), on_gpu(&d.dy));
+    let fwd = |v| traced(&gpu, || conv::conv2d_with(&x, &w, Some(&b), t.s, t.p, v));
+    let wgrad = |v| {
+        traced(&gpu, || {
+            conv::conv2d_backward_weight_with(&x, &dy, (3, 3), t.s, t.p, v)
+        })
+    };
     assert_eq!(fwd(Variant::Texel), fwd(fallback), "forward, 3 channels");
     assert_eq!(
         wgrad(Variant::Texel),
@@ -353,7 +360,11 @@ fn conv_texel_falls_back_on_shapes_it_does_not_take() {
         "weight grad, 3 channels"
     );
     // Ten output channels: the input gradient's reduction is not whole texels.
-    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v));
+    let dgrad = |v| {
+        traced(&gpu, || {
+            conv::conv2d_backward_input_with(&dy, &w, (9, 9), t.s, t.p, v)
+        })
+    };
     assert_eq!(
         dgrad(Variant::Texel),
         dgrad(fallback),
@@ -364,10 +375,15 @@ fn conv_texel_falls_back_on_shapes_it_does_not_take() {
     // layout and a GEMM).
     let t = case(2, 8, 9, 9, 12, (3, 3), 2, 1);
     let d = data(&t, 951);
-    let (x, w, dy) = (&d.x, &d.w, &d.dy);
-    let fwd = |v| traced(|| conv::conv2d_with(x, w, None, t.s, t.p, v)).0;
+    let (x, w, dy) = (on_gpu(&d.x), on_gpu(&d.w), on_gpu(&d.dy));
+    let fwd = |v| traced(&gpu, || conv::conv2d_with(&x, &w, None, t.s, t.p, v)).0;
     assert_eq!((fwd(Variant::Texel), fwd(fallback)), (3, 1));
-    let dgrad = |v| traced(|| conv::conv2d_backward_input_with(dy, w, (9, 9), t.s, t.p, v)).0;
+    let dgrad = |v| {
+        traced(&gpu, || {
+            conv::conv2d_backward_input_with(&dy, &w, (9, 9), t.s, t.p, v)
+        })
+        .0
+    };
     assert_eq!((dgrad(Variant::Texel), dgrad(fallback)), (9, 1));
 }
 
