@@ -20,4 +20,4 @@ pub use error::GpuError;
 pub use gpu::{AdapterSummary, Gpu, GpuOptions};
 pub use shader::Shader;
 pub use tensor::Tensor;
-pub use texels::TEXELS_PER_ROW;
+pub use texels::{Texels, TEXELS_PER_ROW};

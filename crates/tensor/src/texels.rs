@@ -11,12 +11,12 @@
 //! texture in the same layout) where the data needs rearranging anyway: the convolutions'
 //! channels-last operands (`ops::conv`, variant `Texel`).
 //!
-//! Textures are kept per (slot, height) and reused, so a steady state creates none. A slot
-//! can be staged again as soon as the dispatch reading it is recorded: commands run in
-//! recording order.
+//! Textures are lent like pooled buffers: a [`Texels`] belongs to one op until it is dropped,
+//! which the op does only after recording the dispatches that read it; the next op, on any
+//! thread, may then overwrite it, because commands run in recording order. Two operands of
+//! one op are two leases, hence two textures. A steady state creates none.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::{Gpu, Tensor};
 
@@ -24,15 +24,40 @@ use crate::{Gpu, Tensor};
 /// alignment that buffer-to-texture copies require.
 pub const TEXELS_PER_ROW: u32 = 1024;
 
+/// Idle staging textures by height in rows.
 #[derive(Default)]
 pub(crate) struct TexelCache {
-    textures: HashMap<(u32, u32), (wgpu::Texture, Arc<wgpu::TextureView>)>,
+    free: HashMap<u32, Vec<(wgpu::Texture, wgpu::TextureView)>>,
     pub created: u64,
 }
 
 impl TexelCache {
     pub fn clear(&mut self) {
-        self.textures.clear();
+        self.free.clear();
+    }
+}
+
+/// A staging texture lent to one op; it goes back to the pool when dropped.
+pub struct Texels {
+    gpu: Gpu,
+    rows: u32,
+    texture: Option<(wgpu::Texture, wgpu::TextureView)>,
+}
+
+impl std::ops::Deref for Texels {
+    type Target = wgpu::TextureView;
+
+    fn deref(&self) -> &wgpu::TextureView {
+        &self.texture.as_ref().expect("a lent texture").1
+    }
+}
+
+impl Drop for Texels {
+    fn drop(&mut self) {
+        if let Some(t) = self.texture.take() {
+            let mut cache = self.gpu.0.texels.lock().unwrap();
+            cache.free.entry(self.rows).or_default().push(t);
+        }
     }
 }
 
@@ -44,16 +69,17 @@ impl Gpu {
         numel.is_multiple_of(4) && rows <= self.limits().max_texture_dimension_2d as usize
     }
 
-    /// Records a copy of `tensor` into staging texture `slot` and returns its view. Kernels
-    /// that take two staged operands use two slots. Panics unless [`Gpu::texels_fit`].
-    pub fn stage_texels(&self, tensor: &Tensor, slot: u32) -> Arc<wgpu::TextureView> {
+    /// Records a copy of `tensor` into a lent staging texture. Keep it until the dispatches
+    /// that read it are recorded. Panics unless [`Gpu::texels_fit`].
+    pub fn stage_texels(&self, tensor: &Tensor) -> Texels {
         let numel = tensor.numel();
         assert!(
             self.texels_fit(numel),
             "stage_texels: {:?} is not a whole number of texels within the adapter's texture size",
             tensor.shape()
         );
-        let (texture, view) = self.texel_slot(numel, slot);
+        let lent = self.lend_texels(numel);
+        let texture = &lent.texture.as_ref().expect("a lent texture").0;
         let texels = (numel / 4) as u32;
         let full_rows = texels / TEXELS_PER_ROW;
         let rest = texels % TEXELS_PER_ROW;
@@ -72,7 +98,7 @@ impl Gpu {
                     },
                 },
                 wgpu::TexelCopyTextureInfo {
-                    texture: &texture,
+                    texture,
                     mip_level: 0,
                     origin: wgpu::Origin3d {
                         x: 0,
@@ -94,52 +120,59 @@ impl Gpu {
         if rest > 0 {
             copy(full_rows, rest, 1);
         }
-        view
+        drop(rec);
+        lent
     }
 
-    /// Staging texture `slot` for `numel` floats, staging nothing: a kernel writes it as a
+    /// A lent staging texture for `numel` floats, staging nothing: a kernel writes it as a
     /// `texture_storage_2d<rgba32float, write>` in the same layout (flat float `f` in texel
     /// `f / 4`), and a later kernel reads it like a staged tensor. That spares a buffer and
     /// the copy. Panics unless [`Gpu::texels_fit`].
-    pub fn texel_target(&self, numel: usize, slot: u32) -> Arc<wgpu::TextureView> {
+    pub fn texel_target(&self, numel: usize) -> Texels {
         assert!(
             self.texels_fit(numel),
             "texel_target: {numel} floats are not a whole number of texels within the \
              adapter's texture size"
         );
-        self.texel_slot(numel, slot).1
+        self.lend_texels(numel)
     }
 
-    /// The cached texture of `slot` with room for `numel` floats.
-    fn texel_slot(&self, numel: usize, slot: u32) -> (wgpu::Texture, Arc<wgpu::TextureView>) {
+    /// A lent texture with room for `numel` floats.
+    fn lend_texels(&self, numel: usize) -> Texels {
         let rows = ((numel / 4) as u32).div_ceil(TEXELS_PER_ROW).max(1);
         let inner = &*self.0;
-        let mut cache = inner.texels.lock().unwrap();
-        let cache = &mut *cache;
-        cache
-            .textures
-            .entry((slot, rows))
-            .or_insert_with(|| {
-                cache.created += 1;
-                let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
-                    label: Some("staged texels"),
-                    size: wgpu::Extent3d {
-                        width: TEXELS_PER_ROW,
-                        height: rows,
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format: wgpu::TextureFormat::Rgba32Float,
-                    usage: wgpu::TextureUsages::TEXTURE_BINDING
-                        | wgpu::TextureUsages::STORAGE_BINDING
-                        | wgpu::TextureUsages::COPY_DST,
-                    view_formats: &[],
-                });
-                let view = Arc::new(texture.create_view(&Default::default()));
-                (texture, view)
-            })
-            .clone()
+        let idle = inner
+            .texels
+            .lock()
+            .unwrap()
+            .free
+            .get_mut(&rows)
+            .and_then(Vec::pop);
+        let texture = idle.unwrap_or_else(|| {
+            inner.texels.lock().unwrap().created += 1;
+            let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("staged texels"),
+                size: wgpu::Extent3d {
+                    width: TEXELS_PER_ROW,
+                    height: rows,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING
+                    | wgpu::TextureUsages::STORAGE_BINDING
+                    | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&Default::default());
+            (texture, view)
+        });
+        Texels {
+            gpu: self.clone(),
+            rows,
+            texture: Some(texture),
+        }
     }
 }

@@ -18,9 +18,7 @@
 //! reversed, as [C, KHP, KWP, O]. A forward-shaped GEMM of at most 4 columns (the input
 //! gradient into one channel) runs a narrow kernel without the 64-column tile.
 
-use std::sync::Arc;
-
-use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor, TEXELS_PER_ROW};
+use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("conv");
 
@@ -455,16 +453,10 @@ impl TexelPlan {
         })
     }
 
-    /// Writes `t` into staging texture `slot` as `numel` floats with layout kernel `entry`,
+    /// Writes `t` into a lent staging texture as `numel` floats with layout kernel `entry`,
     /// run on `invocations` invocations.
-    fn lay_out(
-        &self,
-        entry: &str,
-        t: &Tensor,
-        (numel, invocations): (usize, usize),
-        slot: u32,
-    ) -> Arc<wgpu::TextureView> {
-        let view = t.gpu().texel_target(numel, slot);
+    fn lay_out(&self, entry: &str, t: &Tensor, (numel, invocations): (usize, usize)) -> Texels {
+        let view = t.gpu().texel_target(numel);
         lay_out_into(entry, t, &self.prm, &view, invocations);
         view
     }
@@ -480,13 +472,13 @@ impl TexelPlan {
         let (a, b) = if self.mode == Mode::Forward {
             let taps = (g.o * g.kh * g.kw) as usize;
             (
-                self.lay_out("x_padded_nhwc", src, x_pad, 0),
-                self.lay_out("weight_khwc", plain, (other_len, taps), 1),
+                self.lay_out("x_padded_nhwc", src, x_pad),
+                self.lay_out("weight_khwc", plain, (other_len, taps)),
             )
         } else {
             (
-                self.lay_out("dy_rows", plain, (other_len, other_len / 4), 0),
-                self.lay_out("x_padded_nhwc", src, x_pad, 1),
+                self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
+                self.lay_out("x_padded_nhwc", src, x_pad),
             )
         };
         let splits = self.groups[2] as usize;
@@ -676,9 +668,9 @@ fn texel_input_grad(
         wp: u(wp),
         ..Default::default()
     };
-    let a = gpu.texel_target(dy_len, 0);
+    let a = gpu.texel_target(dy_len);
     lay_out_into("x_padded_nhwc", dy, &base, &a, g.n * hp * wp);
-    let b = gpu.texel_target(w_len, 1);
+    let b = gpu.texel_target(w_len);
     // Each phase's block of w, one after the other; then each phase's GEMM.
     let mut b_base = 0;
     let mut gemms = Vec::new();

@@ -244,7 +244,7 @@ pub fn matmul_with(
         .params(&params);
     let staged;
     let dispatch = if variant == GemmVariant::Texel {
-        staged = (gpu.stage_texels(a, 0), gpu.stage_texels(b, 1));
+        staged = (gpu.stage_texels(a), gpu.stage_texels(b));
         dispatch
             .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
             .texels(&staged.0)

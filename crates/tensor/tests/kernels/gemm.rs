@@ -300,3 +300,44 @@ fn mismatched_shapes_panic_with_the_shapes() {
     let b = upload(&[4, 2], &[0.0; 8]);
     let _ = matmul(&a, &b, false, false, None);
 }
+
+#[test]
+fn threads_sharing_a_device_get_their_own_staging_textures() {
+    // Ops on several threads record into one encoder; a staging texture must stay an op's own
+    // until the dispatch reading it is recorded, or one thread's product reads another's
+    // operand. Same shapes everywhere, so every op wants a texture of the same size.
+    let g = gpu();
+    let (m, n, k) = (8, 8, 8);
+    let inputs: Vec<(Vec<f32>, Vec<f32>)> = (0..4)
+        .map(|t| {
+            let mut r = rng(500 + t);
+            (
+                uniform(&mut r, m * k, -1.0, 1.0),
+                uniform(&mut r, k * n, -1.0, 1.0),
+            )
+        })
+        .collect();
+    let want: Vec<Vec<f32>> = inputs
+        .iter()
+        .map(|(a, b)| matmul(&upload(&[m, k], a), &upload(&[k, n], b), false, false, None).to_vec())
+        .collect();
+    std::thread::scope(|s| {
+        for (t, (a, b)) in inputs.iter().enumerate() {
+            let want = &want[t];
+            s.spawn(move || {
+                let (at, bt) = (upload(&[m, k], a), upload(&[k, n], b));
+                let outs: Vec<_> = (0..30)
+                    .map(|_| matmul(&at, &bt, false, false, None))
+                    .collect();
+                g.sync();
+                for out in outs {
+                    assert_eq!(
+                        &out.to_vec(),
+                        want,
+                        "thread {t} got another thread's product"
+                    );
+                }
+            });
+        }
+    });
+}
