@@ -3,17 +3,17 @@
 # 1:5 imbalance, the defaults of DESIGN §5.2. Installs the Vulkan driver when none exists and
 # fetches the data first.
 #
-#   tools/demo.sh              one epoch (about 15 minutes on a 2-core CPU under lavapipe)
+#   tools/demo.sh              two epochs (about 12 minutes on a 2-core CPU under lavapipe)
 #   DEMO_EPOCHS=3 tools/demo.sh
 #
-# Environment: DEMO_EPOCHS (default 1), DEMO_OUT (default runs/demo-fashion-mnist-r5),
+# Environment: DEMO_EPOCHS (default 2), DEMO_OUT (default runs/demo-fashion-mnist-r5),
 # DATA_DIR (default data), DEMO_SEED (default 0). Extra arguments go to `dvaan train`
 # (e.g. --adapter NAME). The demo's own output folder is replaced on every run. Losses are
 # read back every 10 steps (not the default 50) so that the progress bar moves on a slow CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EPOCHS=${DEMO_EPOCHS:-1}
+EPOCHS=${DEMO_EPOCHS:-2}
 OUT=${DEMO_OUT:-runs/demo-fashion-mnist-r5}
 DATA_DIR=${DATA_DIR:-data}
 SEED=${DEMO_SEED:-0}
