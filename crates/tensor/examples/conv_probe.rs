@@ -11,15 +11,9 @@ use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::{Gpu, Tensor};
 use std::time::Instant;
 
-/// Process CPU seconds (user + system) from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of the line; `after` starts at field 3.
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::cpu_seconds;
 
 fn main() {
     let gpu = Gpu::new().unwrap();
