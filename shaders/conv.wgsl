@@ -587,33 +587,58 @@ fn tx_col_at(col: u32) -> u32 {
     return (col % tp.c) * tp.kh * tp.kw + col / tp.c;
 }
 
-fn tx_store(row: u32, col: u32, at: u32, v: f32) {
-    if (row < tp.rows && col < tp.cols) {
-        dst[at] = v;
+// Row `row` of this invocation's eight columns j0 .. j0+7, which sit at `at` plus c_lo / c_hi.
+fn tx_store_row8(row: u32, at: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>, lo: vec4<f32>,
+                 hi: vec4<f32>) {
+    if (row < tp.rows) {
+        if (j0 < tp.cols) { dst[at + c_lo.x] = lo.x; }
+        if (j0 + 1u < tp.cols) { dst[at + c_lo.y] = lo.y; }
+        if (j0 + 2u < tp.cols) { dst[at + c_lo.z] = lo.z; }
+        if (j0 + 3u < tp.cols) { dst[at + c_lo.w] = lo.w; }
+        if (j0 + 4u < tp.cols) { dst[at + c_hi.x] = hi.x; }
+        if (j0 + 5u < tp.cols) { dst[at + c_hi.y] = hi.y; }
+        if (j0 + 6u < tp.cols) { dst[at + c_hi.z] = hi.z; }
+        if (j0 + 7u < tp.cols) { dst[at + c_hi.w] = hi.w; }
     }
 }
 
-// Stores rows i0 .. i0+7 of this invocation's 8 columns j0.. (offsets c_at, bias c_bias).
-fn tx_store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, c_at: array<u32, 8>,
-                 c_bias: array<f32, 8>, split: u32) {
+// Stores rows i0 .. i0+7 of this invocation's 8 columns (offsets c_lo / c_hi from the row
+// start, bias b_lo / b_hi). acc[0] holds rows 0-3 x columns 0-3 as acc[0][column][row], so
+// its transpose's row r is row i0 + r. Every index is a constant: an accumulator indexed by
+// a loop variable is copied to scratch memory and gathered lane by lane, which on lavapipe
+// cost as much as a few hundred reduction steps.
+fn tx_store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>,
+                 b_lo: vec4<f32>, b_hi: vec4<f32>, split: u32) {
     let base = split * tp.len;
-    let r = vec4(i0, i0 + 1u, i0 + 2u, i0 + 3u);
-    let lo = vec4(tx_row_at(r.x), tx_row_at(r.y), tx_row_at(r.z), tx_row_at(r.w)) + base;
-    let hi = vec4(tx_row_at(r.x + 4u), tx_row_at(r.y + 4u), tx_row_at(r.z + 4u), tx_row_at(r.w + 4u)) + base;
-    for (var cc = 0u; cc < 8u; cc++) {
-        let col = acc[cc / 4u][cc % 4u] + c_bias[cc];
-        let col_hi = acc[cc / 4u + 2u][cc % 4u] + c_bias[cc];
-        let j = j0 + cc;
-        let o = c_at[cc];
-        tx_store(r.x, j, lo.x + o, col.x);
-        tx_store(r.y, j, lo.y + o, col.y);
-        tx_store(r.z, j, lo.z + o, col.z);
-        tx_store(r.w, j, lo.w + o, col.w);
-        tx_store(r.x + 4u, j, hi.x + o, col_hi.x);
-        tx_store(r.y + 4u, j, hi.y + o, col_hi.y);
-        tx_store(r.z + 4u, j, hi.z + o, col_hi.z);
-        tx_store(r.w + 4u, j, hi.w + o, col_hi.w);
+    let t0 = transpose(acc[0]);
+    let t1 = transpose(acc[1]);
+    let t2 = transpose(acc[2]);
+    let t3 = transpose(acc[3]);
+    tx_store_row8(i0, base + tx_row_at(i0), j0, c_lo, c_hi, t0[0] + b_lo, t1[0] + b_hi);
+    tx_store_row8(i0 + 1u, base + tx_row_at(i0 + 1u), j0, c_lo, c_hi, t0[1] + b_lo, t1[1] + b_hi);
+    tx_store_row8(i0 + 2u, base + tx_row_at(i0 + 2u), j0, c_lo, c_hi, t0[2] + b_lo, t1[2] + b_hi);
+    tx_store_row8(i0 + 3u, base + tx_row_at(i0 + 3u), j0, c_lo, c_hi, t0[3] + b_lo, t1[3] + b_hi);
+    tx_store_row8(i0 + 4u, base + tx_row_at(i0 + 4u), j0, c_lo, c_hi, t2[0] + b_lo, t3[0] + b_hi);
+    tx_store_row8(i0 + 5u, base + tx_row_at(i0 + 5u), j0, c_lo, c_hi, t2[1] + b_lo, t3[1] + b_hi);
+    tx_store_row8(i0 + 6u, base + tx_row_at(i0 + 6u), j0, c_lo, c_hi, t2[2] + b_lo, t3[2] + b_hi);
+    tx_store_row8(i0 + 7u, base + tx_row_at(i0 + 7u), j0, c_lo, c_hi, t2[3] + b_lo, t3[3] + b_hi);
+}
+
+// Where columns j .. j+3 sit from a row's start (columns past the last repeat it: never
+// stored), and their bias (MODE 0 only; zero without one).
+fn tx_cols4(j: u32) -> vec4<u32> {
+    let last = tp.cols - 1u;
+    return vec4(tx_col_at(min(j, last)), tx_col_at(min(j + 1u, last)),
+                tx_col_at(min(j + 2u, last)), tx_col_at(min(j + 3u, last)));
+}
+
+fn tx_bias4(j: u32) -> vec4<f32> {
+    if (MODE != 0u || tp.has_bias == 0u) {
+        return vec4(0.0);
     }
+    let last = tp.cols - 1u;
+    return vec4(bias[min(j, last)], bias[min(j + 1u, last)], bias[min(j + 2u, last)],
+                bias[min(j + 3u, last)]);
 }
 
 @compute @workgroup_size(SG_WG)
@@ -724,23 +749,18 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
             tx_rank4(&acc7, a_texel(a7 + at), b0, b1);
         }
     }
-    var c_at: array<u32, 8>;
-    var c_bias: array<f32, 8>;
-    for (var cc = 0u; cc < 8u; cc++) {
-        let col = min(j0 + cc, last_col);
-        c_at[cc] = tx_col_at(col);
-        if (MODE == 0u && tp.has_bias != 0u) {
-            c_bias[cc] = bias[col];
-        }
-    }
-    tx_store_rows(acc0, row0, j0, c_at, c_bias, split);
-    tx_store_rows(acc1, row0 + 8u, j0, c_at, c_bias, split);
-    tx_store_rows(acc2, row0 + 16u, j0, c_at, c_bias, split);
-    tx_store_rows(acc3, row0 + 24u, j0, c_at, c_bias, split);
-    tx_store_rows(acc4, row0 + 32u, j0, c_at, c_bias, split);
-    tx_store_rows(acc5, row0 + 40u, j0, c_at, c_bias, split);
-    tx_store_rows(acc6, row0 + 48u, j0, c_at, c_bias, split);
-    tx_store_rows(acc7, row0 + 56u, j0, c_at, c_bias, split);
+    let c_lo = tx_cols4(j0);
+    let c_hi = tx_cols4(j0 + 4u);
+    let b_lo = tx_bias4(j0);
+    let b_hi = tx_bias4(j0 + 4u);
+    tx_store_rows(acc0, row0, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc1, row0 + 8u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc2, row0 + 16u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc3, row0 + 24u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc4, row0 + 32u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc5, row0 + 40u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc6, row0 + 48u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    tx_store_rows(acc7, row0 + 56u, j0, c_lo, c_hi, b_lo, b_hi, split);
 }
 
 // ---- conv_texel_narrow: MODE 0 with at most 4 columns ----
@@ -756,13 +776,12 @@ fn narrow_store(row: u32, v: vec4<f32>) {
         return;
     }
     let at = tx_row_at(row);
-    for (var cc = 0u; cc < min(tp.cols, 4u); cc++) {
-        var r = v[cc];
-        if (tp.has_bias != 0u) {
-            r += bias[cc];
-        }
-        dst[at + tx_col_at(cc)] = r;
-    }
+    let c = tx_cols4(0u);
+    let r = v + tx_bias4(0u);
+    dst[at + c.x] = r.x;
+    if (tp.cols > 1u) { dst[at + c.y] = r.y; }
+    if (tp.cols > 2u) { dst[at + c.z] = r.z; }
+    if (tp.cols > 3u) { dst[at + c.w] = r.w; }
 }
 
 @compute @workgroup_size(64)

@@ -175,19 +175,49 @@ fn rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<f32
     (*acc)[3] += hi * b1;
 }
 
-fn store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32) {
-    for (var cc = 0u; cc < 8u; cc++) {
-        let col = acc[cc / 4u + 0u][cc % 4u];
-        let col_hi = acc[cc / 4u + 2u][cc % 4u];
-        store(i0, j0 + cc, col.x);
-        store(i0 + 1u, j0 + cc, col.y);
-        store(i0 + 2u, j0 + cc, col.z);
-        store(i0 + 3u, j0 + cc, col.w);
-        store(i0 + 4u, j0 + cc, col_hi.x);
-        store(i0 + 5u, j0 + cc, col_hi.y);
-        store(i0 + 6u, j0 + cc, col_hi.z);
-        store(i0 + 7u, j0 + cc, col_hi.w);
+// This invocation's bias for columns j .. j+3 (zero without a bias or past N), read once
+// per kernel rather than once per stored value.
+fn bias4(j: u32) -> vec4<f32> {
+    if (!HAS_BIAS) {
+        return vec4(0.0);
     }
+    return vec4(select(0.0, bias[j], j < p.n), select(0.0, bias[j + 1u], j + 1u < p.n),
+                select(0.0, bias[j + 2u], j + 2u < p.n), select(0.0, bias[j + 3u], j + 3u < p.n));
+}
+
+// Row i, columns j .. j+7 of C: lo + bias_lo, hi + bias_hi.
+fn store_row8(i: u32, j: u32, lo: vec4<f32>, hi: vec4<f32>) {
+    if (i < p.m) {
+        let r = i * p.n;
+        if (j < p.n) { c[r + j] = lo.x; }
+        if (j + 1u < p.n) { c[r + j + 1u] = lo.y; }
+        if (j + 2u < p.n) { c[r + j + 2u] = lo.z; }
+        if (j + 3u < p.n) { c[r + j + 3u] = lo.w; }
+        if (j + 4u < p.n) { c[r + j + 4u] = hi.x; }
+        if (j + 5u < p.n) { c[r + j + 5u] = hi.y; }
+        if (j + 6u < p.n) { c[r + j + 6u] = hi.z; }
+        if (j + 7u < p.n) { c[r + j + 7u] = hi.w; }
+    }
+}
+
+// Rows i0 .. i0+7 of this invocation's eight columns j0 ... acc[0] holds rows 0-3 x columns
+// 0-3 with acc[0][column][row], so its transpose's row r is C[i0 + r, j0 .. j0+4]. Every index
+// is a constant: an accumulator indexed by a loop variable would be copied to scratch memory
+// and gathered lane by lane (on lavapipe that made this epilogue cost as much as 1024³'s
+// first 200 multiply steps).
+fn store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, b_lo: vec4<f32>, b_hi: vec4<f32>) {
+    let t0 = transpose(acc[0]);
+    let t1 = transpose(acc[1]);
+    let t2 = transpose(acc[2]);
+    let t3 = transpose(acc[3]);
+    store_row8(i0, j0, t0[0] + b_lo, t1[0] + b_hi);
+    store_row8(i0 + 1u, j0, t0[1] + b_lo, t1[1] + b_hi);
+    store_row8(i0 + 2u, j0, t0[2] + b_lo, t1[2] + b_hi);
+    store_row8(i0 + 3u, j0, t0[3] + b_lo, t1[3] + b_hi);
+    store_row8(i0 + 4u, j0, t2[0] + b_lo, t3[0] + b_hi);
+    store_row8(i0 + 5u, j0, t2[1] + b_lo, t3[1] + b_hi);
+    store_row8(i0 + 6u, j0, t2[2] + b_lo, t3[2] + b_hi);
+    store_row8(i0 + 7u, j0, t2[3] + b_lo, t3[3] + b_hi);
 }
 
 @compute @workgroup_size(SG_WG)
@@ -219,14 +249,16 @@ fn gemm_subgroup(@builtin(local_invocation_index) lid: u32,
         rank4(&acc6, a_quad(i + 48u, k0), b0, b1);
         rank4(&acc7, a_quad(i + 56u, k0), b0, b1);
     }
-    store_rows(acc0, row0, j0);
-    store_rows(acc1, row0 + 8u, j0);
-    store_rows(acc2, row0 + 16u, j0);
-    store_rows(acc3, row0 + 24u, j0);
-    store_rows(acc4, row0 + 32u, j0);
-    store_rows(acc5, row0 + 40u, j0);
-    store_rows(acc6, row0 + 48u, j0);
-    store_rows(acc7, row0 + 56u, j0);
+    let b_lo = bias4(j0);
+    let b_hi = bias4(j0 + 4u);
+    store_rows(acc0, row0, j0, b_lo, b_hi);
+    store_rows(acc1, row0 + 8u, j0, b_lo, b_hi);
+    store_rows(acc2, row0 + 16u, j0, b_lo, b_hi);
+    store_rows(acc3, row0 + 24u, j0, b_lo, b_hi);
+    store_rows(acc4, row0 + 32u, j0, b_lo, b_hi);
+    store_rows(acc5, row0 + 40u, j0, b_lo, b_hi);
+    store_rows(acc6, row0 + 48u, j0, b_lo, b_hi);
+    store_rows(acc7, row0 + 56u, j0, b_lo, b_hi);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -289,11 +321,45 @@ fn texel_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4
     (*acc)[3] += hi * b1;
 }
 
+// C seen as quads: with N % 4 == 0 (which this kernel requires) a row's eight columns
+// j0 .. j0+7 are two aligned quads, and one vec4 store costs about what one f32 store does.
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
+
+fn store_row4(i: u32, j: u32, lo: vec4<f32>, hi: vec4<f32>) {
+    if (i < p.m && j < p.n) {
+        let q = (i * p.n + j) / 4u;
+        c4[q] = lo;
+        if (j + 4u < p.n) {
+            c4[q + 1u] = hi;
+        }
+    }
+}
+
+// store_rows with quad stores.
+fn store_rows4(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, b_lo: vec4<f32>, b_hi: vec4<f32>) {
+    let t0 = transpose(acc[0]);
+    let t1 = transpose(acc[1]);
+    let t2 = transpose(acc[2]);
+    let t3 = transpose(acc[3]);
+    store_row4(i0, j0, t0[0] + b_lo, t1[0] + b_hi);
+    store_row4(i0 + 1u, j0, t0[1] + b_lo, t1[1] + b_hi);
+    store_row4(i0 + 2u, j0, t0[2] + b_lo, t1[2] + b_hi);
+    store_row4(i0 + 3u, j0, t0[3] + b_lo, t1[3] + b_hi);
+    store_row4(i0 + 4u, j0, t2[0] + b_lo, t3[0] + b_hi);
+    store_row4(i0 + 5u, j0, t2[1] + b_lo, t3[1] + b_hi);
+    store_row4(i0 + 6u, j0, t2[2] + b_lo, t3[2] + b_hi);
+    store_row4(i0 + 7u, j0, t2[3] + b_lo, t3[3] + b_hi);
+}
+
+// Rows of C per workgroup: 64, or 128 for tall products (twice the accumulators, but each
+// fetched B texel then feeds twice the multiply-adds).
+override TEXEL_ROWS: u32 = 64u;
+
 @compute @workgroup_size(SG_WG)
 fn gemm_texel(@builtin(local_invocation_index) lid: u32,
               @builtin(subgroup_invocation_id) lane: u32,
               @builtin(workgroup_id) wg: vec3<u32>) {
-    let row0 = wg.y * 64u;
+    let row0 = wg.y * TEXEL_ROWS;
     let j0 = (wg.x * SG_WG + lid) * 8u;
     let l = lane % 8u;
     var acc0: array<mat4x4<f32>, 4>;
@@ -304,6 +370,14 @@ fn gemm_texel(@builtin(local_invocation_index) lid: u32,
     var acc5: array<mat4x4<f32>, 4>;
     var acc6: array<mat4x4<f32>, 4>;
     var acc7: array<mat4x4<f32>, 4>;
+    var acc8: array<mat4x4<f32>, 4>;
+    var acc9: array<mat4x4<f32>, 4>;
+    var acc10: array<mat4x4<f32>, 4>;
+    var acc11: array<mat4x4<f32>, 4>;
+    var acc12: array<mat4x4<f32>, 4>;
+    var acc13: array<mat4x4<f32>, 4>;
+    var acc14: array<mat4x4<f32>, 4>;
+    var acc15: array<mat4x4<f32>, 4>;
     for (var k0 = 0u; k0 < p.k; k0 += 4u) {
         let b0 = b_texel_block(k0, j0);
         let b1 = b_texel_block(k0, j0 + 4u);
@@ -315,13 +389,35 @@ fn gemm_texel(@builtin(local_invocation_index) lid: u32,
         texel_rank4(&acc5, a_texel_for(row0 + 40u, l, k0), b0, b1);
         texel_rank4(&acc6, a_texel_for(row0 + 48u, l, k0), b0, b1);
         texel_rank4(&acc7, a_texel_for(row0 + 56u, l, k0), b0, b1);
+        if (TEXEL_ROWS == 128u) {
+            texel_rank4(&acc8, a_texel_for(row0 + 64u, l, k0), b0, b1);
+            texel_rank4(&acc9, a_texel_for(row0 + 72u, l, k0), b0, b1);
+            texel_rank4(&acc10, a_texel_for(row0 + 80u, l, k0), b0, b1);
+            texel_rank4(&acc11, a_texel_for(row0 + 88u, l, k0), b0, b1);
+            texel_rank4(&acc12, a_texel_for(row0 + 96u, l, k0), b0, b1);
+            texel_rank4(&acc13, a_texel_for(row0 + 104u, l, k0), b0, b1);
+            texel_rank4(&acc14, a_texel_for(row0 + 112u, l, k0), b0, b1);
+            texel_rank4(&acc15, a_texel_for(row0 + 120u, l, k0), b0, b1);
+        }
     }
-    store_rows(acc0, row0, j0);
-    store_rows(acc1, row0 + 8u, j0);
-    store_rows(acc2, row0 + 16u, j0);
-    store_rows(acc3, row0 + 24u, j0);
-    store_rows(acc4, row0 + 32u, j0);
-    store_rows(acc5, row0 + 40u, j0);
-    store_rows(acc6, row0 + 48u, j0);
-    store_rows(acc7, row0 + 56u, j0);
+    let b_lo = bias4(j0);
+    let b_hi = bias4(j0 + 4u);
+    store_rows4(acc0, row0, j0, b_lo, b_hi);
+    store_rows4(acc1, row0 + 8u, j0, b_lo, b_hi);
+    store_rows4(acc2, row0 + 16u, j0, b_lo, b_hi);
+    store_rows4(acc3, row0 + 24u, j0, b_lo, b_hi);
+    store_rows4(acc4, row0 + 32u, j0, b_lo, b_hi);
+    store_rows4(acc5, row0 + 40u, j0, b_lo, b_hi);
+    store_rows4(acc6, row0 + 48u, j0, b_lo, b_hi);
+    store_rows4(acc7, row0 + 56u, j0, b_lo, b_hi);
+    if (TEXEL_ROWS == 128u) {
+        store_rows4(acc8, row0 + 64u, j0, b_lo, b_hi);
+        store_rows4(acc9, row0 + 72u, j0, b_lo, b_hi);
+        store_rows4(acc10, row0 + 80u, j0, b_lo, b_hi);
+        store_rows4(acc11, row0 + 88u, j0, b_lo, b_hi);
+        store_rows4(acc12, row0 + 96u, j0, b_lo, b_hi);
+        store_rows4(acc13, row0 + 104u, j0, b_lo, b_hi);
+        store_rows4(acc14, row0 + 112u, j0, b_lo, b_hi);
+        store_rows4(acc15, row0 + 120u, j0, b_lo, b_hi);
+    }
 }

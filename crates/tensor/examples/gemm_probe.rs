@@ -6,7 +6,8 @@
 //!  [--reps R] CANDIDATE...` where a candidate is a library variant (`naive`, `tiled`,
 //! `subgroup`, `texel`), or `x:ENTRY:WG:ROWS:COLS[:NAME=VALUE...]`: entry point ENTRY of the
 //! WGSL file named by `$GEMM_PROBE_WGSL` (gemm.wgsl's bindings), workgroup size WG passed as
-//! `WG`, one workgroup per ROWS x COLS block of C.
+//! `WG`, one workgroup per ROWS x COLS block of C; `xt:…` binds A and B as staged texels
+//! (gemm_texel's bindings).
 
 use dvaan_tensor::ops::gemm::{matmul_with, reference, GemmVariant};
 use dvaan_tensor::{Dispatch, Gpu, Shader, Tensor};
@@ -82,7 +83,8 @@ fn main() {
     println!("{m}x{n}x{k} ta={ta} tb={tb} loadavg {}", load.trim());
     for cand in &cands {
         let run = || -> Tensor {
-            if let Some(rest) = cand.strip_prefix("x:") {
+            let texel = cand.starts_with("xt:");
+            if let Some(rest) = cand.strip_prefix("x:").or_else(|| cand.strip_prefix("xt:")) {
                 let f: Vec<&str> = rest.split(':').collect();
                 let (wg, rw, cw): (usize, usize, usize) = (
                     f[1].parse().unwrap(),
@@ -99,18 +101,26 @@ fn main() {
                     let (name, v) = c.split_once('=').unwrap();
                     d = d.constant(name, v.parse().unwrap());
                 }
-                d.params(&Params {
+                d = d.params(&Params {
                     m: m as u32,
                     n: n as u32,
                     k: k as u32,
                     _pad: 0,
-                })
-                .arg(&a)
-                .arg(&b)
-                .arg(&a)
-                .arg(&out)
-                .groups([n.div_ceil(cw) as u32, m.div_ceil(rw) as u32, 1])
-                .run(&gpu);
+                });
+                let staged;
+                if texel {
+                    staged = (gpu.stage_texels(&a), gpu.stage_texels(&b));
+                    d = d
+                        .constant("TEXELS_PER_ROW", dvaan_tensor::TEXELS_PER_ROW as f64)
+                        .texels(&staged.0)
+                        .texels(&staged.1);
+                } else {
+                    d = d.arg(&a).arg(&b);
+                }
+                d.arg(&a)
+                    .arg(&out)
+                    .groups([n.div_ceil(cw) as u32, m.div_ceil(rw) as u32, 1])
+                    .run(&gpu);
                 out
             } else {
                 let v = match cand.as_str() {

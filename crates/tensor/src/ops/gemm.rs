@@ -22,6 +22,11 @@ const TILE_WG: usize = 16;
 /// Rows of C per subgroup-kernel workgroup, and columns per invocation (fixed in the shader).
 const SG_ROWS: usize = 64;
 const SG_COLS: usize = 8;
+/// The texel kernel's taller tile (`TEXEL_ROWS`), used from this many rows of C up: it
+/// needs two row blocks, or one of lavapipe's two threads would sit idle on square-ish
+/// products. At 1024³ on lavapipe it is ≈ 10 % faster per CPU-second than 64 rows.
+const TEXEL_TALL_ROWS: usize = 128;
+const TEXEL_TALL_FROM: usize = 2 * TEXEL_TALL_ROWS;
 /// The subgroup kernel broadcasts from lanes 0..8.
 const SG_MIN: u32 = 8;
 
@@ -53,8 +58,8 @@ impl GemmVariant {
 
     /// Whether this variant takes an `M x N x K` product with these transposes. Only
     /// [`GemmVariant::Texel`] is particular: each quad of floats it fetches must be one whole
-    /// texel (K, the rows of a transposed A and the columns of a plain B are multiples of 4),
-    /// and each operand must fit the adapter's texture size.
+    /// texel (K and the rows of a transposed A are multiples of 4), it stores C in aligned
+    /// quads (N is a multiple of 4), and each operand must fit the adapter's texture size.
     #[allow(clippy::too_many_arguments)]
     pub fn fits(
         self,
@@ -63,13 +68,13 @@ impl GemmVariant {
         n: usize,
         k: usize,
         trans_a: bool,
-        trans_b: bool,
+        _trans_b: bool,
     ) -> bool {
         match self {
             GemmVariant::Texel => {
                 k.is_multiple_of(4)
                     && (!trans_a || m.is_multiple_of(4))
-                    && (trans_b || n.is_multiple_of(4))
+                    && n.is_multiple_of(4)
                     && gpu.texels_fit(m * k)
                     && gpu.texels_fit(k * n)
             }
@@ -199,6 +204,11 @@ pub fn matmul_with(
         k: k as u32,
         _pad: 0,
     };
+    let texel_rows = if m >= TEXEL_TALL_FROM {
+        TEXEL_TALL_ROWS
+    } else {
+        SG_ROWS
+    };
     let (entry, groups, wg_name, wg) = match variant {
         GemmVariant::Naive => (
             "gemm_naive",
@@ -224,7 +234,14 @@ pub fn matmul_with(
                 } else {
                     "gemm_subgroup"
                 },
-                [n.div_ceil(wg * SG_COLS), m.div_ceil(SG_ROWS)],
+                [
+                    n.div_ceil(wg * SG_COLS),
+                    m.div_ceil(if variant == GemmVariant::Texel {
+                        texel_rows
+                    } else {
+                        SG_ROWS
+                    }),
+                ],
                 "SG_WG",
                 wg,
             )
@@ -247,6 +264,7 @@ pub fn matmul_with(
         staged = (gpu.stage_texels(a), gpu.stage_texels(b));
         dispatch
             .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+            .constant("TEXEL_ROWS", texel_rows as f64)
             .texels(&staged.0)
             .texels(&staged.1)
     } else {

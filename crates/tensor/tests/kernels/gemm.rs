@@ -5,7 +5,8 @@ use crate::common::*;
 // (m, n, k): one element, a row, a column, sizes straddling every tile edge (64-row subgroup
 // tiles, 64-wide shared tiles, 16-deep K panels, 4-deep K steps), channel counts of the model.
 // The texel variant takes only multiples of 4 along the axes it reads in quads
-// (`GemmVariant::fits`): the last three shapes give it awkward cases it does take.
+// (`GemmVariant::fits`): the last four shapes give it awkward cases it does take, the last
+// with enough rows for its 128-row tile (three row blocks, the last one partial).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (7, 1, 300),
@@ -17,6 +18,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (1, 4, 4),
     (68, 132, 36),
     (92, 4, 28),
+    (300, 68, 36),
 ];
 
 const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
@@ -163,7 +165,8 @@ fn small_integers_are_exact() {
 
 #[test]
 fn results_are_bit_identical_on_rerun() {
-    let (m, n, k) = (65, 129, 300);
+    // Off every tile edge, and N % 4 == 0 so that the texel variant runs too.
+    let (m, n, k) = (65, 132, 300);
     let mut r = rng(11);
     let a = upload(&[m, k], &uniform(&mut r, m * k, -1.0, 1.0));
     let b = upload(&[n, k], &uniform(&mut r, n * k, -1.0, 1.0));
@@ -268,8 +271,15 @@ fn texel_variant_takes_only_whole_texels() {
         !fits(5, 8, 12, true, false),
         "a transposed A needs M % 4 == 0"
     );
-    assert!(!fits(4, 6, 12, false, false), "a plain B needs N % 4 == 0");
-    assert!(fits(4, 6, 12, false, true));
+    assert!(
+        !fits(4, 6, 12, false, false),
+        "C is stored in quads: N % 4 == 0"
+    );
+    assert!(
+        !fits(4, 6, 12, false, true),
+        "C is stored in quads: N % 4 == 0"
+    );
+    assert!(fits(4, 12, 12, false, true));
     // Each operand is one texture of at most max_texture_dimension_2d rows.
     let rows = g.limits().max_texture_dimension_2d as usize;
     let too_long = (rows + 1) * 4 * dvaan_tensor::TEXELS_PER_ROW as usize;
