@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
-//! Set `DVAAN_PROFILE=1` to also time each forward/backward stage of the step separately.
+//! Set `DVAAN_PROFILE=1` to also time each forward/backward stage of the step separately,
+//! and each kernel (every dispatch waited for on its own, so the kernel total exceeds a
+//! step's time by the lost overlap and submit overhead).
 
 use std::time::Instant;
 
@@ -58,6 +60,25 @@ fn profile(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor) {
     eprintln!(
         "stages (ms): forward {fwd:.0}, backward enc {b_enc:.0}, dec {b_dec:.0}, dis {b_dis:.0}, Adam x3 {upd:.0}"
     );
+
+    gpu.profile_kernels(true);
+    model.step(x, y, 2000);
+    let kernels = gpu.kernel_profile();
+    gpu.profile_kernels(false);
+    let total: f64 = kernels.iter().map(|k| k.seconds).sum();
+    eprintln!(
+        "kernels of one step, dispatched one at a time: {:.0} ms",
+        total * 1e3
+    );
+    for k in kernels.iter().take(25) {
+        eprintln!(
+            "  {:>8.1} ms {:>5.1} % {:>5} x  {}",
+            k.seconds * 1e3,
+            100.0 * k.seconds / total,
+            k.dispatches,
+            k.kernel
+        );
+    }
 }
 
 fn dvaan_step(c: &mut Criterion) {

@@ -177,6 +177,8 @@ impl<'a> Dispatch<'a> {
             self.entry,
             &self.constants,
         );
+        // After compilation, so a profile counts only execution.
+        let profiled = gpu.profile_start();
         let mut rec = inner.recorder.lock().unwrap();
         let params = if self.params.is_empty() {
             vec![0u8; 16]
@@ -217,6 +219,10 @@ impl<'a> Dispatch<'a> {
             pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         }
         rec.dispatches += 1;
+        drop(rec);
+        if let Some(start) = profiled {
+            gpu.profile_end(start, self.shader.name, self.entry);
+        }
     }
 }
 

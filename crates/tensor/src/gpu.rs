@@ -64,6 +64,7 @@ pub(crate) struct Inner {
     pub texels: Mutex<TexelCache>,
     pub readbacks: AtomicU64,
     pub uploads: AtomicU64,
+    pub profile: Mutex<Option<crate::profile::Profile>>,
 }
 
 fn parse_backends(name: &str) -> Result<wgpu::Backends, GpuError> {
@@ -172,6 +173,7 @@ impl Gpu {
             texels: Mutex::new(TexelCache::default()),
             readbacks: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
+            profile: Mutex::new(None),
         })))
     }
 
