@@ -498,9 +498,9 @@ fn sum_splits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 //   MODE 2, weight grad:  rows o, columns j = (kh, kw, c), r = (n, oh, ow)
 //                         A = dy_rows texel, B = the x_pad texels of four consecutive k
 //
-// A workgroup of SG_WG invocations computes 64 rows x 8·SG_WG columns; invocation `lid`
-// owns 8 columns of all 64 rows. Per step of four reduction terms, lane l (0..7) of each
-// subgroup fetches the A texel of rows 8g + l (g = 0..7) and broadcasts share them; each
+// A workgroup of SG_WG invocations computes TX_ROWS rows x TX_COLS·SG_WG columns; invocation
+// `lid` owns TX_COLS columns of all rows. Per step of four reduction terms, lane l (0..7) of
+// each subgroup fetches the A texel of rows 8g + l (g = 0..TX_ROWS/8) and broadcasts share them; each
 // invocation fetches its own B texels. Broadcasts name lanes 0..7 only, so any subgroup size
 // of at least 8 works; lanes are never assumed to match local_invocation_index. Rows and
 // columns past the matrix read the last row or column: computed, never stored. Every output
@@ -527,6 +527,11 @@ struct TexelParams {
 
 override SG_WG: u32 = 8u;
 override TEXELS_PER_ROW: u32 = 1024u;
+// The workgroup's tile: TX_ROWS rows (64 or 128) by SG_WG·TX_COLS columns (TX_COLS 8, or 4
+// for GEMMs of at most 32 columns, which would leave half of an 8-column tile idle). A
+// taller tile feeds each fetched B texel to more multiply-adds.
+override TX_ROWS: u32 = 64u;
+override TX_COLS: u32 = 8u;
 
 fn a_texel(t: u32) -> vec4<f32> {
     return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
@@ -565,9 +570,11 @@ fn tx_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4x4<
     let hi = transpose(mat4x4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u),
                                    subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)));
     (*acc)[0] += lo * b0;
-    (*acc)[1] += lo * b1;
     (*acc)[2] += hi * b0;
-    (*acc)[3] += hi * b1;
+    if (TX_COLS == 8u) {
+        (*acc)[1] += lo * b1;
+        (*acc)[3] += hi * b1;
+    }
 }
 
 // Where row `row` of the GEMM output starts in dst (NCHW y, or dw [O, C, KH, KW])...
@@ -595,10 +602,12 @@ fn tx_store_row8(row: u32, at: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>, l
         if (j0 + 1u < tp.cols) { dst[at + c_lo.y] = lo.y; }
         if (j0 + 2u < tp.cols) { dst[at + c_lo.z] = lo.z; }
         if (j0 + 3u < tp.cols) { dst[at + c_lo.w] = lo.w; }
-        if (j0 + 4u < tp.cols) { dst[at + c_hi.x] = hi.x; }
-        if (j0 + 5u < tp.cols) { dst[at + c_hi.y] = hi.y; }
-        if (j0 + 6u < tp.cols) { dst[at + c_hi.z] = hi.z; }
-        if (j0 + 7u < tp.cols) { dst[at + c_hi.w] = hi.w; }
+        if (TX_COLS == 8u) {
+            if (j0 + 4u < tp.cols) { dst[at + c_hi.x] = hi.x; }
+            if (j0 + 5u < tp.cols) { dst[at + c_hi.y] = hi.y; }
+            if (j0 + 6u < tp.cols) { dst[at + c_hi.z] = hi.z; }
+            if (j0 + 7u < tp.cols) { dst[at + c_hi.w] = hi.w; }
+        }
     }
 }
 
@@ -645,14 +654,15 @@ fn tx_bias4(j: u32) -> vec4<f32> {
 fn conv_texel(@builtin(local_invocation_index) lid: u32,
               @builtin(subgroup_invocation_id) lane: u32,
               @builtin(workgroup_id) wg: vec3<u32>) {
-    let row0 = wg.y * 64u;
-    let j0 = (wg.x * SG_WG + lid) * 8u;
+    let row0 = wg.y * TX_ROWS;
+    let j0 = (wg.x * SG_WG + lid) * TX_COLS;
     let split = wg.z;
     let l = lane % 8u;
     let c4 = tp.c / 4u;
     let last_row = tp.rows - 1u;
     let last_col = tp.cols - 1u;
-    // One accumulator set per group of eight rows, spelled out so each stays a plain value.
+    // One accumulator set per group of eight rows, spelled out so each stays a plain value
+    // (acc8 .. acc15 only in the 128-row tile; the compiler drops what a tile leaves unused).
     var acc0: array<mat4x4<f32>, 4>;
     var acc1: array<mat4x4<f32>, 4>;
     var acc2: array<mat4x4<f32>, 4>;
@@ -661,6 +671,14 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
     var acc5: array<mat4x4<f32>, 4>;
     var acc6: array<mat4x4<f32>, 4>;
     var acc7: array<mat4x4<f32>, 4>;
+    var acc8: array<mat4x4<f32>, 4>;
+    var acc9: array<mat4x4<f32>, 4>;
+    var acc10: array<mat4x4<f32>, 4>;
+    var acc11: array<mat4x4<f32>, 4>;
+    var acc12: array<mat4x4<f32>, 4>;
+    var acc13: array<mat4x4<f32>, 4>;
+    var acc14: array<mat4x4<f32>, 4>;
+    var acc15: array<mat4x4<f32>, 4>;
     if (MODE == 0u) {
         // A: the texel of this lane's pixel in each row group; a step adds the tap's offset.
         let a0 = tx_pixel(tx_decode(min(row0 + l, last_row)));
@@ -671,7 +689,15 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
         let a5 = tx_pixel(tx_decode(min(row0 + 40u + l, last_row)));
         let a6 = tx_pixel(tx_decode(min(row0 + 48u + l, last_row)));
         let a7 = tx_pixel(tx_decode(min(row0 + 56u + l, last_row)));
-        // B: row o of w_khwc, for this invocation's 8 output channels.
+        let a8 = tx_pixel(tx_decode(min(row0 + 64u + l, last_row)));
+        let a9 = tx_pixel(tx_decode(min(row0 + 72u + l, last_row)));
+        let a10 = tx_pixel(tx_decode(min(row0 + 80u + l, last_row)));
+        let a11 = tx_pixel(tx_decode(min(row0 + 88u + l, last_row)));
+        let a12 = tx_pixel(tx_decode(min(row0 + 96u + l, last_row)));
+        let a13 = tx_pixel(tx_decode(min(row0 + 104u + l, last_row)));
+        let a14 = tx_pixel(tx_decode(min(row0 + 112u + l, last_row)));
+        let a15 = tx_pixel(tx_decode(min(row0 + 120u + l, last_row)));
+        // B: row o of w_khwc, for this invocation's output channels.
         let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * tp.steps + tp.b_base;
         let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * tp.steps + tp.b_base;
         // For one kernel row kh the taps (kw, c) are KW·C/4 consecutive texels in both x_pad
@@ -684,8 +710,11 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
                 let bt = b_kh + t;
                 let b0 = mat4x4<f32>(b_texel(b_lo.x + bt), b_texel(b_lo.y + bt),
                                      b_texel(b_lo.z + bt), b_texel(b_lo.w + bt));
-                let b1 = mat4x4<f32>(b_texel(b_hi.x + bt), b_texel(b_hi.y + bt),
+                var b1: mat4x4<f32>;
+                if (TX_COLS == 8u) {
+                    b1 = mat4x4<f32>(b_texel(b_hi.x + bt), b_texel(b_hi.y + bt),
                                      b_texel(b_hi.z + bt), b_texel(b_hi.w + bt));
+                }
                 let at = a_kh + t;
                 tx_rank4(&acc0, a_texel(a0 + at), b0, b1);
                 tx_rank4(&acc1, a_texel(a1 + at), b0, b1);
@@ -695,6 +724,16 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
                 tx_rank4(&acc5, a_texel(a5 + at), b0, b1);
                 tx_rank4(&acc6, a_texel(a6 + at), b0, b1);
                 tx_rank4(&acc7, a_texel(a7 + at), b0, b1);
+                if (TX_ROWS == 128u) {
+                    tx_rank4(&acc8, a_texel(a8 + at), b0, b1);
+                    tx_rank4(&acc9, a_texel(a9 + at), b0, b1);
+                    tx_rank4(&acc10, a_texel(a10 + at), b0, b1);
+                    tx_rank4(&acc11, a_texel(a11 + at), b0, b1);
+                    tx_rank4(&acc12, a_texel(a12 + at), b0, b1);
+                    tx_rank4(&acc13, a_texel(a13 + at), b0, b1);
+                    tx_rank4(&acc14, a_texel(a14 + at), b0, b1);
+                    tx_rank4(&acc15, a_texel(a15 + at), b0, b1);
+                }
             }
         }
     } else {
@@ -710,8 +749,16 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
         let a5 = min(row0 + 40u + l, last_row) * row_texels;
         let a6 = min(row0 + 48u + l, last_row) * row_texels;
         let a7 = min(row0 + 56u + l, last_row) * row_texels;
-        // B: this invocation's columns are two channel quads; each is a fixed offset from
-        // the x_pad texel of the tap (0, 0) of pixel k.
+        let a8 = min(row0 + 64u + l, last_row) * row_texels;
+        let a9 = min(row0 + 72u + l, last_row) * row_texels;
+        let a10 = min(row0 + 80u + l, last_row) * row_texels;
+        let a11 = min(row0 + 88u + l, last_row) * row_texels;
+        let a12 = min(row0 + 96u + l, last_row) * row_texels;
+        let a13 = min(row0 + 104u + l, last_row) * row_texels;
+        let a14 = min(row0 + 112u + l, last_row) * row_texels;
+        let a15 = min(row0 + 120u + l, last_row) * row_texels;
+        // B: this invocation's columns are one or two channel quads; each is a fixed offset
+        // from the x_pad texel of the tap (0, 0) of pixel k.
         let q_last = last_col / 4u;
         let q0 = min(j0 / 4u, q_last);
         let q1 = min(j0 / 4u + 1u, q_last);
@@ -735,9 +782,12 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
             let b0 = transpose(mat4x4<f32>(
                 b_texel(x0 + off0), select(zero, b_texel(x1 + off0), p1.x < tp.n),
                 select(zero, b_texel(x2 + off0), p2.x < tp.n), select(zero, b_texel(x3 + off0), p3.x < tp.n)));
-            let b1 = transpose(mat4x4<f32>(
-                b_texel(x0 + off1), select(zero, b_texel(x1 + off1), p1.x < tp.n),
-                select(zero, b_texel(x2 + off1), p2.x < tp.n), select(zero, b_texel(x3 + off1), p3.x < tp.n)));
+            var b1: mat4x4<f32>;
+            if (TX_COLS == 8u) {
+                b1 = transpose(mat4x4<f32>(
+                    b_texel(x0 + off1), select(zero, b_texel(x1 + off1), p1.x < tp.n),
+                    select(zero, b_texel(x2 + off1), p2.x < tp.n), select(zero, b_texel(x3 + off1), p3.x < tp.n)));
+            }
             let at = k / 4u;
             tx_rank4(&acc0, a_texel(a0 + at), b0, b1);
             tx_rank4(&acc1, a_texel(a1 + at), b0, b1);
@@ -747,6 +797,16 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
             tx_rank4(&acc5, a_texel(a5 + at), b0, b1);
             tx_rank4(&acc6, a_texel(a6 + at), b0, b1);
             tx_rank4(&acc7, a_texel(a7 + at), b0, b1);
+            if (TX_ROWS == 128u) {
+                tx_rank4(&acc8, a_texel(a8 + at), b0, b1);
+                tx_rank4(&acc9, a_texel(a9 + at), b0, b1);
+                tx_rank4(&acc10, a_texel(a10 + at), b0, b1);
+                tx_rank4(&acc11, a_texel(a11 + at), b0, b1);
+                tx_rank4(&acc12, a_texel(a12 + at), b0, b1);
+                tx_rank4(&acc13, a_texel(a13 + at), b0, b1);
+                tx_rank4(&acc14, a_texel(a14 + at), b0, b1);
+                tx_rank4(&acc15, a_texel(a15 + at), b0, b1);
+            }
         }
     }
     let c_lo = tx_cols4(j0);
@@ -761,6 +821,16 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
     tx_store_rows(acc5, row0 + 40u, j0, c_lo, c_hi, b_lo, b_hi, split);
     tx_store_rows(acc6, row0 + 48u, j0, c_lo, c_hi, b_lo, b_hi, split);
     tx_store_rows(acc7, row0 + 56u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    if (TX_ROWS == 128u) {
+        tx_store_rows(acc8, row0 + 64u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc9, row0 + 72u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc10, row0 + 80u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc11, row0 + 88u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc12, row0 + 96u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc13, row0 + 104u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc14, row0 + 112u, j0, c_lo, c_hi, b_lo, b_hi, split);
+        tx_store_rows(acc15, row0 + 120u, j0, c_lo, c_hi, b_lo, b_hi, split);
+    }
 }
 
 // ---- conv_texel_narrow: MODE 0 with at most 4 columns ----

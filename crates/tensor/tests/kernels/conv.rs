@@ -245,7 +245,8 @@ fn conv2d_backward_weight_matches_reference() {
 /// Shapes the texel kernel takes (channels a multiple of 4) beyond the shared cases: 1x1,
 /// 2x2, 7x7 and 28x28 maps, 4, 92 and 256 channels, batch 1 and 64, output channels and
 /// pixel counts that leave partial tiles, and weight-gradient reductions N·OH·OW that are not
-/// a multiple of 4 or that split.
+/// a multiple of 4 or that split. Every tile shape (64 or 128 rows, 4 or 8 columns per
+/// invocation) meets partial tiles in some op.
 const TEXEL_CASES: &[Case] = &[
     case(1, 256, 1, 1, 5, (1, 1), 1, 0), // 1x1 map, 256 channels, 5 of 64 columns
     case(3, 256, 2, 2, 70, (3, 3), 1, 1), // 2x2 map, padding wider than the map, 70 outputs
@@ -254,6 +255,8 @@ const TEXEL_CASES: &[Case] = &[
     case(64, 4, 28, 28, 8, (3, 3), 2, 1), // 28x28, batch 64, 4 channels: wgrad splits
     case(2, 12, 6, 5, 4, (3, 2), 2, 1),  // non-square kernel and map
     case(1, 4, 3, 3, 2, (3, 3), 1, 0),   // one output pixel: K = 1
+    case(8, 8, 14, 14, 36, (3, 3), 1, 1), // 1568 rows: 128-row tiles, 36 of 64 columns
+    case(4, 16, 9, 9, 250, (1, 1), 1, 0), // wgrad: 250 rows in 128-row tiles, 16 columns of 32
 ];
 
 /// The forward and the weight gradient of [`TEXEL_CASES`] on the texel kernel (the shared
