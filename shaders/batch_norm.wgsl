@@ -17,6 +17,18 @@
 override WG: u32 = 256u;  // invocations per workgroup; a power of two, at most MAX_WG
 const MAX_WG: u32 = 256u;
 
+// bn_train and bn_backward read x (and dy) several times. With TEXEL_READS they read them
+// from staged rgba32float textures (crates/tensor/src/texels.rs, flat float f in texel f / 4)
+// instead of the storage buffers: on lavapipe a texel fetch costs about a third of a
+// storage-buffer load of one float.
+override TEXEL_READS: bool = false;
+override TEXELS_PER_ROW: u32 = 1024u;
+
+fn texel_f32(t: texture_2d<f32>, f: u32) -> f32 {
+    let q = f / 4u;
+    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0)[f % 4u];
+}
+
 struct Params {
     channels: u32,
     hw: u32,
@@ -103,6 +115,14 @@ fn workgroup_sum2(lane: u32, v: vec2<f32>) -> vec2<f32> {
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 @group(0) @binding(7) var<storage, read_write> saved_mean: array<f32>;
 @group(0) @binding(8) var<storage, read_write> saved_inv_std: array<f32>;
+@group(0) @binding(9) var x_tex: texture_2d<f32>;
+
+fn x_at(i: u32) -> f32 {
+    if (TEXEL_READS) {
+        return texel_f32(x_tex, i);
+    }
+    return x[i];
+}
 
 @compute @workgroup_size(WG)
 fn bn_train(
@@ -118,17 +138,17 @@ fn bn_train(
     // Sums of x − x0, with x0 the channel's first value: when |mean| ≫ std the shifted
     // values are of the size of the spread, so neither the mean nor the centred values
     // below lose digits to the offset (x − x0 is exact for values within a factor 2).
-    let x0 = x[c * p.hw];
+    let x0 = x_at(c * p.hw);
     var s = 0.0;
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
-        s += x[w.index] - x0;
+        s += x_at(w.index) - x0;
     }
     let shifted_mean = workgroup_sum(lane, s) / r;
     let mean = x0 + shifted_mean;
 
     var q = 0.0;
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
-        let d = (x[w.index] - x0) - shifted_mean;
+        let d = (x_at(w.index) - x0) - shifted_mean;
         q += d * d;
     }
     let m2 = workgroup_sum(lane, q);
@@ -139,7 +159,7 @@ fn bn_train(
     let b = beta[c];
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        y[i] = ((x[i] - x0) - shifted_mean) * g + b;
+        y[i] = ((x_at(i) - x0) - shifted_mean) * g + b;
     }
 
     if (lane == 0u) {
@@ -179,6 +199,22 @@ fn bn_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(9) var bx_tex: texture_2d<f32>;
+@group(0) @binding(10) var bdy_tex: texture_2d<f32>;
+
+fn bx_at(i: u32) -> f32 {
+    if (TEXEL_READS) {
+        return texel_f32(bx_tex, i);
+    }
+    return bx[i];
+}
+
+fn bdy_at(i: u32) -> f32 {
+    if (TEXEL_READS) {
+        return texel_f32(bdy_tex, i);
+    }
+    return bdy[i];
+}
 
 @compute @workgroup_size(WG)
 fn bn_backward(
@@ -195,8 +231,8 @@ fn bn_backward(
     var s = vec2<f32>(0.0, 0.0);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        let g = bdy[i];
-        s += vec2<f32>(g, g * (x_hat(bx[i], mean, inv_std)));
+        let g = bdy_at(i);
+        s += vec2<f32>(g, g * (x_hat(bx_at(i), mean, inv_std)));
     }
     let sums = workgroup_sum2(lane, s);
 
@@ -206,7 +242,7 @@ fn bn_backward(
     let mean_dy_xhat = sums.y / r;
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        dx[i] = k * (bdy[i] - mean_dy - x_hat(bx[i], mean, inv_std) * mean_dy_xhat);
+        dx[i] = k * (bdy_at(i) - mean_dy - x_hat(bx_at(i), mean, inv_std) * mean_dy_xhat);
     }
     if (lane == 0u) {
         dbeta[c] = sums.x;

@@ -916,6 +916,19 @@ fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 
 @group(0) @binding(2) var texels_out: texture_storage_2d<rgba32float, write>;
 
+// The layout kernels read their source through src_at: from its buffer, or with TEXEL_READS
+// from a staged copy (flat float f in texel f / 4), a fraction of the cost on lavapipe.
+override TEXEL_READS: bool = false;
+@group(0) @binding(3) var src_tex: texture_2d<f32>;
+
+fn src_at(i: u32) -> f32 {
+    if (TEXEL_READS) {
+        let q = i / 4u;
+        return textureLoad(src_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0)[i % 4u];
+    }
+    return src[i];
+}
+
 fn put_texel(t: u32, v: vec4<f32>) {
     textureStore(texels_out, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), v);
 }
@@ -941,7 +954,7 @@ fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let plane = select(0u, tp.h * tp.w, inside);
     var at = select(0u, n * tp.c * tp.h * tp.w + u32(ih) * tp.w + u32(iw), inside);
     for (var q = 0u; q < c4; q++) {
-        let v = vec4(src[at], src[at + plane], src[at + 2u * plane], src[at + 3u * plane]);
+        let v = vec4(src_at(at), src_at(at + plane), src_at(at + 2u * plane), src_at(at + 3u * plane));
         put_texel(px * c4 + q, select(vec4(0.0), v, inside));
         at += 4u * plane;
     }
@@ -958,7 +971,7 @@ fn weight_khwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let khw = tp.kh * tp.kw;
     var at = (r / khw) * tp.c * khw + r % khw;
     for (var q = 0u; q < c4; q++) {
-        put_texel(r * c4 + q, vec4(src[at], src[at + khw], src[at + 2u * khw], src[at + 3u * khw]));
+        put_texel(r * c4 + q, vec4(src_at(at), src_at(at + khw), src_at(at + 2u * khw), src_at(at + 3u * khw)));
         at += 4u * khw;
     }
 }
@@ -982,7 +995,7 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     var v: vec4<f32>;
     for (var i = 0u; i < 4u; i++) {
         let at = (n * tp.o + o) * ohw + pix;
-        v[i] = select(0.0, src[select(0u, at, k + i < count)], k + i < count);
+        v[i] = select(0.0, src_at(select(0u, at, k + i < count)), k + i < count);
         pix += 1u;
         let wrap = pix == ohw;
         pix = select(pix, 0u, wrap);
@@ -1009,7 +1022,7 @@ fn weight_phase(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let step = tp.c * khw;
     var at = (r / taps) * khw + kh * tp.kw + kw;
     for (var q = 0u; q < o4; q++) {
-        put_texel(tp.b_base + r * o4 + q, vec4(src[at], src[at + step], src[at + 2u * step], src[at + 3u * step]));
+        put_texel(tp.b_base + r * o4 + q, vec4(src_at(at), src_at(at + step), src_at(at + 2u * step), src_at(at + 3u * step)));
         at += 4u * step;
     }
 }

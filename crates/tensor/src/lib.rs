@@ -22,4 +22,4 @@ pub use gpu::{AdapterSummary, Gpu, GpuOptions};
 pub use profile::KernelTime;
 pub use shader::Shader;
 pub use tensor::Tensor;
-pub use texels::{Texels, TEXELS_PER_ROW};
+pub use texels::{with_texel_reads, Texels, TEXELS_PER_ROW};

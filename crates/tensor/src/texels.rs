@@ -16,6 +16,7 @@
 //! thread, may then overwrite it, because commands run in recording order. Two operands of
 //! one op are two leases, hence two textures. A steady state creates none.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use crate::{Gpu, Tensor};
@@ -23,6 +24,20 @@ use crate::{Gpu, Tensor};
 /// Texture width in texels (4096 floats): 16 KiB per row, a multiple of the 256-byte row
 /// alignment that buffer-to-texture copies require.
 pub const TEXELS_PER_ROW: u32 = 1024;
+
+thread_local! {
+    static FORCED_READS: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with memory-bound kernels on this thread reading their inputs through staging
+/// textures (`Some(true)`), from their buffers (`Some(false)`), or as the adapter prefers
+/// (`None`): lets tests hold both paths to the reference on any adapter.
+pub fn with_texel_reads<R>(reads: Option<bool>, f: impl FnOnce() -> R) -> R {
+    let before = FORCED_READS.with(|c| c.replace(reads));
+    let out = f();
+    FORCED_READS.with(|c| c.set(before));
+    out
+}
 
 /// Idle staging textures by height in rows.
 #[derive(Default)]
@@ -135,6 +150,31 @@ impl Gpu {
              adapter's texture size"
         );
         self.lend_texels(numel)
+    }
+
+    /// Whether memory-bound kernels read their large inputs through staging textures: on CPU
+    /// adapters, where a texel fetch costs about a third of a storage-buffer load of one
+    /// float (lavapipe), unless [`with_texel_reads`] says otherwise on this thread.
+    pub fn prefers_texel_reads(&self) -> bool {
+        FORCED_READS
+            .with(Cell::get)
+            .unwrap_or(self.summary().device_type == "Cpu")
+    }
+
+    /// `inputs` staged for a kernel that reads them as texels, when this adapter prefers
+    /// texel reads and every input is whole texels; None otherwise.
+    pub fn texel_reads(&self, inputs: &[&Tensor]) -> Option<Vec<Texels>> {
+        let fit = inputs
+            .iter()
+            .all(|t| t.numel() > 0 && self.texels_fit(t.numel()));
+        (self.prefers_texel_reads() && fit)
+            .then(|| inputs.iter().map(|t| self.stage_texels(t)).collect())
+    }
+
+    /// `count` one-texel textures for the texture bindings of a kernel that will not read
+    /// them (its `TEXEL_READS` constant is false).
+    pub fn texel_stand_ins(&self, count: usize) -> Vec<Texels> {
+        (0..count).map(|_| self.lend_texels(4)).collect()
     }
 
     /// A lent texture with room for `numel` floats.

@@ -23,7 +23,7 @@
 //! [`reduction_width`] invocations wide.
 
 use crate::ops::reduce::reduction_width;
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
+use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("batch_norm");
 /// Workgroup size of the element-wise eval kernel.
@@ -135,8 +135,13 @@ pub fn batch_norm_train(
     let mean = Tensor::uninit(gpu, &[c]);
     let inv_std = Tensor::uninit(gpu, &[c]);
     let wg = reduction_width(gpu);
+    let staged = gpu.texel_reads(&[x]);
+    let on = staged.is_some();
+    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(1));
     Dispatch::new(&SHADER, "bn_train")
         .constant("WG", wg as f64)
+        .constant("TEXEL_READS", on as u32 as f64)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(&params(wg, n, c, hw, n * hw, momentum, eps))
         .arg(x)
         .arg(gamma)
@@ -146,6 +151,7 @@ pub fn batch_norm_train(
         .arg(&y)
         .arg(&mean)
         .arg(&inv_std)
+        .texels(&staged[0])
         .groups(grid_1d(c, 1))
         .run(gpu);
     BatchNormTrain { y, mean, inv_std }
@@ -214,8 +220,13 @@ pub fn batch_norm_backward(
         return BatchNormGrads { dx, dgamma, dbeta };
     }
     let wg = reduction_width(gpu);
+    let staged = gpu.texel_reads(&[x, dy]);
+    let on = staged.is_some();
+    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(2));
     Dispatch::new(&SHADER, "bn_backward")
         .constant("WG", wg as f64)
+        .constant("TEXEL_READS", on as u32 as f64)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(&params(wg, n, c, hw, n * hw, 0.0, 0.0))
         .arg(x)
         .arg(dy)
@@ -225,6 +236,8 @@ pub fn batch_norm_backward(
         .arg(&dx)
         .arg(&dgamma)
         .arg(&dbeta)
+        .texels(&staged[0])
+        .texels(&staged[1])
         .groups(grid_1d(c, 1))
         .run(gpu);
     BatchNormGrads { dx, dgamma, dbeta }

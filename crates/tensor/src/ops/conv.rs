@@ -555,8 +555,8 @@ impl TexelPlan {
     }
 }
 
-/// Runs layout kernel `entry` of `conv.wgsl` on `invocations` invocations: it reads `t` and
-/// writes staging texture `view`.
+/// Runs layout kernel `entry` of `conv.wgsl` on `invocations` invocations: it reads `t` (from
+/// a staged copy where the adapter prefers texel reads) and writes staging texture `view`.
 fn lay_out_into(
     entry: &str,
     t: &Tensor,
@@ -564,16 +564,22 @@ fn lay_out_into(
     view: &wgpu::TextureView,
     invocations: usize,
 ) {
+    let gpu = t.gpu();
+    let staged = gpu.texel_reads(&[t]);
+    let reads = staged.is_some();
+    let source = staged.unwrap_or_else(|| gpu.texel_stand_ins(1));
     Dispatch::new(&SHADER, entry)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .constant("TEXEL_READS", reads as u32 as f64)
         .params(&TexelParams {
             len: invocations as u32,
             ..*prm
         })
         .arg(t)
         .texels(view)
+        .texels(&source[0])
         .groups(grid_1d(invocations, 64))
-        .run(t.gpu());
+        .run(gpu);
 }
 
 /// One `conv_texel` dispatch on `groups` workgroups: operands (A texels, B texels, bias,

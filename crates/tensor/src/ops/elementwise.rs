@@ -1,7 +1,7 @@
 //! Element-wise activations, their backward, and binary arithmetic.
 //! Kernel: `shaders/elementwise.wgsl`. CPU reference: [`reference`].
 
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
+use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("elementwise");
 const WG: u32 = 256;
@@ -47,15 +47,46 @@ fn params(n: usize, alpha: f32, beta: f32) -> Params {
     }
 }
 
+/// Runs map `entry` (with `OP` = op) from `inputs` into `out`, all of one size: the buffer
+/// kernel, one element per invocation, or `{entry}_texel`, four per invocation from staged
+/// textures, where the adapter prefers texel reads and every tensor is whole texels.
+fn map(
+    entry: &'static str,
+    texel_entry: &'static str,
+    op: u32,
+    (alpha, beta): (f32, f32),
+    inputs: &[&Tensor],
+    out: &Tensor,
+) {
+    let gpu = out.gpu();
+    let n = out.numel();
+    let staged = gpu.texel_reads(inputs);
+    let dispatch = Dispatch::new(&SHADER, if staged.is_some() { texel_entry } else { entry })
+        .constant("OP", op as f64)
+        .constant("WG", WG as f64);
+    match &staged {
+        Some(views) => {
+            let mut d = dispatch
+                .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+                .params(&params(n / 4, alpha, beta));
+            for v in views {
+                d = d.texels(v);
+            }
+            d.arg(out).groups(grid_1d(n / 4, WG)).run(gpu);
+        }
+        None => {
+            let mut d = dispatch.params(&params(n, alpha, beta));
+            for t in inputs {
+                d = d.arg(t);
+            }
+            d.arg(out).groups(grid_1d(n, WG)).run(gpu);
+        }
+    }
+}
+
 fn unary(x: &Tensor, op: u32, alpha: f32) -> Tensor {
     let y = Tensor::uninit(x.gpu(), x.shape());
-    Dispatch::new(&SHADER, "unary")
-        .constant("OP", op as f64)
-        .params(&params(x.numel(), alpha, 0.0))
-        .arg(x)
-        .arg(&y)
-        .groups(grid_1d(x.numel(), WG))
-        .run(x.gpu());
+    map("unary", "unary_texel", op, (alpha, 0.0), &[x], &y);
     y
 }
 
@@ -75,14 +106,14 @@ pub fn activation_backward(y: &Tensor, dy: &Tensor, act: Activation) -> Tensor {
     );
     let (op, alpha) = act.op();
     let dx = Tensor::uninit(y.gpu(), y.shape());
-    Dispatch::new(&SHADER, "activation_backward")
-        .constant("OP", op as f64)
-        .params(&params(y.numel(), alpha, 0.0))
-        .arg(y)
-        .arg(dy)
-        .arg(&dx)
-        .groups(grid_1d(y.numel(), WG))
-        .run(y.gpu());
+    map(
+        "activation_backward",
+        "activation_backward_texel",
+        op,
+        (alpha, 0.0),
+        &[y, dy],
+        &dx,
+    );
     dx
 }
 
@@ -112,14 +143,7 @@ fn binary(a: &Tensor, b: &Tensor, op: u32, alpha: f32, beta: f32, name: &str) ->
         b.shape()
     );
     let out = Tensor::uninit(a.gpu(), a.shape());
-    Dispatch::new(&SHADER, "binary")
-        .constant("OP", op as f64)
-        .params(&params(a.numel(), alpha, beta))
-        .arg(a)
-        .arg(b)
-        .arg(&out)
-        .groups(grid_1d(a.numel(), WG))
-        .run(a.gpu());
+    map("binary", "binary_texel", op, (alpha, beta), &[a, b], &out);
     out
 }
 

@@ -1,5 +1,5 @@
 use dvaan_tensor::ops::batch_norm::{self as bn, reference};
-use dvaan_tensor::Tensor;
+use dvaan_tensor::{with_texel_reads, Tensor};
 
 use crate::common::*;
 
@@ -72,8 +72,17 @@ const SHAPES: &[&[usize]] = &[
     &[64, 1, 28, 28], // 50,176 values in one channel
 ];
 
-/// Forward against the reference: y, the saved statistics and the running averages.
+/// Forward against the reference: y, the saved statistics and the running averages, with x
+/// read from its buffer and from a staging texture (where it is whole texels).
 fn check_train(k: &Case, what: &str) {
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), || {
+            check_train_once(k, &format!("{what} texel_reads={reads}"))
+        });
+    }
+}
+
+fn check_train_once(k: &Case, what: &str) {
     let dev = |v: &[f32]| upload(&[v.len()], v);
     let (rm, rv) = (dev(&k.running_mean), dev(&k.running_var));
     let out = bn::batch_norm_train(
@@ -256,6 +265,12 @@ fn eval_matches_reference() {
 /// the same forward statistics.
 #[test]
 fn backward_matches_reference() {
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), || backward_matches_reference_once(reads));
+    }
+}
+
+fn backward_matches_reference_once(reads: bool) {
     for (s, &shape) in SHAPES.iter().enumerate() {
         for &(offset, spread) in &[(0.0f32, 1.0f32), (100.0, 0.02)] {
             let k = case(shape, offset, spread, 50 + s as u64);
@@ -285,7 +300,7 @@ fn backward_matches_reference() {
             );
             let r = values_per_channel(shape);
             let d = depth(r);
-            let what = format!("backward {shape:?} offset {offset}");
+            let what = format!("backward {shape:?} offset {offset} texel_reads={reads}");
             // dbeta = Σdy, dgamma = Σdy·xhat with |dy| ≤ 1: sums of R terms of size ≤ 1 and
             // ≤ xhat_max, the latter with xhat itself off by ~2u relative.
             let xhat_max = xhat_max(&k.x, shape, &f64s(&mean), &f64s(&inv_std));

@@ -1,5 +1,5 @@
 use dvaan_tensor::ops::conv::{self, reference, Variant};
-use dvaan_tensor::{Gpu, Tensor};
+use dvaan_tensor::{with_texel_reads, Gpu, Tensor};
 
 use crate::common::*;
 
@@ -266,6 +266,13 @@ fn conv2d_texel_matches_reference() {
     if !Variant::texel_runs_on(gpu()) {
         return;
     }
+    // The layout kernels read their sources from buffers and from staged textures.
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), conv2d_texel_matches_reference_once);
+    }
+}
+
+fn conv2d_texel_matches_reference_once() {
     let v = Variant::Texel;
     for (i, t) in TEXEL_CASES.iter().enumerate() {
         let d = data(t, 900 + i as u64);
@@ -300,6 +307,16 @@ fn conv2d_backward_input_texel_matches_reference() {
     if !Variant::texel_runs_on(gpu()) {
         return;
     }
+    // The layout kernels read their sources from buffers and from staged textures.
+    for reads in [false, true] {
+        with_texel_reads(
+            Some(reads),
+            conv2d_backward_input_texel_matches_reference_once,
+        );
+    }
+}
+
+fn conv2d_backward_input_texel_matches_reference_once() {
     let swapped = TEXEL_CASES.iter().map(|t| Case {
         c: t.o,
         o: t.c,

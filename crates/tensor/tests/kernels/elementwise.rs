@@ -1,9 +1,12 @@
 use dvaan_tensor::ops::elementwise::{self as ew, reference, Activation};
 
+use dvaan_tensor::with_texel_reads;
+
 use crate::common::*;
 
 // Sizes around the 256-wide workgroup, a single element, and one large enough to wrap the
-// 65,535-workgroup x limit into y.
+// 65,535-workgroup x limit into y. The maps run from buffers and, where the size is whole
+// texels (256, 92·28·28), from staging textures too.
 const SIZES: &[usize] = &[1, 7, 255, 256, 257, 92 * 28 * 28, 65_535 * 256 + 3];
 
 const ACTS: &[Activation] = &[
@@ -21,6 +24,12 @@ const ATOL: f64 = 1e-6;
 
 #[test]
 fn activations_match_reference() {
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), activations_match_reference_once);
+    }
+}
+
+fn activations_match_reference_once() {
     let mut r = rng(1);
     for &n in SIZES {
         let x = uniform(&mut r, n, -8.0, 8.0);
@@ -40,6 +49,12 @@ fn activations_match_reference() {
 
 #[test]
 fn activation_backward_matches_reference() {
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), activation_backward_matches_reference_once);
+    }
+}
+
+fn activation_backward_matches_reference_once() {
     let mut r = rng(2);
     for &n in &SIZES[..6] {
         let x = uniform(&mut r, n, -4.0, 4.0);
@@ -63,6 +78,12 @@ fn sigmoid_is_stable_for_huge_inputs() {
 
 #[test]
 fn binary_ops_match_reference() {
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), binary_ops_match_reference_once);
+    }
+}
+
+fn binary_ops_match_reference_once() {
     let mut r = rng(3);
     for &n in &SIZES[..6] {
         let a = uniform(&mut r, n, -3.0, 3.0);
