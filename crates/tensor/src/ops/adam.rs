@@ -9,7 +9,7 @@
 //! m, v once and writes param, m, v once, four elements per invocation (vec4), with a second
 //! small dispatch for the last `n % 4` elements.
 
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
+use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
 const SHADER: Shader = shader!("adam");
 const WG: u32 = 256;
@@ -88,21 +88,30 @@ pub fn adam_step(
         inv_sqrt_bc2: (1.0 / bc2.sqrt()) as f32,
     };
     let gpu = param.gpu();
-    let run = |entry: &str, params: &Params, groups| {
+    let dispatch = |entry, params: &Params| {
         Dispatch::new(&SHADER, entry)
             .params(params)
             .arg(param)
             .arg(grad)
             .arg(m)
             .arg(v)
-            .groups(groups)
-            .run(gpu)
     };
-    run("adam_step4", &params, grid_1d(quads, WG));
+    let staged = gpu.texel_reads(&[param, grad, m, v]);
+    let reads = staged.is_some();
+    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(4));
+    dispatch("adam_step4", &params)
+        .constant("TEXEL_READS", reads as u32 as f64)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .texels(&staged[0])
+        .texels(&staged[1])
+        .texels(&staged[2])
+        .texels(&staged[3])
+        .groups(grid_1d(quads, WG))
+        .run(gpu);
     if n > quads * 4 {
         params.n = n as u32;
         params.first = (quads * 4) as u32;
-        run("adam_step", &params, [1, 1, 1]);
+        dispatch("adam_step", &params).groups([1, 1, 1]).run(gpu);
     }
 }
 

@@ -1,9 +1,11 @@
 use dvaan_tensor::ops::adam::{adam_step, reference, AdamConfig};
+use dvaan_tensor::with_texel_reads;
 
 use crate::common::*;
 
 const EPS32: f64 = f32::EPSILON as f64;
-const SIZES: &[usize] = &[1, 7, 255, 257, 92 * 5 * 5 + 3, 100_003];
+// Tails of 1-3 elements after the vec4 part, and whole texels (256, 100,000) for texel reads.
+const SIZES: &[usize] = &[1, 7, 255, 256, 257, 92 * 5 * 5 + 3, 100_000, 100_003];
 
 fn configs() -> [AdamConfig; 2] {
     [
@@ -41,6 +43,13 @@ fn assert_within(what: &str, got: &[f32], want: &[f64], bound: &[f64]) {
 //      the f32 step sizes: 16ε|u|) and m's error carried through lr/bc1/(√v̂ + eps).
 #[test]
 fn adam_step_matches_reference() {
+    // Inputs read from buffers, and (sizes of whole texels) from staging textures.
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), adam_step_matches_reference_once);
+    }
+}
+
+fn adam_step_matches_reference_once() {
     let mut r = rng(1);
     for cfg in configs() {
         for &n in SIZES {
