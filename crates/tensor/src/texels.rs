@@ -11,6 +11,11 @@
 //! texture in the same layout) where the data needs rearranging anyway: the convolutions'
 //! channels-last operands (`ops::conv`, variant `Texel`).
 //!
+//! Memory-bound kernels (batch norm, element-wise maps, Adam, the conv layout kernels) read
+//! their inputs the same way on CPU adapters ([`Gpu::texel_reads`]): each has a `TEXEL_READS`
+//! constant, or a `_texel` twin, and falls back to its buffers for tensors that are not whole
+//! texels and on GPUs, where storage loads are cheap.
+//!
 //! Textures are lent like pooled buffers: a [`Texels`] belongs to one op until it is dropped,
 //! which the op does only after recording the dispatches that read it; the next op, on any
 //! thread, may then overwrite it, because commands run in recording order. Two operands of
@@ -33,10 +38,15 @@ thread_local! {
 /// textures (`Some(true)`), from their buffers (`Some(false)`), or as the adapter prefers
 /// (`None`): lets tests hold both paths to the reference on any adapter.
 pub fn with_texel_reads<R>(reads: Option<bool>, f: impl FnOnce() -> R) -> R {
-    let before = FORCED_READS.with(|c| c.replace(reads));
-    let out = f();
-    FORCED_READS.with(|c| c.set(before));
-    out
+    // Restores the previous choice even when `f` panics.
+    struct Restore(Option<bool>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_READS.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_READS.with(|c| c.replace(reads)));
+    f()
 }
 
 /// Idle staging textures by height in rows.
