@@ -181,10 +181,14 @@ impl Gpu {
             .then(|| inputs.iter().map(|t| self.stage_texels(t)).collect())
     }
 
-    /// `count` one-texel textures for the texture bindings of a kernel that will not read
-    /// them (its `TEXEL_READS` constant is false).
-    pub fn texel_stand_ins(&self, count: usize) -> Vec<Texels> {
-        (0..count).map(|_| self.lend_texels(4)).collect()
+    /// The texture bindings of a kernel with a `TEXEL_READS` constant: `inputs` staged as by
+    /// [`Gpu::texel_reads`] (true: the value for `TEXEL_READS`), or one-texel stand-ins that
+    /// fill the bindings unread (false).
+    pub fn texel_inputs(&self, inputs: &[&Tensor]) -> (bool, Vec<Texels>) {
+        match self.texel_reads(inputs) {
+            Some(staged) => (true, staged),
+            None => (false, inputs.iter().map(|_| self.lend_texels(4)).collect()),
+        }
     }
 
     /// A lent texture with room for `numel` floats.

@@ -96,9 +96,7 @@ pub fn adam_step(
             .arg(m)
             .arg(v)
     };
-    let staged = gpu.texel_reads(&[param, grad, m, v]);
-    let reads = staged.is_some();
-    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(4));
+    let (reads, staged) = gpu.texel_inputs(&[param, grad, m, v]);
     dispatch("adam_step4", &params)
         .constant("TEXEL_READS", reads as u32 as f64)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)

@@ -135,9 +135,7 @@ pub fn batch_norm_train(
     let mean = Tensor::uninit(gpu, &[c]);
     let inv_std = Tensor::uninit(gpu, &[c]);
     let wg = reduction_width(gpu);
-    let staged = gpu.texel_reads(&[x]);
-    let on = staged.is_some();
-    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(1));
+    let (on, staged) = gpu.texel_inputs(&[x]);
     Dispatch::new(&SHADER, "bn_train")
         .constant("WG", wg as f64)
         .constant("TEXEL_READS", on as u32 as f64)
@@ -220,9 +218,7 @@ pub fn batch_norm_backward(
         return BatchNormGrads { dx, dgamma, dbeta };
     }
     let wg = reduction_width(gpu);
-    let staged = gpu.texel_reads(&[x, dy]);
-    let on = staged.is_some();
-    let staged = staged.unwrap_or_else(|| gpu.texel_stand_ins(2));
+    let (on, staged) = gpu.texel_inputs(&[x, dy]);
     Dispatch::new(&SHADER, "bn_backward")
         .constant("WG", wg as f64)
         .constant("TEXEL_READS", on as u32 as f64)

@@ -572,9 +572,7 @@ fn lay_out_into(
     invocations: usize,
 ) {
     let gpu = t.gpu();
-    let staged = gpu.texel_reads(&[t]);
-    let reads = staged.is_some();
-    let source = staged.unwrap_or_else(|| gpu.texel_stand_ins(1));
+    let (reads, source) = gpu.texel_inputs(&[t]);
     Dispatch::new(&SHADER, entry)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .constant("TEXEL_READS", reads as u32 as f64)
