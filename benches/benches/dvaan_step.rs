@@ -1,5 +1,6 @@
 //! One full DVAAN training step (DESIGN §5.2): batch 64 of 28×28×1 images, the encoder,
-//! decoder on `[z; z_p]`, discriminator on `[x; x̃; x_p]`, three backward passes, three Adam
+//! decoder on `[z; z_p]`, discriminator on `[x; x̃; x_p]`, the backward passes of
+//! `Dvaan::gradients` (discriminator shared), three Adam
 //! updates and the margin update, as the trainer records it. Reported as samples/s.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
@@ -11,7 +12,7 @@
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use dvaan::methods::Dvaan;
+use dvaan::methods::{Dvaan, Method};
 use dvaan::train::TrainConfig;
 use dvaan_autograd::Tape;
 use dvaan_benches::{gpu, time_gpu};
@@ -45,24 +46,20 @@ fn profile(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor) {
     let mut losses = None;
     let fwd = ms(gpu, || losses = Some(model.losses(&tape, x, y, 1000)));
     let l = losses.unwrap();
-    let [enc, dec, dis] = model.objectives(&tape, &l);
-    let mut g = Vec::new();
-    let b_enc = ms(gpu, || g.push(tape.backward(&enc, model.opt_enc.params())));
-    let b_dec = ms(gpu, || g.push(tape.backward(&dec, model.opt_dec.params())));
-    let b_dis = ms(gpu, || {
-        g.push(tape.backward_last(&dis, model.opt_dis.params()))
-    });
+    let mut g = None;
+    let back = ms(gpu, || g = Some(model.gradients(tape, &l)));
+    let [enc, dec, dis] = g.unwrap();
     let upd = ms(gpu, || {
-        model.opt_enc.step(&g[0]);
-        model.opt_dec.step(&g[1]);
-        model.opt_dis.step(&g[2]);
+        model.opt_enc.step(&enc);
+        model.opt_dec.step(&dec);
+        model.opt_dis.step(&dis);
     });
     eprintln!(
-        "stages (ms): forward {fwd:.0}, backward enc {b_enc:.0}, dec {b_dec:.0}, dis {b_dis:.0}, Adam x3 {upd:.0}"
+        "stages (ms): forward {fwd:.0}, backward (all three networks) {back:.0}, Adam x3 {upd:.0}"
     );
 
     gpu.profile_kernels(true);
-    model.step(x, y, 2000);
+    model.step(x, y, 2000, None);
     let kernels = gpu.kernel_profile();
     gpu.profile_kernels(false);
     let total: f64 = kernels.iter().map(|k| k.seconds).sum();
@@ -92,11 +89,11 @@ fn dvaan_step(c: &mut Criterion) {
     let mut step = 0u64;
     // Warm-up: pipelines compiled and the buffer pool filled.
     for _ in 0..2 {
-        model.step(&x, &y, step);
+        model.step(&x, &y, step, None);
         step += 1;
     }
     let one = ms(&gpu, || {
-        model.step(&x, &y, step);
+        model.step(&x, &y, step, None);
     });
     step += 1;
     eprintln!(
@@ -114,7 +111,7 @@ fn dvaan_step(c: &mut Criterion) {
     group.bench_function("batch64_28x28", |b| {
         b.iter_custom(|iters| {
             time_gpu(&gpu, iters, || {
-                model.step(&x, &y, step);
+                model.step(&x, &y, step, None);
                 step += 1;
             })
         })

@@ -46,7 +46,7 @@ pub fn single(dy: &[Option<Tensor>]) -> &Tensor {
 
 static NEXT_TAPE: AtomicU64 = AtomicU64::new(1);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Slot {
     tape: u64,
     index: usize,
@@ -139,10 +139,12 @@ impl Default for Tape {
     }
 }
 
-/// Gradients of one backward pass, one per requested parameter that the loss depends on.
+/// Gradients of one backward pass, one per requested parameter (and requested tracked
+/// value, see [`Tape::backward_seeded`]) that the loss depends on.
 #[derive(Default)]
 pub struct Gradients {
     grads: HashMap<u64, Tensor>,
+    values: HashMap<Slot, Tensor>,
 }
 
 impl Gradients {
@@ -150,6 +152,12 @@ impl Gradients {
     /// depend on it.
     pub fn get(&self, param: &Param) -> Option<&Tensor> {
         self.grads.get(&param.id())
+    }
+
+    /// The gradient of a tracked value requested from [`Tape::backward_seeded`], or `None`
+    /// when it was not requested or the seeds do not depend on it.
+    pub fn of_value(&self, v: &Var) -> Option<&Tensor> {
+        self.values.get(&v.slot?)
     }
 
     pub fn len(&self) -> usize {
@@ -316,13 +324,62 @@ impl Tape {
             dy.shape(),
             output.shape()
         );
-        run(
-            &mut self.graph.borrow_mut(),
-            self.slot_of(output),
-            dy,
-            params,
-            false,
-        )
+        self.backward_seeded(&[(output, dy)], params, &[])
+    }
+
+    /// Gradients of `Σᵢ ⟨dyᵢ, outputᵢ⟩` in one reverse sweep, for `params` and for the
+    /// tracked values `values` (intermediates: what a later part of the graph sends back into
+    /// an earlier one). Seeding several outputs at once is how one pass serves a sum of terms
+    /// whose gradients were partly computed elsewhere: a loss seeded with 1 beside an
+    /// intermediate seeded with the gradient it received. Seeds that lead to nothing
+    /// requested are ignored.
+    pub fn backward_seeded<'a>(
+        &self,
+        seeds: &[(&Var, Tensor)],
+        params: impl IntoIterator<Item = &'a Param>,
+        values: &[&Var],
+    ) -> Gradients {
+        let (seeds, values) = self.seed_slots(seeds, values);
+        run(&mut self.graph.borrow_mut(), seeds, params, values, false)
+    }
+
+    /// [`Tape::backward_seeded`] as the tape's last pass (see [`Tape::backward_last`]).
+    pub fn backward_seeded_last<'a>(
+        self,
+        seeds: &[(&Var, Tensor)],
+        params: impl IntoIterator<Item = &'a Param>,
+        values: &[&Var],
+    ) -> Gradients {
+        let (seeds, values) = self.seed_slots(seeds, values);
+        run(&mut self.graph.borrow_mut(), seeds, params, values, true)
+    }
+
+    fn seed_slots(
+        &self,
+        seeds: &[(&Var, Tensor)],
+        values: &[&Var],
+    ) -> (Vec<(usize, Tensor)>, Vec<Slot>) {
+        let seeds = seeds
+            .iter()
+            .filter_map(|(v, dy)| {
+                assert_eq!(
+                    dy.shape(),
+                    v.shape(),
+                    "backward: a seed {:?} for a value {:?}",
+                    dy.shape(),
+                    v.shape()
+                );
+                self.slot_of(v).map(|s| (s, dy.clone()))
+            })
+            .collect();
+        let values = values
+            .iter()
+            .filter_map(|v| {
+                self.slot_of(v)?;
+                v.slot
+            })
+            .collect();
+        (seeds, values)
     }
 
     /// The last backward on this tape: like [`Tape::backward`], but each node's saved tensors
@@ -339,16 +396,15 @@ impl Tape {
             loss.shape()
         );
         let seed = elementwise::full(loss.value.gpu(), loss.shape(), 1.0);
-        let slot = self.slot_of(loss);
-        run(&mut self.graph.borrow_mut(), slot, seed, params, true)
+        self.backward_seeded_last(&[(loss, seed)], params, &[])
     }
 }
 
 fn run<'a>(
     graph: &mut Graph,
-    output: Option<usize>,
-    dy: Tensor,
+    seeds: Vec<(usize, Tensor)>,
     params: impl IntoIterator<Item = &'a Param>,
+    values: Vec<Slot>,
     release: bool,
 ) -> Gradients {
     for leaf in graph.leaves.values() {
@@ -365,9 +421,13 @@ fn run<'a>(
         .filter_map(|p| graph.leaves.get(&p.id()).map(|l| (p.id(), l.slot)))
         .collect();
 
-    // Forward sweep: which slots depend on a requested parameter.
+    // Forward sweep: which slots depend on a requested parameter or value.
     let mut reaches = vec![false; graph.slots];
-    for &(_, slot) in &requested {
+    for slot in requested
+        .iter()
+        .map(|r| r.1)
+        .chain(values.iter().map(|v| v.index))
+    {
         reaches[slot] = true;
     }
     for node in &graph.nodes {
@@ -378,42 +438,50 @@ fn run<'a>(
         }
     }
     let mut grads: Vec<Option<Tensor>> = (0..graph.slots).map(|_| None).collect();
-    match output {
-        Some(s) if reaches[s] => grads[s] = Some(dy),
-        _ => return Gradients::default(),
+    for (s, dy) in seeds.into_iter().filter(|(s, _)| reaches[*s]) {
+        add_into(&mut grads[s], dy);
     }
+    let mut out = Gradients::default();
+    let keep = |grads: &[Option<Tensor>], out: &mut Gradients, slots: &[usize]| {
+        for v in values.iter().filter(|v| slots.contains(&v.index)) {
+            if let Some(g) = &grads[v.index] {
+                out.values.insert(*v, g.clone());
+            }
+        }
+    };
 
     // Reverse sweep.
     for node in graph.nodes.iter_mut().rev() {
         if node.outputs.iter().any(|&o| grads[o].is_some()) {
-            let dys: Vec<Option<Tensor>> = node.outputs.iter().map(|&o| grads[o].take()).collect();
+            keep(&grads, &mut out, &node.outputs);
             let wants: Vec<bool> = node
                 .inputs
                 .iter()
                 .map(|i| i.is_some_and(|s| reaches[s]))
                 .collect();
-            let op = node
-                .op
-                .as_ref()
-                .expect("backward on a tape whose saved tensors were released");
-            let dxs = op.backward(&dys, &wants);
-            assert_eq!(
-                dxs.len(),
-                node.inputs.len(),
-                "{}: one gradient entry per input",
-                op.name()
-            );
-            for ((input, &want), dx) in node.inputs.iter().zip(&wants).zip(dxs) {
-                if !want {
-                    continue;
+            // A requested value's own inputs may lead to nothing requested.
+            if wants.iter().any(|&w| w) {
+                let dys: Vec<Option<Tensor>> =
+                    node.outputs.iter().map(|&o| grads[o].take()).collect();
+                let op = node
+                    .op
+                    .as_ref()
+                    .expect("backward on a tape whose saved tensors were released");
+                let dxs = op.backward(&dys, &wants);
+                assert_eq!(
+                    dxs.len(),
+                    node.inputs.len(),
+                    "{}: one gradient entry per input",
+                    op.name()
+                );
+                for ((input, &want), dx) in node.inputs.iter().zip(&wants).zip(dxs) {
+                    if want {
+                        let dx = dx.unwrap_or_else(|| {
+                            panic!("{}: no gradient for a wanted input", op.name())
+                        });
+                        add_into(&mut grads[input.unwrap()], dx);
+                    }
                 }
-                let dx =
-                    dx.unwrap_or_else(|| panic!("{}: no gradient for a wanted input", op.name()));
-                let slot = &mut grads[input.unwrap()];
-                *slot = Some(match slot.take() {
-                    None => dx,
-                    Some(g) => elementwise::add(&g, &dx),
-                });
             }
         }
         if release {
@@ -421,11 +489,21 @@ fn run<'a>(
         }
     }
 
-    let mut out = Gradients::default();
+    // Leaves (parameters, values no node filled on this tape) are never a node's output.
+    let leaves: Vec<usize> = values.iter().map(|v| v.index).collect();
+    keep(&grads, &mut out, &leaves);
     for (id, slot) in requested {
         if let Some(g) = grads[slot].take() {
             out.grads.insert(id, g);
         }
     }
     out
+}
+
+/// Adds a gradient contribution to a slot.
+fn add_into(slot: &mut Option<Tensor>, dx: Tensor) {
+    *slot = Some(match slot.take() {
+        None => dx,
+        Some(g) => elementwise::add(&g, &dx),
+    });
 }

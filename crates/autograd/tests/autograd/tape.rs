@@ -198,6 +198,37 @@ fn backward_last_gives_the_same_gradients() {
     }
 }
 
+/// One backward cut in two at an intermediate value: the gradient that reaches `h` is read
+/// out of the first pass and seeds the second beside another loss on `h`. Both must give
+/// the bits of a single pass over the summed loss (the seed enters where that pass would
+/// have accumulated it, and addition commutes exactly).
+#[test]
+fn seeding_an_intermediate_continues_the_backward_exactly() {
+    let net = TwoConv::new(gpu(), 16);
+    let p1: Vec<Param> = net.c1.params().into_iter().map(|(_, p)| p).collect();
+    let p2: Vec<Param> = net.c2.params().into_iter().map(|(_, p)| p).collect();
+    let tape = Tape::new();
+    let h = tape.relu(&net.c1.forward(&tape, &Var::constant(net.x.clone())));
+    let y = net.c2.forward(&tape, &h);
+    let fit = tape.mse(&y, &Var::constant(net.target.clone()));
+    let small = tape.mse(&h, &Var::constant(Tensor::zeros(gpu(), h.shape())));
+    let both = tape.weighted_sum(&[(1.0, &fit), (1.0, &small)]);
+    let whole = tape.backward(&both, p1.iter().chain(&p2));
+
+    let one = || elementwise::full(gpu(), &[1], 1.0);
+    let head = tape.backward_seeded(&[(&fit, one())], &p2, &[&h]);
+    let dh = head.of_value(&h).expect("fit depends on h").clone();
+    assert_eq!(dh.shape(), h.shape());
+    let tail = tape.backward_seeded_last(&[(&small, one()), (&h, dh)], &p1, &[]);
+    for p in &p2 {
+        assert_eq!(grad_bits(&head, p), grad_bits(&whole, p), "{p:?}");
+    }
+    for p in &p1 {
+        assert_eq!(grad_bits(&tail, p), grad_bits(&whole, p), "{p:?}");
+        assert!(head.get(p).is_none(), "not requested from the first pass");
+    }
+}
+
 #[test]
 fn no_grad_and_detach() {
     let net = TwoConv::new(gpu(), 15);

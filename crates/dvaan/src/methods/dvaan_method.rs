@@ -6,21 +6,39 @@ use dvaan_tensor::ops::random;
 use dvaan_tensor::Tensor;
 
 use super::common as c;
-use super::{Dvaan, Forward, Generated, Method, StepLosses};
+use super::dvaan::Losses;
+use super::{apply_updates, Dvaan, Forward, Generated, Method, StepLosses};
+
+fn logged(l: &Losses) -> StepLosses {
+    StepLosses {
+        l_ele: c::logged(&l.l_ele),
+        l_kl: c::logged(&l.l_kl),
+        l_adv: c::logged(&l.l_adv),
+        l_fea: c::logged(&l.l_fea),
+    }
+}
 
 impl Method for Dvaan {
     fn forward(&self, tape: &Tape, x: &Tensor, y: &Tensor, step: u64) -> Forward {
         let l = self.losses(tape, x, y, step);
-        let objectives = self.objectives(tape, &l).to_vec();
         Forward {
-            logged: StepLosses {
-                l_ele: c::logged(&l.l_ele),
-                l_kl: c::logged(&l.l_kl),
-                l_adv: c::logged(&l.l_adv),
-                l_fea: c::logged(&l.l_fea),
-            },
-            objectives,
+            logged: logged(&l),
+            objectives: self.objectives(tape, &l).to_vec(),
         }
+    }
+
+    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step
+    /// `step`: the forward pass of [`Dvaan::losses`], each network's gradient of its
+    /// objective ([`Dvaan::gradients`]), one Adam update per network, then the margin
+    /// update. Records GPU work only: nothing is read back.
+    fn step(&mut self, x: &Tensor, y: &Tensor, step: u64, only: Option<&str>) -> StepLosses {
+        let tape = Tape::new();
+        let l = self.losses(&tape, x, y, step);
+        let grads = self.gradients(tape, &l);
+        apply_updates(self, &grads, only);
+        let logged = logged(&l);
+        self.after_step(&logged);
+        logged
     }
 
     fn optimisers(&self) -> Vec<(&'static str, &Adam)> {

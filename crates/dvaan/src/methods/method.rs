@@ -2,7 +2,8 @@
 //! a forward pass that records the step's losses and one objective per network, the
 //! networks' optimisers, and a classifier score for evaluation. The update that follows the
 //! forward pass is the same for every method ([`train_step`]): one backward pass per network
-//! with that network's objective, then one Adam update per network.
+//! with that network's objective, then one Adam update per network. A method may run the
+//! same update with fewer passes ([`Method::step`]; DVAAN shares its discriminator's).
 //!
 //! The trainer holds a `Box<dyn Method>`; the epoch loop, batching, history, evaluation and
 //! checkpoints are shared, so a method is only its networks and its losses.
@@ -96,14 +97,20 @@ pub trait Method {
     fn sampling(&self) -> Sampling {
         Sampling::Shuffle
     }
+
+    /// One training step ([`train_step`] unless a method shares work between its networks'
+    /// backward passes; the gradients must be the same).
+    fn step(&mut self, x: &Tensor, y: &Tensor, step: u64, only: Option<&str>) -> StepLosses {
+        train_step(self, x, y, step, only)
+    }
 }
 
 /// One training step: forward, one backward per network (each with its own objective and
 /// only its own parameters), every optimiser steps, then [`Method::after_step`]. Records
 /// GPU work only. With `only = Some(name)` just that network is updated (the others stay
 /// frozen): for tests that check each network descends its own objective.
-pub fn train_step(
-    method: &mut dyn Method,
+pub fn train_step<M: Method + ?Sized>(
+    method: &mut M,
     x: &Tensor,
     y: &Tensor,
     step: u64,
@@ -111,33 +118,47 @@ pub fn train_step(
 ) -> StepLosses {
     let tape = Tape::new();
     let Forward { logged, objectives } = method.forward(&tape, x, y, step);
+    let grads = per_objective_gradients(tape, &objectives, &method.optimisers(), only);
+    apply_updates(method, &grads, only);
+    method.after_step(&logged);
+    logged
+}
+
+/// One backward pass per network, `objectives[i]` to the parameters of `opts[i]`; a network
+/// other than `only` (when given) gets no pass and empty gradients.
+pub fn per_objective_gradients(
+    tape: Tape,
+    objectives: &[Var],
+    opts: &[(&'static str, &Adam)],
+    only: Option<&str>,
+) -> Vec<Gradients> {
+    assert_eq!(opts.len(), objectives.len(), "one objective per optimiser");
     let wanted = |name: &str| only.is_none_or(|n| n == name);
-    let grads: Vec<Gradients> = {
-        let opts = method.optimisers();
-        assert_eq!(opts.len(), objectives.len(), "one objective per optimiser");
-        let (last, rest) = opts.split_last().expect("a method has a network");
-        let mut grads: Vec<Gradients> = rest
-            .iter()
-            .zip(&objectives)
-            .map(|((name, opt), o)| match wanted(name) {
-                true => tape.backward(o, opt.params()),
-                false => Gradients::default(),
-            })
-            .collect();
-        // The last pass releases the tape's saved tensors as it goes (lower peak memory).
-        grads.push(match wanted(last.0) {
-            true => tape.backward_last(&objectives[rest.len()], last.1.params()),
+    let (last, rest) = opts.split_last().expect("a method has a network");
+    let mut grads: Vec<Gradients> = rest
+        .iter()
+        .zip(objectives)
+        .map(|((name, opt), o)| match wanted(name) {
+            true => tape.backward(o, opt.params()),
             false => Gradients::default(),
-        });
-        grads
-    };
-    for ((name, opt), g) in method.optimisers_mut().into_iter().zip(&grads) {
-        if wanted(name) {
+        })
+        .collect();
+    // The last pass releases the tape's saved tensors as it goes (lower peak memory).
+    grads.push(match wanted(last.0) {
+        true => tape.backward_last(&objectives[rest.len()], last.1.params()),
+        false => Gradients::default(),
+    });
+    grads
+}
+
+/// Steps each optimiser with its gradients (in the order of [`Method::optimisers`]), or
+/// only the one named `only`.
+pub fn apply_updates<M: Method + ?Sized>(method: &mut M, grads: &[Gradients], only: Option<&str>) {
+    for ((name, opt), g) in method.optimisers_mut().into_iter().zip(grads) {
+        if only.is_none_or(|n| n == name) {
             opt.step(g);
         }
     }
-    method.after_step(&logged);
-    logged
 }
 
 /// The value of each network's objective on a batch, read back: `(network, value)`. The

@@ -23,4 +23,7 @@ pub mod vae_gan;
 pub use augment::Generated;
 pub use build::build;
 pub use dvaan::{Dvaan, Losses};
-pub use method::{objective_values, train_step, Forward, Method, Sampling, StepLosses};
+pub use method::{
+    apply_updates, objective_values, per_objective_gradients, train_step, Forward, Method,
+    Sampling, StepLosses,
+};
