@@ -212,7 +212,12 @@ fn a_diverging_run_stops_with_a_message_and_no_checkpoint() {
     let run = f.tmp.join("diverge");
     let mut args = tiny_train_args(&f.data, &run);
     args.extend(["--epochs", "1", "--lr", "1e30"].map(String::from));
-    fails(&dvaan(&args), &["NaN", "no checkpoint was written", "--lr"]);
+    // Whether the first bad loss is NaN or inf depends on the device's arithmetic (lavapipe
+    // gives NaN, an H200 inf), so the message is checked for "not finite".
+    fails(
+        &dvaan(&args),
+        &["not finite", "no checkpoint was written", "--lr"],
+    );
     assert!(!run.join("checkpoint.safetensors").exists());
     let m = json(&run.join("metrics.json"));
     assert!(m["status"].as_str().unwrap().starts_with("stopped"), "{m}");
