@@ -152,8 +152,7 @@ fn bn_train(
         q += d * d;
     }
     let m2 = workgroup_sum(lane, q);
-    let biased = m2 / r;
-    let inv_std = 1.0 / sqrt(biased + p.eps);
+    let inv_std = 1.0 / sqrt(m2 / r + p.eps);
 
     let g = gamma[c] * inv_std;
     let b = beta[c];
@@ -163,13 +162,71 @@ fn bn_train(
     }
 
     if (lane == 0u) {
-        saved_mean[c] = mean;
-        saved_inv_std[c] = inv_std;
-        // One value has no unbiased variance; its biased one (0) keeps the average finite.
-        let unbiased = select(biased, m2 / f32(p.count - 1u), p.count > 1u);
-        let m = p.momentum;
-        running_mean[c] = (1.0 - m) * running_mean[c] + m * mean;
-        running_var[c] = (1.0 - m) * running_var[c] + m * unbiased;
+        save_statistics(c, mean, inv_std, m2);
+    }
+}
+
+// The saved statistics for backward, and the running averages.
+fn save_statistics(c: u32, mean: f32, inv_std: f32, m2: f32) {
+    saved_mean[c] = mean;
+    saved_inv_std[c] = inv_std;
+    // One value has no unbiased variance; its biased one (0) keeps the average finite.
+    let unbiased = select(m2 / f32(p.count), m2 / f32(p.count - 1u), p.count > 1u);
+    let m = p.momentum;
+    running_mean[c] = (1.0 - m) * running_mean[c] + m * mean;
+    running_var[c] = (1.0 - m) * running_var[c] + m * unbiased;
+}
+
+// ---- the same with four values per read and write, where H·W is a multiple of 4 ----
+// A quad (four neighbours in one plane) never straddles channels, so the walk visits quads:
+// Params.hw and the steps count quads, Params.count still values. Each invocation keeps
+// four running sums and adds them at the end (two more roundings than bn_train's order).
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> y4: array<vec4<f32>>;
+
+fn x_quad(q: u32) -> vec4<f32> {
+    if (TEXEL_READS) {
+        return textureLoad(x_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+    }
+    return x4[q];
+}
+
+fn total(v: vec4<f32>) -> f32 {
+    return (v.x + v.y) + (v.z + v.w);
+}
+
+@compute @workgroup_size(WG)
+fn bn_train4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let c = channel_of(wid, nwg);
+    if (c >= p.channels) { return; }
+    let r = f32(p.count);
+    let x0 = x_quad(c * p.hw).x;
+    var s = vec4(0.0);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        s += x_quad(w.index) - x0;
+    }
+    let shifted_mean = workgroup_sum(lane, total(s)) / r;
+    let mean = x0 + shifted_mean;
+
+    var q = vec4(0.0);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let d = (x_quad(w.index) - x0) - shifted_mean;
+        q += d * d;
+    }
+    let m2 = workgroup_sum(lane, total(q));
+    let inv_std = 1.0 / sqrt(m2 / r + p.eps);
+
+    let g = gamma[c] * inv_std;
+    let b = beta[c];
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        y4[w.index] = ((x_quad(w.index) - x0) - shifted_mean) * g + b;
+    }
+    if (lane == 0u) {
+        save_statistics(c, mean, inv_std, m2);
     }
 }
 
@@ -243,6 +300,59 @@ fn bn_backward(
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
         dx[i] = k * (bdy_at(i) - mean_dy - x_hat(bx_at(i), mean, inv_std) * mean_dy_xhat);
+    }
+    if (lane == 0u) {
+        dbeta[c] = sums.x;
+        dgamma[c] = sums.y;
+    }
+}
+
+// bn_backward four values at a time (see bn_train4).
+@group(0) @binding(1) var<storage, read> bx4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bdy4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> dx4: array<vec4<f32>>;
+
+fn bx_quad(q: u32) -> vec4<f32> {
+    if (TEXEL_READS) {
+        return textureLoad(bx_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+    }
+    return bx4[q];
+}
+
+fn bdy_quad(q: u32) -> vec4<f32> {
+    if (TEXEL_READS) {
+        return textureLoad(bdy_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+    }
+    return bdy4[q];
+}
+
+@compute @workgroup_size(WG)
+fn bn_backward4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let c = channel_of(wid, nwg);
+    if (c >= p.channels) { return; }
+    let mean = bmean[c];
+    let inv_std = binv_std[c];
+
+    var s_dy = vec4(0.0);
+    var s_dy_xhat = vec4(0.0);
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let g = bdy_quad(w.index);
+        s_dy += g;
+        s_dy_xhat += g * ((bx_quad(w.index) - mean) * inv_std);
+    }
+    let sums = workgroup_sum2(lane, vec2(total(s_dy), total(s_dy_xhat)));
+
+    let r = f32(p.count);
+    let k = bgamma[c] * inv_std;
+    let mean_dy = sums.x / r;
+    let mean_dy_xhat = sums.y / r;
+    for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
+        let xhat = (bx_quad(w.index) - mean) * inv_std;
+        dx4[w.index] = k * (bdy_quad(w.index) - mean_dy - xhat * mean_dy_xhat);
     }
     if (lane == 0u) {
         dbeta[c] = sums.x;
