@@ -519,6 +519,9 @@ struct TexelParams {
     out_n: u32, out_q: u32, out_i: u32, out_j: u32,
     // weight_phase only: the phase's first taps and tap counts
     kh0: u32, kw0: u32, khp: u32, kwp: u32,
+    // x_padded_nhwc and weight_khwc: channels of the source (c ≥ c_src rounds it up to whole
+    // quads; channels c_src .. c are laid out as zeros).
+    c_src: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> tp: TexelParams;
@@ -952,7 +955,7 @@ fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
     // Padding pixels read x[0] (in bounds) and write zeros.
     let plane = select(0u, tp.h * tp.w, inside);
-    var at = select(0u, n * tp.c * tp.h * tp.w + u32(ih) * tp.w + u32(iw), inside);
+    var at = select(0u, n * tp.c_src * tp.h * tp.w + u32(ih) * tp.w + u32(iw), inside);
     for (var q = 0u; q < c4; q++) {
         let v = vec4(src_at(at), src_at(at + plane), src_at(at + 2u * plane), src_at(at + 3u * plane));
         put_texel(px * c4 + q, select(vec4(0.0), v, inside));
@@ -960,7 +963,36 @@ fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
-// w [O, C, KH, KW] -> w_khwc [O, KH, KW, C]: one invocation per (o, kh, kw).
+// src_at for channel ch of a source with tp.c_src channels: zero (read nowhere) past them.
+fn src_channel(at: u32, ch: u32) -> f32 {
+    return select(0.0, src_at(select(0u, at, ch < tp.c_src)), ch < tp.c_src);
+}
+
+// x_padded_nhwc for a source whose channels are not whole quads (the first convolution of
+// an image): the last quad is filled up with zero channels, so the GEMM adds exact zeros.
+@compute @workgroup_size(64)
+fn x_padded_nhwc_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let px = tx_index(gid, nwg);
+    if (px >= tp.len) {
+        return;
+    }
+    let c4 = tp.c / 4u;
+    let iw = i32(px % tp.wp) - i32(tp.pad);
+    let ih = i32((px / tp.wp) % tp.hp) - i32(tp.pad);
+    let n = px / (tp.wp * tp.hp);
+    let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
+    let plane = tp.h * tp.w;
+    let at = select(0u, n * tp.c_src * plane + u32(ih) * tp.w + u32(iw), inside);
+    for (var q = 0u; q < c4; q++) {
+        let ch = 4u * q;
+        let v = vec4(src_channel(at + ch * plane, ch), src_channel(at + (ch + 1u) * plane, ch + 1u),
+                     src_channel(at + (ch + 2u) * plane, ch + 2u), src_channel(at + (ch + 3u) * plane, ch + 3u));
+        put_texel(px * c4 + q, select(vec4(0.0), v, inside));
+    }
+}
+
+// w [O, C_src, KH, KW] -> w_khwc [O, KH, KW, C], channels past C_src zero: one invocation per
+// (o, kh, kw).
 @compute @workgroup_size(64)
 fn weight_khwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let r = tx_index(gid, nwg);
@@ -969,10 +1001,11 @@ fn weight_khwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     let c4 = tp.c / 4u;
     let khw = tp.kh * tp.kw;
-    var at = (r / khw) * tp.c * khw + r % khw;
+    let at = (r / khw) * tp.c_src * khw + r % khw;
     for (var q = 0u; q < c4; q++) {
-        put_texel(r * c4 + q, vec4(src_at(at), src_at(at + khw), src_at(at + 2u * khw), src_at(at + 3u * khw)));
-        at += 4u * khw;
+        let ch = 4u * q;
+        put_texel(r * c4 + q, vec4(src_channel(at + ch * khw, ch), src_channel(at + (ch + 1u) * khw, ch + 1u),
+                                   src_channel(at + (ch + 2u) * khw, ch + 2u), src_channel(at + (ch + 3u) * khw, ch + 3u)));
     }
 }
 

@@ -124,27 +124,39 @@ pub fn split(x: &Tensor, axis: usize, sizes: &[usize]) -> Vec<Tensor> {
         mid,
         "split of {shape:?} along axis {axis}: sizes {sizes:?} do not add up to {mid}"
     );
-    let (outer, inner) = outer_inner(shape, axis);
     let mut offset = 0;
     sizes
         .iter()
         .map(|&size| {
-            let mut piece_shape = shape.to_vec();
-            piece_shape[axis] = size;
-            let piece = Tensor::uninit(x.gpu(), &piece_shape);
-            let row = size * inner;
-            copy_slab(
-                x,
-                &piece,
-                outer,
-                row,
-                (mid * inner, offset * inner),
-                (row, 0),
-            );
             offset += size;
-            piece
+            narrow(x, axis, offset - size, size)
         })
         .collect()
+}
+
+/// Entries `start .. start + len` of `x` along `axis`, copied into a new tensor: one piece of
+/// [`split`].
+pub fn narrow(x: &Tensor, axis: usize, start: usize, len: usize) -> Tensor {
+    let shape = x.shape();
+    assert!(
+        axis < shape.len() && start + len <= shape[axis],
+        "narrow: {start}..{} along axis {axis} is outside {shape:?}",
+        start + len
+    );
+    let (outer, inner) = outer_inner(shape, axis);
+    let mut piece_shape = shape.to_vec();
+    piece_shape[axis] = len;
+    let piece = Tensor::uninit(x.gpu(), &piece_shape);
+    let row = len * inner;
+    copy_slab(
+        x,
+        &piece,
+        outer,
+        row,
+        (shape[axis] * inner, start * inner),
+        (row, 0),
+    );
+    piece
 }
 
 /// Plain versions of the kernels above (copies are exact, so f64 only for uniformity).

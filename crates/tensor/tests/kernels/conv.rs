@@ -242,11 +242,11 @@ fn conv2d_backward_weight_matches_reference() {
     }
 }
 
-/// Shapes the texel kernel takes (channels a multiple of 4) beyond the shared cases: 1x1,
-/// 2x2, 7x7 and 28x28 maps, 4, 92 and 256 channels, batch 1 and 64, output channels and
-/// pixel counts that leave partial tiles, and weight-gradient reductions N·OH·OW that are not
-/// a multiple of 4 or that split. Every tile shape (64 or 128 rows, 4 or 8 columns per
-/// invocation) meets partial tiles in some op.
+/// Shapes the texel kernel takes beyond the shared cases: 1x1, 2x2, 7x7 and 28x28 maps, 4,
+/// 92 and 256 channels, 3 and 7 channels (filled up with zero channels to whole quads),
+/// batch 1 and 64, output channels and pixel counts that leave partial tiles, and
+/// weight-gradient reductions N·OH·OW that are not a multiple of 4 or that split. Every tile
+/// shape (64 or 128 rows, 4 or 8 columns per invocation) meets partial tiles in some op.
 const TEXEL_CASES: &[Case] = &[
     case(1, 256, 1, 1, 5, (1, 1), 1, 0), // 1x1 map, 256 channels, 5 of 64 columns
     case(3, 256, 2, 2, 70, (3, 3), 1, 1), // 2x2 map, padding wider than the map, 70 outputs
@@ -257,6 +257,8 @@ const TEXEL_CASES: &[Case] = &[
     case(1, 4, 3, 3, 2, (3, 3), 1, 0),   // one output pixel: K = 1
     case(8, 8, 14, 14, 36, (3, 3), 1, 1), // 1568 rows: 128-row tiles, 36 of 64 columns
     case(4, 16, 9, 9, 250, (1, 1), 1, 0), // wgrad: 250 rows in 128-row tiles, 16 columns of 32
+    case(3, 3, 32, 32, 32, (5, 5), 2, 2), // three channels (the first layer on 32x32x3 images)
+    case(1, 7, 7, 7, 6, (3, 3), 1, 1),   // seven channels: two quads, the second part zero
 ];
 
 /// The forward and the weight gradient of [`TEXEL_CASES`] on the texel kernel (the shared
@@ -363,9 +365,9 @@ fn conv_texel_falls_back_on_shapes_it_does_not_take() {
     }
     let fallback = Variant::texel_fallback(&gpu);
     let on_gpu = |t: &Tensor| Tensor::from_slice(&gpu, t.shape(), &t.to_vec());
-    // Three channels: not whole texels.
-    let t = case(2, 3, 9, 9, 10, (3, 3), 2, 1);
-    let d = data(&t, 950);
+    // One channel: filling it up to a quad would be four times the work.
+    let t = case(2, 1, 9, 9, 10, (3, 3), 2, 1);
+    let d = data(&t, 949);
     let (x, w, b, dy) = (on_gpu(&d.x), on_gpu(&d.w), on_gpu(&d.b), on_gpu(&d.dy));
     let fwd = |v| traced(&gpu, || conv::conv2d_with(&x, &w, Some(&b), t.s, t.p, v));
     let wgrad = |v| {
@@ -373,10 +375,33 @@ fn conv_texel_falls_back_on_shapes_it_does_not_take() {
             conv::conv2d_backward_weight_with(&x, &dy, (3, 3), t.s, t.p, v)
         })
     };
-    assert_eq!(fwd(Variant::Texel), fwd(fallback), "forward, 3 channels");
+    assert_eq!(fwd(Variant::Texel), fwd(fallback), "forward, 1 channel");
     assert_eq!(
         wgrad(Variant::Texel),
         wgrad(fallback),
+        "weight grad, 1 channel"
+    );
+    // Three channels are filled up to a quad: the texel kernel takes the forward (its two
+    // layout kernels and the GEMM) and the weight gradient (two layouts, the GEMM and the copy
+    // that drops the zero channels' gradient).
+    let t = case(2, 3, 9, 9, 10, (3, 3), 2, 1);
+    let d = data(&t, 950);
+    let (x, w, dy) = (on_gpu(&d.x), on_gpu(&d.w), on_gpu(&d.dy));
+    let fwd = |v| traced(&gpu, || conv::conv2d_with(&x, &w, None, t.s, t.p, v)).0;
+    let wgrad = |v| {
+        traced(&gpu, || {
+            conv::conv2d_backward_weight_with(&x, &dy, (3, 3), t.s, t.p, v)
+        })
+        .0
+    };
+    assert_eq!(
+        (fwd(Variant::Texel), fwd(fallback)),
+        (3, 1),
+        "forward, 3 channels"
+    );
+    assert_eq!(
+        (wgrad(Variant::Texel), wgrad(fallback)),
+        (4, 1),
         "weight grad, 3 channels"
     );
     // Ten output channels: the input gradient's reduction is not whole texels.
