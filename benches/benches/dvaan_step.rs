@@ -1,7 +1,9 @@
 //! One full DVAAN training step (DESIGN §5.2): batch 64 of 28×28×1 images, the encoder,
 //! decoder on `[z; z_p]`, discriminator on `[x; x̃; x_p]`, the backward passes of
 //! `Dvaan::gradients` (discriminator shared), three Adam
-//! updates and the margin update, as the trainer records it. Reported as samples/s.
+//! updates and the margin update, as the trainer records it. Reported as samples/s, and
+//! first as ms/step with the step's GEMM and convolution FLOPs (`Counters::flops`) and the
+//! effective rate they give.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
@@ -92,12 +94,16 @@ fn dvaan_step(c: &mut Criterion) {
         model.step(&x, &y, step, None);
         step += 1;
     }
+    let before = gpu.counters().flops;
     let one = ms(&gpu, || {
         model.step(&x, &y, step, None);
     });
+    let gflop = (gpu.counters().flops - before) as f64 / 1e9;
     step += 1;
     eprintln!(
-        "dvaan step, batch {BATCH}, 28x28: {one:.0} ms/step on {}",
+        "dvaan step, batch {BATCH}, 28x28: {one:.0} ms/step, {gflop:.1} GFLOP of GEMMs and \
+         convolutions ({:.1} GFLOP/s effective) on {}",
+        gflop / (one / 1e3),
         gpu.summary()
     );
     if std::env::var_os("DVAAN_PROFILE").is_some() {

@@ -252,6 +252,10 @@ pub struct Counters {
     pub submits: u64,
     pub readbacks: u64,
     pub uploads: u64,
+    /// Nominal floating-point operations of the GEMMs and convolutions recorded: 2·M·N·K
+    /// per product, 2·N·O·OH·OW·C·KH·KW per convolution op (padding taps included, the
+    /// work a direct convolution does); for effective rates in benches.
+    pub flops: u64,
 }
 
 impl Gpu {
@@ -303,7 +307,13 @@ impl Gpu {
             submits,
             readbacks: inner.readbacks.load(Ordering::Relaxed),
             uploads: inner.uploads.load(Ordering::Relaxed),
+            flops: inner.flops.load(Ordering::Relaxed),
         }
+    }
+
+    /// Adds an op's nominal floating-point operations to [`Counters::flops`].
+    pub(crate) fn count_flops(&self, flops: usize) {
+        self.0.flops.fetch_add(flops as u64, Ordering::Relaxed);
     }
 
     /// Bytes of idle pooled buffers; [`Gpu::trim_pool`] releases them.

@@ -64,6 +64,7 @@ pub(crate) struct Inner {
     pub texels: Mutex<TexelCache>,
     pub readbacks: AtomicU64,
     pub uploads: AtomicU64,
+    pub flops: AtomicU64,
     pub profile: Mutex<Option<crate::profile::Profile>>,
 }
 
@@ -173,6 +174,7 @@ impl Gpu {
             texels: Mutex::new(TexelCache::default()),
             readbacks: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
+            flops: AtomicU64::new(0),
             profile: Mutex::new(None),
         })))
     }

@@ -209,6 +209,7 @@ pub(crate) fn implicit_gemm(
 ) -> Tensor {
     let gpu = src.gpu();
     let khw = g.kh * g.kw;
+    gpu.count_flops(2 * g.n * g.o * g.oh * g.ow * g.c * khw);
     // GEMM sizes: p rows (of the largest phase for the input gradient), q columns, r terms.
     let (p_count, q_count, r_count, phases, out_shape) = match mode {
         Mode::Forward => (g.n * g.oh * g.ow, g.o, g.c * khw, 1, [g.n, g.o, g.oh, g.ow]),

@@ -197,6 +197,7 @@ pub fn matmul_with(
     if m * n == 0 {
         return out;
     }
+    gpu.count_flops(2 * m * n * k);
     // K = 0 still runs: every sum is empty and the output is the bias (or zero).
     let params = Params {
         m: m as u32,

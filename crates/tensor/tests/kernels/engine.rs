@@ -2,7 +2,7 @@
 //! the pipeline cache.
 
 use dvaan_tensor::ops::elementwise::{self as ew, Activation};
-use dvaan_tensor::ops::gemm;
+use dvaan_tensor::ops::{conv, gemm};
 use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
@@ -103,4 +103,35 @@ fn copy_region_moves_exactly_the_named_elements() {
     let dst = Tensor::zeros(gpu(), &[2, 4]);
     dst.copy_region(3, &src, 1, 3);
     assert_eq!(dst.to_vec(), vec![0.0, 0.0, 0.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
+}
+
+/// `Counters::flops` adds each product's and convolution's nominal count: 2·M·N·K, and
+/// 2·N·O·OH·OW·C·KH·KW for each of a convolution's three ops.
+#[test]
+fn flop_counter_counts_nominal_products() {
+    // A private device: other tests' work must not move its counter.
+    let gpu = Gpu::new().unwrap();
+    let on = |shape: &[usize]| Tensor::zeros(&gpu, shape);
+    let flops = |f: &dyn Fn()| {
+        let before = gpu.counters().flops;
+        f();
+        gpu.counters().flops - before
+    };
+    let (a, b) = (on(&[5, 7]), on(&[7, 3]));
+    assert_eq!(
+        flops(&|| drop(gemm::matmul(&a, &b, false, false, None))),
+        2 * 5 * 3 * 7
+    );
+    // x [2, 3, 9, 9], w [4, 3, 3, 3], stride 2, padding 1: a 5x5 output.
+    let (x, w, dy) = (on(&[2, 3, 9, 9]), on(&[4, 3, 3, 3]), on(&[2, 4, 5, 5]));
+    let conv = 2 * 2 * 4 * 5 * 5 * 3 * 3 * 3;
+    assert_eq!(flops(&|| drop(conv::conv2d(&x, &w, None, 2, 1))), conv);
+    assert_eq!(
+        flops(&|| drop(conv::conv2d_backward_input(&dy, &w, (9, 9), 2, 1))),
+        conv
+    );
+    assert_eq!(
+        flops(&|| drop(conv::conv2d_backward_weight(&x, &dy, (3, 3), 2, 1))),
+        conv
+    );
 }
