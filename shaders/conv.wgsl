@@ -940,8 +940,20 @@ fn tx_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 64u;
 }
 
-// x [N, C, H, W] -> x_pad [N, H+2·PAD, W+2·PAD, C], zero in the padding: one invocation per
-// pixel of x_pad, walking its channel quads.
+// src_at for channel ch of a source with tp.c_src channels: zero (read nowhere) past them.
+// Only sources whose channels are not whole quads need the check (FILL_CHANNELS).
+override FILL_CHANNELS: bool = false;
+
+fn src_channel(at: u32, ch: u32) -> f32 {
+    if (!FILL_CHANNELS) {
+        return src_at(at);
+    }
+    return select(0.0, src_at(select(0u, at, ch < tp.c_src)), ch < tp.c_src);
+}
+
+// x [N, C_src, H, W] -> x_pad [N, H+2·PAD, W+2·PAD, C], zero in the padding and in channels
+// C_src .. C (C_src rounded up to whole quads, for the first convolution of an image): one
+// invocation per pixel of x_pad, walking its channel quads.
 @compute @workgroup_size(64)
 fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let px = tx_index(gid, nwg);
@@ -956,38 +968,11 @@ fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     // Padding pixels read x[0] (in bounds) and write zeros.
     let plane = select(0u, tp.h * tp.w, inside);
     var at = select(0u, n * tp.c_src * tp.h * tp.w + u32(ih) * tp.w + u32(iw), inside);
-    for (var q = 0u; q < c4; q++) {
-        let v = vec4(src_at(at), src_at(at + plane), src_at(at + 2u * plane), src_at(at + 3u * plane));
-        put_texel(px * c4 + q, select(vec4(0.0), v, inside));
+    for (var ch = 0u; ch < tp.c; ch += 4u) {
+        let v = vec4(src_channel(at, ch), src_channel(at + plane, ch + 1u),
+                     src_channel(at + 2u * plane, ch + 2u), src_channel(at + 3u * plane, ch + 3u));
+        put_texel(px * c4 + ch / 4u, select(vec4(0.0), v, inside));
         at += 4u * plane;
-    }
-}
-
-// src_at for channel ch of a source with tp.c_src channels: zero (read nowhere) past them.
-fn src_channel(at: u32, ch: u32) -> f32 {
-    return select(0.0, src_at(select(0u, at, ch < tp.c_src)), ch < tp.c_src);
-}
-
-// x_padded_nhwc for a source whose channels are not whole quads (the first convolution of
-// an image): the last quad is filled up with zero channels, so the GEMM adds exact zeros.
-@compute @workgroup_size(64)
-fn x_padded_nhwc_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let px = tx_index(gid, nwg);
-    if (px >= tp.len) {
-        return;
-    }
-    let c4 = tp.c / 4u;
-    let iw = i32(px % tp.wp) - i32(tp.pad);
-    let ih = i32((px / tp.wp) % tp.hp) - i32(tp.pad);
-    let n = px / (tp.wp * tp.hp);
-    let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
-    let plane = tp.h * tp.w;
-    let at = select(0u, n * tp.c_src * plane + u32(ih) * tp.w + u32(iw), inside);
-    for (var q = 0u; q < c4; q++) {
-        let ch = 4u * q;
-        let v = vec4(src_channel(at + ch * plane, ch), src_channel(at + (ch + 1u) * plane, ch + 1u),
-                     src_channel(at + (ch + 2u) * plane, ch + 2u), src_channel(at + (ch + 3u) * plane, ch + 3u));
-        put_texel(px * c4 + q, select(vec4(0.0), v, inside));
     }
 }
 

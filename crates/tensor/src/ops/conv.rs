@@ -532,20 +532,16 @@ impl TexelPlan {
         let [n, hp, wp, c] = self.x_pad;
         let x_pad = (n * hp * wp * c, n * hp * wp);
         let other_len = self.other.iter().product::<usize>();
-        let x_layout = match g.c == g.c_src {
-            true => "x_padded_nhwc",
-            false => "x_padded_nhwc_fill",
-        };
         let (a, b) = if self.mode == Mode::Forward {
             let taps = (g.o * g.kh * g.kw) as usize;
             (
-                self.lay_out(x_layout, src, x_pad),
+                self.lay_out("x_padded_nhwc", src, x_pad),
                 self.lay_out("weight_khwc", plain, (other_len, taps)),
             )
         } else {
             (
                 self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
-                self.lay_out(x_layout, src, x_pad),
+                self.lay_out("x_padded_nhwc", src, x_pad),
             )
         };
         let splits = self.groups[2] as usize;
@@ -599,6 +595,7 @@ fn lay_out_into(
     Dispatch::new(&SHADER, entry)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .constant("TEXEL_READS", reads as u32 as f64)
+        .constant("FILL_CHANNELS", (prm.c != prm.c_src) as u32 as f64)
         .params(&TexelParams {
             len: invocations as u32,
             ..*prm
@@ -761,6 +758,7 @@ fn texel_input_grad(
             let taps = rh.taps * cw.taps;
             let prm = TexelParams {
                 c: u(g.c),
+                c_src: u(g.c),
                 kh0: u(rh.k0),
                 kw0: u(cw.k0),
                 khp: u(rh.taps),
