@@ -14,7 +14,9 @@
 //!   buffer goes back to the pool for the next op.
 //!
 //! Backward does not consume the tape: one forward pass can serve several losses, each sent
-//! to its own parameter group. The saved tensors go back to the pool when the tape is dropped
+//! to its own parameter group, and one pass can start from several seeds at once, among them
+//! the gradient of an intermediate value that an earlier pass read out
+//! ([`Tape::backward_seeded`]). The saved tensors go back to the pool when the tape is dropped
 //! (or node by node during [`Tape::backward_last`]).
 
 use std::cell::{Cell, RefCell};
@@ -374,10 +376,7 @@ impl Tape {
             .collect();
         let values = values
             .iter()
-            .filter_map(|v| {
-                self.slot_of(v)?;
-                v.slot
-            })
+            .filter_map(|v| self.slot_of(v).and(v.slot))
             .collect();
         (seeds, values)
     }
