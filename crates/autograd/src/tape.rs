@@ -440,19 +440,15 @@ fn run<'a>(
     for (s, dy) in seeds.into_iter().filter(|(s, _)| reaches[*s]) {
         add_into(&mut grads[s], dy);
     }
-    let mut out = Gradients::default();
-    let keep = |grads: &[Option<Tensor>], out: &mut Gradients, slots: &[usize]| {
-        for v in values.iter().filter(|v| slots.contains(&v.index)) {
-            if let Some(g) = &grads[v.index] {
-                out.values.insert(*v, g.clone());
-            }
-        }
-    };
+    // A requested value keeps its gradient when the node that produced it reads it.
+    let mut is_value = vec![false; graph.slots];
+    for v in &values {
+        is_value[v.index] = true;
+    }
 
     // Reverse sweep.
     for node in graph.nodes.iter_mut().rev() {
         if node.outputs.iter().any(|&o| grads[o].is_some()) {
-            keep(&grads, &mut out, &node.outputs);
             let wants: Vec<bool> = node
                 .inputs
                 .iter()
@@ -460,8 +456,14 @@ fn run<'a>(
                 .collect();
             // A requested value's own inputs may lead to nothing requested.
             if wants.iter().any(|&w| w) {
-                let dys: Vec<Option<Tensor>> =
-                    node.outputs.iter().map(|&o| grads[o].take()).collect();
+                let dys: Vec<Option<Tensor>> = node
+                    .outputs
+                    .iter()
+                    .map(|&o| match is_value[o] {
+                        true => grads[o].clone(),
+                        false => grads[o].take(),
+                    })
+                    .collect();
                 let op = node
                     .op
                     .as_ref()
@@ -488,9 +490,12 @@ fn run<'a>(
         }
     }
 
-    // Leaves (parameters, values no node filled on this tape) are never a node's output.
-    let leaves: Vec<usize> = values.iter().map(|v| v.index).collect();
-    keep(&grads, &mut out, &leaves);
+    let mut out = Gradients::default();
+    for v in values {
+        if let Some(g) = grads[v.index].take() {
+            out.values.insert(v, g);
+        }
+    }
     for (id, slot) in requested {
         if let Some(g) = grads[slot].take() {
             out.grads.insert(id, g);
