@@ -187,22 +187,23 @@ impl Dvaan {
     /// [`per_objective_gradients`]: super::per_objective_gradients
     pub fn gradients(&self, tape: Tape, l: &Losses) -> [Gradients; 3] {
         let gpu = l.l_adv.value().gpu();
-        let one = || elementwise::full(gpu, &[1], 1.0);
+        // Seeds are only read, so one tensor of 1 serves every pass.
+        let one = elementwise::full(gpu, &[1], 1.0);
         let c = &l.critic_input;
-        let dis = tape.backward_seeded(&[(&l.l_adv, one())], self.opt_dis.params(), &[c]);
+        let dis = tape.backward_seeded(&[(&l.l_adv, one.clone())], self.opt_dis.params(), &[c]);
         let adv_c = dis.of_value(c).expect("L_adv depends on x̃").clone();
         let lambda1 = elementwise::full(gpu, &[1], self.lambda1);
         let fea = tape.backward_seeded(&[(&l.l_fea, lambda1)], [], &[c]);
         let fea_c = fea.of_value(c).expect("L_fea depends on x̃").clone();
         let own = tape.weighted_sum(&[(1.0, &l.l_ele), (1.0, &l.l_kl)]);
         let enc = tape.backward_seeded(
-            &[(&own, one()), (c, fea_c.clone())],
+            &[(&own, one.clone()), (c, fea_c.clone())],
             self.opt_enc.params(),
             &[],
         );
         let dec_c = elementwise::axpby(1.0, &fea_c, self.lambda2, &adv_c);
         let dec =
-            tape.backward_seeded_last(&[(&l.l_ele, one()), (c, dec_c)], self.opt_dec.params(), &[]);
+            tape.backward_seeded_last(&[(&l.l_ele, one), (c, dec_c)], self.opt_dec.params(), &[]);
         [enc, dec, dis]
     }
 }
