@@ -24,9 +24,13 @@ const MAX_WG: u32 = 256u;
 override TEXEL_READS: bool = false;
 override TEXELS_PER_ROW: u32 = 1024u;
 
+// Texel q of a staged tensor: its flat floats 4q .. 4q+3.
+fn texel(t: texture_2d<f32>, q: u32) -> vec4<f32> {
+    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+}
+
 fn texel_f32(t: texture_2d<f32>, f: u32) -> f32 {
-    let q = f / 4u;
-    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0)[f % 4u];
+    return texel(t, f / 4u)[f % 4u];
 }
 
 struct Params {
@@ -186,7 +190,7 @@ fn save_statistics(c: u32, mean: f32, inv_std: f32, m2: f32) {
 
 fn x_quad(q: u32) -> vec4<f32> {
     if (TEXEL_READS) {
-        return textureLoad(x_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+        return texel(x_tex, q);
     }
     return x4[q];
 }
@@ -302,9 +306,14 @@ fn bn_backward(
         dx[i] = k * (bdy_at(i) - mean_dy - x_hat(bx_at(i), mean, inv_std) * mean_dy_xhat);
     }
     if (lane == 0u) {
-        dbeta[c] = sums.x;
-        dgamma[c] = sums.y;
+        save_parameter_grads(c, sums);
     }
+}
+
+// dbeta = Σdy, dgamma = Σdy·xhat.
+fn save_parameter_grads(c: u32, sums: vec2<f32>) {
+    dbeta[c] = sums.x;
+    dgamma[c] = sums.y;
 }
 
 // bn_backward four values at a time (see bn_train4).
@@ -314,14 +323,14 @@ fn bn_backward(
 
 fn bx_quad(q: u32) -> vec4<f32> {
     if (TEXEL_READS) {
-        return textureLoad(bx_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+        return texel(bx_tex, q);
     }
     return bx4[q];
 }
 
 fn bdy_quad(q: u32) -> vec4<f32> {
     if (TEXEL_READS) {
-        return textureLoad(bdy_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+        return texel(bdy_tex, q);
     }
     return bdy4[q];
 }
@@ -355,8 +364,7 @@ fn bn_backward4(
         dx4[w.index] = k * (bdy_quad(w.index) - mean_dy - xhat * mean_dy_xhat);
     }
     if (lane == 0u) {
-        dbeta[c] = sums.x;
-        dgamma[c] = sums.y;
+        save_parameter_grads(c, sums);
     }
 }
 
