@@ -17,8 +17,9 @@
 //! gradient, one stride phase at a time, dy as zero-padded NHWC and the phase's taps of w,
 //! reversed, as [C, KHP, KWP, O]. Channels that are not whole quads (a 3-channel image) are
 //! laid out filled up with zero channels, which add exact zeros to each sum; the weight
-//! gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4 columns (the input
-//! gradient into one channel) runs a narrow kernel without the 64-column tile.
+//! gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
+//! columns (the input gradient into one channel) runs a narrow kernel without the 64-column
+//! tile.
 
 use crate::ops::concat;
 use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
@@ -233,15 +234,7 @@ pub(crate) fn implicit_gemm(
             gpu.summary()
         );
         if let Some(plan) = TexelPlan::new(mode, g, gpu) {
-            let c = plan.x_pad[3];
-            if mode == Mode::WeightGrad && c != g.c {
-                // The gradient of the zero channels too, [O, C rounded up, KH, KW]: keep C.
-                let padded = Tensor::uninit(gpu, &[g.o, c, g.kh, g.kw]);
-                plan.run(src, plain, bias, &padded);
-                return concat::narrow(&padded, 1, 0, g.c);
-            }
-            plan.run(src, plain, bias, &out);
-            return out;
+            return plan.run_into(src, plain, bias, out);
         }
         if mode == Mode::InputGrad && texel_input_grad(g, src, plain, bias, &out) {
             return out;
@@ -522,6 +515,21 @@ impl TexelPlan {
         let view = t.gpu().texel_target(numel);
         lay_out_into(entry, t, &self.prm, &view, invocations);
         view
+    }
+
+    /// [`TexelPlan::run`] into `out`; a weight gradient over filled-up channels runs into
+    /// [O, C rounded up, KH, KW] and keeps `out`'s C channels.
+    fn run_into(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: Tensor) -> Tensor {
+        let (c, filled) = (out.dim(1), self.x_pad[3]);
+        if self.mode != Mode::WeightGrad || c == filled {
+            self.run(src, plain, bias, &out);
+            return out;
+        }
+        let mut shape = out.shape().to_vec();
+        shape[1] = filled;
+        let padded = Tensor::uninit(src.gpu(), &shape);
+        self.run(src, plain, bias, &padded);
+        concat::narrow(&padded, 1, 0, c)
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
