@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use dvaan::methods::{Dvaan, Method};
+use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
 use dvaan_autograd::Tape;
 use dvaan_benches::{gpu, time_gpu};
@@ -61,7 +61,7 @@ fn profile(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor) {
     );
 
     gpu.profile_kernels(true);
-    model.step(x, y, 2000, None);
+    model.step(x, y, 2000);
     let kernels = gpu.kernel_profile();
     gpu.profile_kernels(false);
     let total: f64 = kernels.iter().map(|k| k.seconds).sum();
@@ -91,12 +91,12 @@ fn dvaan_step(c: &mut Criterion) {
     let mut step = 0u64;
     // Warm-up: pipelines compiled and the buffer pool filled.
     for _ in 0..2 {
-        model.step(&x, &y, step, None);
+        model.step(&x, &y, step);
         step += 1;
     }
     let before = gpu.counters().flops;
     let one = ms(&gpu, || {
-        model.step(&x, &y, step, None);
+        model.step(&x, &y, step);
     });
     let gflop = (gpu.counters().flops - before) as f64 / 1e9;
     step += 1;
@@ -117,7 +117,7 @@ fn dvaan_step(c: &mut Criterion) {
     group.bench_function("batch64_28x28", |b| {
         b.iter_custom(|iters| {
             time_gpu(&gpu, iters, || {
-                model.step(&x, &y, step, None);
+                model.step(&x, &y, step);
                 step += 1;
             })
         })

@@ -6,7 +6,7 @@
 
 mod synthetic;
 
-use dvaan::methods::{self, objective_values};
+use dvaan::methods::{self, objective_values, train_step};
 use dvaan::train::{MethodKind, TrainConfig, Trainer};
 use dvaan_tensor::Tensor;
 use synthetic::{gpu, strokes};
@@ -124,7 +124,7 @@ fn descends(method: MethodKind) {
         };
         let before = value(m.as_ref());
         for _ in 0..3 {
-            m.step(&x, &y, 0, Some(net));
+            train_step(m.as_mut(), &x, &y, 0, Some(net));
         }
         let after = value(m.as_ref());
         eprintln!("{method} {net}: {before:.5} -> {after:.5}");

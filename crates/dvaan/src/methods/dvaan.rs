@@ -20,6 +20,7 @@ use dvaan_tensor::{Gpu, Tensor};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
+use super::{train_step, StepLosses};
 use crate::models::Networks;
 use crate::train::TrainConfig;
 use crate::Error;
@@ -99,6 +100,15 @@ impl Dvaan {
 
     pub fn latent(&self) -> usize {
         self.latent
+    }
+
+    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step `step`
+    /// ([`train_step`]: the gradients of [`Method::step_gradients`], one Adam update per
+    /// network, then the margin update).
+    ///
+    /// [`Method::step_gradients`]: super::Method::step_gradients
+    pub fn step(&mut self, x: &Tensor, y: &Tensor, step: u64) -> StepLosses {
+        train_step(self, x, y, step, None)
     }
 
     /// Eq. 10 on the GPU from the step's `L_fea` and `L_adv`, unless μ is fixed.

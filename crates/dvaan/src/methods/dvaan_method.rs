@@ -1,13 +1,13 @@
 //! DVAAN (and `dvaan-mu`, `dvaan-a`) as a [`Method`]: the forward pass and objectives of
 //! `dvaan.rs`, the margin update of Eq. 10 after the updates, and support samples (§5.3).
 
-use dvaan_autograd::{Adam, Param, Tape, Var};
+use dvaan_autograd::{Adam, Gradients, Param, Tape, Var};
 use dvaan_tensor::ops::random;
 use dvaan_tensor::Tensor;
 
 use super::common as c;
 use super::dvaan::Losses;
-use super::{apply_updates, Dvaan, Forward, Generated, Method, StepLosses};
+use super::{Dvaan, Forward, Generated, Method, StepLosses};
 
 fn logged(l: &Losses) -> StepLosses {
     StepLosses {
@@ -27,18 +27,20 @@ impl Method for Dvaan {
         }
     }
 
-    /// One step of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step
-    /// `step`: the forward pass of [`Dvaan::losses`], each network's gradient of its
-    /// objective ([`Dvaan::gradients`]), one Adam update per network, then the margin
-    /// update. Records GPU work only: nothing is read back.
-    fn step(&mut self, x: &Tensor, y: &Tensor, step: u64, only: Option<&str>) -> StepLosses {
+    /// Steps 1–4 of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step
+    /// `step`: the forward pass of [`Dvaan::losses`], then each network's gradient of its
+    /// objective with the discriminator's backward shared ([`Dvaan::gradients`]; all three,
+    /// whatever `only` says). Records GPU work only: nothing is read back.
+    fn step_gradients(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        step: u64,
+        _only: Option<&str>,
+    ) -> (StepLosses, Vec<Gradients>) {
         let tape = Tape::new();
         let l = self.losses(&tape, x, y, step);
-        let grads = self.gradients(tape, &l);
-        apply_updates(self, &grads, only);
-        let logged = logged(&l);
-        self.after_step(&logged);
-        logged
+        (logged(&l), self.gradients(tape, &l).into())
     }
 
     fn optimisers(&self) -> Vec<(&'static str, &Adam)> {

@@ -2,8 +2,9 @@
 //! a forward pass that records the step's losses and one objective per network, the
 //! networks' optimisers, and a classifier score for evaluation. The update that follows the
 //! forward pass is the same for every method ([`train_step`]): one backward pass per network
-//! with that network's objective, then one Adam update per network. A method may run the
-//! same update with fewer passes ([`Method::step`]; DVAAN shares its discriminator's).
+//! with that network's objective, then one Adam update per network. A method may compute
+//! the same gradients with less work ([`Method::step_gradients`]; DVAAN shares its
+//! discriminator's backward).
 //!
 //! The trainer holds a `Box<dyn Method>`; the epoch loop, batching, history, evaluation and
 //! checkpoints are shared, so a method is only its networks and its losses.
@@ -98,28 +99,42 @@ pub trait Method {
         Sampling::Shuffle
     }
 
-    /// One training step ([`train_step`] unless a method shares work between its networks'
-    /// backward passes; the gradients must be the same).
-    fn step(&mut self, x: &Tensor, y: &Tensor, step: u64, only: Option<&str>) -> StepLosses {
-        train_step(self, x, y, step, only)
+    /// A step's logged losses and each network's gradient of its objective, in the order of
+    /// [`Method::optimisers`]: the forward pass, then one backward per network
+    /// ([`per_objective_gradients`]; none for a network other than `only`). A method may
+    /// share work between those passes (DVAAN shares its discriminator's); the gradients must
+    /// be the same.
+    fn step_gradients(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        step: u64,
+        only: Option<&str>,
+    ) -> (StepLosses, Vec<Gradients>) {
+        let tape = Tape::new();
+        let Forward { logged, objectives } = self.forward(&tape, x, y, step);
+        let grads = per_objective_gradients(tape, &objectives, &self.optimisers(), only);
+        (logged, grads)
     }
 }
 
-/// One training step: forward, one backward per network (each with its own objective and
-/// only its own parameters), every optimiser steps, then [`Method::after_step`]. Records
+/// One training step: each network's gradient of its own objective
+/// ([`Method::step_gradients`]), every optimiser steps, then [`Method::after_step`]. Records
 /// GPU work only. With `only = Some(name)` just that network is updated (the others stay
 /// frozen): for tests that check each network descends its own objective.
-pub fn train_step<M: Method + ?Sized>(
-    method: &mut M,
+pub fn train_step(
+    method: &mut dyn Method,
     x: &Tensor,
     y: &Tensor,
     step: u64,
     only: Option<&str>,
 ) -> StepLosses {
-    let tape = Tape::new();
-    let Forward { logged, objectives } = method.forward(&tape, x, y, step);
-    let grads = per_objective_gradients(tape, &objectives, &method.optimisers(), only);
-    apply_updates(method, &grads, only);
+    let (logged, grads) = method.step_gradients(x, y, step, only);
+    for ((name, opt), g) in method.optimisers_mut().into_iter().zip(&grads) {
+        if only.is_none_or(|n| n == name) {
+            opt.step(g);
+        }
+    }
     method.after_step(&logged);
     logged
 }
@@ -149,16 +164,6 @@ pub fn per_objective_gradients(
         false => Gradients::default(),
     });
     grads
-}
-
-/// Steps each optimiser with its gradients (in the order of [`Method::optimisers`]), or
-/// only the one named `only`.
-pub fn apply_updates<M: Method + ?Sized>(method: &mut M, grads: &[Gradients], only: Option<&str>) {
-    for ((name, opt), g) in method.optimisers_mut().into_iter().zip(grads) {
-        if only.is_none_or(|n| n == name) {
-            opt.step(g);
-        }
-    }
 }
 
 /// The value of each network's objective on a batch, read back: `(network, value)`. The

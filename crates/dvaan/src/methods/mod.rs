@@ -24,6 +24,5 @@ pub use augment::Generated;
 pub use build::build;
 pub use dvaan::{Dvaan, Losses};
 pub use method::{
-    apply_updates, objective_values, per_objective_gradients, train_step, Forward, Method,
-    Sampling, StepLosses,
+    objective_values, per_objective_gradients, train_step, Forward, Method, Sampling, StepLosses,
 };

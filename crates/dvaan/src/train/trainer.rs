@@ -10,7 +10,7 @@ use super::sampling::epoch_batches;
 use super::support::SupportPool;
 use super::TrainConfig;
 use crate::data::Dataset;
-use crate::methods::{self, Method};
+use crate::methods::{self, train_step, Method};
 use crate::Error;
 
 /// What one epoch did.
@@ -93,7 +93,7 @@ impl Trainer {
         for indices in &batches {
             self.upload_batch(indices);
             let step = self.global_step as u64;
-            let losses = self.model.step(&self.x, &self.y, step, None);
+            let losses = train_step(self.model.as_mut(), &self.x, &self.y, step, None);
             self.history
                 .push(epoch, self.global_step, &losses, self.model.mu());
             self.global_step += 1;
