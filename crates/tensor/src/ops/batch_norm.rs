@@ -88,14 +88,13 @@ fn check_channel_vectors(op: &str, x: &Tensor, c: usize, named: &[(&str, &Tensor
     );
 }
 
-/// The entry that runs a kernel on planes of `hw` values, and the plane length its walk
-/// steps through: the `…4` twin, a quad at a time, where planes are whole quads (a quad per
-/// read and per write instead of a value: about a quarter of the memory operations).
-fn by_quads(kernel: &'static str, hw: usize) -> (&'static str, usize) {
-    match (kernel, hw.is_multiple_of(4)) {
-        ("bn_train", true) => ("bn_train4", hw / 4),
-        ("bn_backward", true) => ("bn_backward4", hw / 4),
-        _ => (kernel, hw),
+/// Which of a kernel's two entries runs on planes of `hw` values, and the plane length its
+/// walk steps through: `quads` (the `…4` entry, a quad per read and per write instead of a
+/// value: about a quarter of the memory operations) where planes are whole quads.
+fn pick_entry(scalar: &'static str, quads: &'static str, hw: usize) -> (&'static str, usize) {
+    match hw.is_multiple_of(4) {
+        true => (quads, hw / 4),
+        false => (scalar, hw),
     }
 }
 
@@ -148,7 +147,7 @@ pub fn batch_norm_train(
     let inv_std = Tensor::uninit(gpu, &[c]);
     let wg = reduction_width(gpu);
     let (on, staged) = gpu.texel_inputs(&[x]);
-    let (entry, walk) = by_quads("bn_train", hw);
+    let (entry, walk) = pick_entry("bn_train", "bn_train4", hw);
     Dispatch::new(&SHADER, entry)
         .constant("WG", wg as f64)
         .constant("TEXEL_READS", on as u32 as f64)
@@ -232,7 +231,7 @@ pub fn batch_norm_backward(
     }
     let wg = reduction_width(gpu);
     let (on, staged) = gpu.texel_inputs(&[x, dy]);
-    let (entry, walk) = by_quads("bn_backward", hw);
+    let (entry, walk) = pick_entry("bn_backward", "bn_backward4", hw);
     Dispatch::new(&SHADER, entry)
         .constant("WG", wg as f64)
         .constant("TEXEL_READS", on as u32 as f64)
