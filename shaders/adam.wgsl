@@ -35,13 +35,13 @@ struct Params {
 
 override TEXEL_READS: bool = false;
 override TEXELS_PER_ROW: u32 = 1024u;
-@group(0) @binding(5) var param_tex: texture_2d<f32>;
-@group(0) @binding(6) var grad_tex: texture_2d<f32>;
-@group(0) @binding(7) var m_tex: texture_2d<f32>;
-@group(0) @binding(8) var v_tex: texture_2d<f32>;
+@group(0) @binding(5) var param_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(6) var grad_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(7) var m_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(8) var v_tex: texture_storage_2d<rgba32float, read>;
 
-fn texel(t: texture_2d<f32>, q: u32) -> vec4<f32> {
-    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+fn texel(t: texture_storage_2d<rgba32float, read>, q: u32) -> vec4<f32> {
+    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW));
 }
 
 @compute @workgroup_size(WG)

@@ -25,11 +25,11 @@ override TEXEL_READS: bool = false;
 override TEXELS_PER_ROW: u32 = 1024u;
 
 // Texel q of a staged tensor: its flat floats 4q .. 4q+3.
-fn texel(t: texture_2d<f32>, q: u32) -> vec4<f32> {
-    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+fn texel(t: texture_storage_2d<rgba32float, read>, q: u32) -> vec4<f32> {
+    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW));
 }
 
-fn texel_f32(t: texture_2d<f32>, f: u32) -> f32 {
+fn texel_f32(t: texture_storage_2d<rgba32float, read>, f: u32) -> f32 {
     return texel(t, f / 4u)[f % 4u];
 }
 
@@ -119,7 +119,7 @@ fn workgroup_sum2(lane: u32, v: vec2<f32>) -> vec2<f32> {
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 @group(0) @binding(7) var<storage, read_write> saved_mean: array<f32>;
 @group(0) @binding(8) var<storage, read_write> saved_inv_std: array<f32>;
-@group(0) @binding(9) var x_tex: texture_2d<f32>;
+@group(0) @binding(9) var x_tex: texture_storage_2d<rgba32float, read>;
 
 fn x_at(i: u32) -> f32 {
     if (TEXEL_READS) {
@@ -260,8 +260,8 @@ fn bn_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(9) var bx_tex: texture_2d<f32>;
-@group(0) @binding(10) var bdy_tex: texture_2d<f32>;
+@group(0) @binding(9) var bx_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(10) var bdy_tex: texture_storage_2d<rgba32float, read>;
 
 fn bx_at(i: u32) -> f32 {
     if (TEXEL_READS) {

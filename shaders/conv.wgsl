@@ -525,8 +525,8 @@ struct TexelParams {
 }
 
 @group(0) @binding(0) var<uniform> tp: TexelParams;
-@group(0) @binding(1) var a_tex: texture_2d<f32>;
-@group(0) @binding(2) var b_tex: texture_2d<f32>;
+@group(0) @binding(1) var a_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var b_tex: texture_storage_2d<rgba32float, read>;
 
 override SG_WG: u32 = 8u;
 override TEXELS_PER_ROW: u32 = 1024u;
@@ -537,11 +537,11 @@ override TX_ROWS: u32 = 64u;
 override TX_COLS: u32 = 8u;
 
 fn a_texel(t: u32) -> vec4<f32> {
-    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW));
 }
 
 fn b_texel(t: u32) -> vec4<f32> {
-    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW));
 }
 
 // The x_pad texel of channels 0..3 at the top-left tap of output pixel (oy, ox) of image n.
@@ -922,12 +922,12 @@ fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 // The layout kernels read their source through src_at: from its buffer, or with TEXEL_READS
 // from a staged copy (flat float f in texel f / 4), a fraction of the cost on lavapipe.
 override TEXEL_READS: bool = false;
-@group(0) @binding(3) var src_tex: texture_2d<f32>;
+@group(0) @binding(3) var src_tex: texture_storage_2d<rgba32float, read>;
 
 fn src_at(i: u32) -> f32 {
     if (TEXEL_READS) {
         let q = i / 4u;
-        return textureLoad(src_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0)[i % 4u];
+        return textureLoad(src_tex, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW))[i % 4u];
     }
     return src[i];
 }

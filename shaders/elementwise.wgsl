@@ -29,8 +29,8 @@ fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
 override TEXELS_PER_ROW: u32 = 1024u;
 
-fn texel(t: texture_2d<f32>, q: u32) -> vec4<f32> {
-    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW), 0);
+fn texel(t: texture_storage_2d<rgba32float, read>, q: u32) -> vec4<f32> {
+    return textureLoad(t, vec2(q % TEXELS_PER_ROW, q / TEXELS_PER_ROW));
 }
 
 // ---- y = f(x) ----
@@ -59,7 +59,7 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     y[i] = unary_op(x[i]);
 }
 
-@group(0) @binding(1) var x_tex: texture_2d<f32>;
+@group(0) @binding(1) var x_tex: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> y4: array<vec4<f32>>;
 
 // p.n counts texels here.
@@ -102,8 +102,8 @@ fn activation_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     dx[i] = activation_grad(fy[i]) * dy[i];
 }
 
-@group(0) @binding(1) var fy_tex: texture_2d<f32>;
-@group(0) @binding(2) var dy_tex: texture_2d<f32>;
+@group(0) @binding(1) var fy_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var dy_tex: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read_write> dx4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
@@ -136,8 +136,8 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     out[i] = binary_op(vec4(a[i]), vec4(b[i])).x;
 }
 
-@group(0) @binding(1) var a_tex: texture_2d<f32>;
-@group(0) @binding(2) var b_tex: texture_2d<f32>;
+@group(0) @binding(1) var a_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var b_tex: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)

@@ -269,18 +269,18 @@ fn gemm_subgroup(@builtin(local_invocation_index) lid: u32,
 // whole texel: K % 4 == 0, M % 4 == 0 when A is transposed, N % 4 == 0 when B is not.
 // Rows and columns past the matrix read whatever follows it; their sums are never stored.
 
-@group(0) @binding(1) var a_tex: texture_2d<f32>;
-@group(0) @binding(2) var b_tex: texture_2d<f32>;
+@group(0) @binding(1) var a_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var b_tex: texture_storage_2d<rgba32float, read>;
 
 override TEXELS_PER_ROW: u32 = 1024u;
 
 // The texel holding flat floats 4t .. 4t+3.
 fn a_texel(t: u32) -> vec4<f32> {
-    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+    return textureLoad(a_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW));
 }
 
 fn b_texel(t: u32) -> vec4<f32> {
-    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW), 0);
+    return textureLoad(b_tex, vec2(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW));
 }
 
 // What lane `lane` of an eight-row group starting at row r0 fetches. Plain A: its own row's

@@ -18,8 +18,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var a_tex: texture_2d<f32>;
-@group(0) @binding(2) var b_tex: texture_2d<f32>;
+@group(0) @binding(1) var a_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var b_tex: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
@@ -33,7 +33,7 @@ override TEXELS_PER_ROW: u32 = 1024u;
 // Every binding must be used, or the automatic layout drops it; never true at run time.
 fn use_all_bindings() {
     if (p.m == 0xffffffffu) {
-        c[0] = textureLoad(a_tex, vec2(0u), 0).x + textureLoad(b_tex, vec2(0u), 0).x + bias[0];
+        c[0] = textureLoad(a_tex, vec2(0u)).x + textureLoad(b_tex, vec2(0u)).x + bias[0];
     }
 }
 
@@ -93,8 +93,8 @@ fn madd_spilled(@builtin(global_invocation_id) gid: vec3<u32>) {
 // by broadcasts) and one B texel (its column), for 32 multiply-adds. Needs M and N
 // multiples of 8, K of 4.
 // Grid: one workgroup of 8 per 8 x 8 block of C.
-fn texel(t: texture_2d<f32>, i: u32) -> vec4<f32> {
-    return textureLoad(t, vec2(i % TEXELS_PER_ROW, i / TEXELS_PER_ROW), 0);
+fn texel(t: texture_storage_2d<rgba32float, read>, i: u32) -> vec4<f32> {
+    return textureLoad(t, vec2(i % TEXELS_PER_ROW, i / TEXELS_PER_ROW));
 }
 
 @compute @workgroup_size(8)
