@@ -4,11 +4,11 @@
 //! with a bounds check per float, while a texel fetch gathers four floats per lane in one go;
 //! GEMM reads its operands this way there (`ops::gemm`, variant `Texel`). Kernels bind the
 //! textures as read-only storage textures (`texture_storage_2d<rgba32float, read>`), not as
-//! sampled ones: lavapipe's image load is the cheaper fetch (the texel GEMM gained about
-//! 10 %, a DVAAN step about 17 %). Staging is a plain
-//! buffer-to-texture copy recorded in the shared encoder, no kernel: the flat f32 data fills
-//! the texture row-major, [`TEXELS_PER_ROW`] texels per row, so flat float `f` sits in texel
-//! `t = f / 4` at `(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW)`, component `f % 4`.
+//! sampled ones: lavapipe's image load is the cheaper fetch (the texel GEMM gained about 10 %,
+//! a DVAAN step 10–20 %). Staging is a plain buffer-to-texture copy recorded in the shared
+//! encoder, no kernel: the flat f32 data fills the texture row-major, [`TEXELS_PER_ROW`] texels
+//! per row, so flat float `f` sits in texel `t = f / 4` at
+//! `(t % TEXELS_PER_ROW, t / TEXELS_PER_ROW)`, component `f % 4`.
 //!
 //! A kernel may also write a staging texture itself ([`Gpu::texel_target`], as a storage
 //! texture in the same layout) where the data needs rearranging anyway: the convolutions'
