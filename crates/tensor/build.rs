@@ -6,7 +6,11 @@ use std::path::Path;
 include!("src/wgsl_check.rs");
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    // Read at run time: `env!` would bake in the checkout that compiled this script, which a
+    // second checkout sharing the target folder then reuses.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let dir = Path::new(&manifest).join("../../shaders");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read shader folder {}: {e}", dir.display()))
