@@ -297,17 +297,26 @@ fn bn_backward(
     }
     let sums = workgroup_sum2(lane, s);
 
-    let r = f32(p.count);
-    let k = bgamma[c] * inv_std;
-    let mean_dy = sums.x / r;
-    let mean_dy_xhat = sums.y / r;
+    let t = dx_terms(c, inv_std, sums);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        dx[i] = k * (bdy_at(i) - mean_dy - x_hat(bx_at(i), mean, inv_std) * mean_dy_xhat);
+        dx[i] = t.k * (bdy_at(i) - t.mean_dy - x_hat(bx_at(i), mean, inv_std) * t.mean_dy_xhat);
     }
     if (lane == 0u) {
         save_parameter_grads(c, sums);
     }
+}
+
+// dx = k·(dy − mean_dy − xhat·mean_dy_xhat), from sums = (Σdy, Σdy·xhat).
+struct DxTerms {
+    k: f32,
+    mean_dy: f32,
+    mean_dy_xhat: f32,
+}
+
+fn dx_terms(c: u32, inv_std: f32, sums: vec2<f32>) -> DxTerms {
+    let r = f32(p.count);
+    return DxTerms(bgamma[c] * inv_std, sums.x / r, sums.y / r);
 }
 
 // dbeta = Σdy, dgamma = Σdy·xhat.
@@ -355,13 +364,10 @@ fn bn_backward4(
     }
     let sums = workgroup_sum2(lane, vec2(total(s_dy), total(s_dy_xhat)));
 
-    let r = f32(p.count);
-    let k = bgamma[c] * inv_std;
-    let mean_dy = sums.x / r;
-    let mean_dy_xhat = sums.y / r;
+    let t = dx_terms(c, inv_std, sums);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let xhat = (bx_quad(w.index) - mean) * inv_std;
-        dx4[w.index] = k * (bdy_quad(w.index) - mean_dy - xhat * mean_dy_xhat);
+        dx4[w.index] = t.k * (bdy_quad(w.index) - t.mean_dy - xhat * t.mean_dy_xhat);
     }
     if (lane == 0u) {
         save_parameter_grads(c, sums);

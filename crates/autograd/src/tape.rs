@@ -301,14 +301,7 @@ impl Tape {
         loss: &Var,
         params: impl IntoIterator<Item = &'a Param>,
     ) -> Gradients {
-        assert_eq!(
-            loss.value.numel(),
-            1,
-            "backward: the loss must be a scalar, got {:?}",
-            loss.shape()
-        );
-        let seed = elementwise::full(loss.value.gpu(), loss.shape(), 1.0);
-        self.backward_with(loss, seed, params)
+        self.seeded(&[(loss, unit_seed(loss))], params, &[], false)
     }
 
     /// Gradients of `⟨dy, output⟩` for `params`: backward seeded with the upstream gradient
@@ -319,14 +312,7 @@ impl Tape {
         dy: Tensor,
         params: impl IntoIterator<Item = &'a Param>,
     ) -> Gradients {
-        assert_eq!(
-            dy.shape(),
-            output.shape(),
-            "backward_with: dy {:?} for an output {:?}",
-            dy.shape(),
-            output.shape()
-        );
-        self.backward_seeded(&[(output, dy)], params, &[])
+        self.seeded(&[(output, dy)], params, &[], false)
     }
 
     /// Gradients of `Σᵢ ⟨dyᵢ, outputᵢ⟩` in one reverse sweep, for `params` and for the
@@ -341,8 +327,17 @@ impl Tape {
         params: impl IntoIterator<Item = &'a Param>,
         values: &[&Var],
     ) -> Gradients {
-        let (seeds, values) = self.seed_slots(seeds, values);
-        run(&mut self.graph.borrow_mut(), seeds, params, values, false)
+        self.seeded(seeds, params, values, false)
+    }
+
+    /// The last backward on this tape: like [`Tape::backward`], but each node's saved tensors
+    /// are released as soon as it has run, which lowers the peak memory of the pass.
+    pub fn backward_last<'a>(
+        self,
+        loss: &Var,
+        params: impl IntoIterator<Item = &'a Param>,
+    ) -> Gradients {
+        self.seeded(&[(loss, unit_seed(loss))], params, &[], true)
     }
 
     /// [`Tape::backward_seeded`] as the tape's last pass (see [`Tape::backward_last`]).
@@ -352,15 +347,18 @@ impl Tape {
         params: impl IntoIterator<Item = &'a Param>,
         values: &[&Var],
     ) -> Gradients {
-        let (seeds, values) = self.seed_slots(seeds, values);
-        run(&mut self.graph.borrow_mut(), seeds, params, values, true)
+        self.seeded(seeds, params, values, true)
     }
 
-    fn seed_slots(
+    /// Every backward above: the seeds and values as slots of this tape, then one sweep
+    /// (`release`: drop each node's saved tensors once it has run).
+    fn seeded<'a>(
         &self,
         seeds: &[(&Var, Tensor)],
+        params: impl IntoIterator<Item = &'a Param>,
         values: &[&Var],
-    ) -> (Vec<(usize, Tensor)>, Vec<Slot>) {
+        release: bool,
+    ) -> Gradients {
         let seeds = seeds
             .iter()
             .filter_map(|(v, dy)| {
@@ -378,25 +376,19 @@ impl Tape {
             .iter()
             .filter_map(|v| self.slot_of(v).and(v.slot))
             .collect();
-        (seeds, values)
+        run(&mut self.graph.borrow_mut(), seeds, params, values, release)
     }
+}
 
-    /// The last backward on this tape: like [`Tape::backward`], but each node's saved tensors
-    /// are released as soon as it has run, which lowers the peak memory of the pass.
-    pub fn backward_last<'a>(
-        self,
-        loss: &Var,
-        params: impl IntoIterator<Item = &'a Param>,
-    ) -> Gradients {
-        assert_eq!(
-            loss.value.numel(),
-            1,
-            "backward: the loss must be a scalar, got {:?}",
-            loss.shape()
-        );
-        let seed = elementwise::full(loss.value.gpu(), loss.shape(), 1.0);
-        self.backward_seeded_last(&[(loss, seed)], params, &[])
-    }
+/// The seed of a scalar loss: 1.
+fn unit_seed(loss: &Var) -> Tensor {
+    assert_eq!(
+        loss.value.numel(),
+        1,
+        "backward: the loss must be a scalar, got {:?}",
+        loss.shape()
+    );
+    elementwise::full(loss.value.gpu(), loss.shape(), 1.0)
 }
 
 fn run<'a>(

@@ -128,8 +128,9 @@ pub fn split(x: &Tensor, axis: usize, sizes: &[usize]) -> Vec<Tensor> {
     sizes
         .iter()
         .map(|&size| {
+            let start = offset;
             offset += size;
-            narrow(x, axis, offset - size, size)
+            narrow(x, axis, start, size)
         })
         .collect()
 }
