@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains DVAAN on real data and prints the result: Fashion-MNIST sandal (positive) vs sneaker,
-# 1:5 imbalance, the defaults of DESIGN §5.2. Installs the Vulkan driver when none exists and
-# fetches the data first.
+# 1:5 imbalance, the defaults of docs/DESIGN.md §5.5. Installs the Vulkan driver when none
+# exists and fetches the data first.
 #
 #   tools/demo.sh              two epochs (about 12 minutes on a 2-core CPU under lavapipe)
 #   DEMO_EPOCHS=3 tools/demo.sh

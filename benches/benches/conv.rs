@@ -1,4 +1,4 @@
-//! Convolution throughput for every conv and deconv layer of the model (DESIGN.md §5.1) at
+//! Convolution throughput for every conv and deconv layer of the model (docs/DESIGN.md §5.1) at
 //! batch 64, each through the variant the engine picks on this adapter. Throughput is the
 //! layer's FLOP count 2·N·O·OH·OW·C·KH·KW (the same for forward and both gradients), so
 //! criterion's "elem/s" reads as FLOP/s.

@@ -1,7 +1,7 @@
-//! One full DVAAN training step (DESIGN §5.2): batch 64 of 28×28×1 images, the encoder,
+//! One full DVAAN training step (docs/DESIGN.md §5.2): batch 64 of 28×28×1 images, the encoder,
 //! decoder on `[z; z_p]`, discriminator on `[x; x̃; x_p]`, the backward passes of
-//! `Dvaan::gradients` (discriminator shared), three Adam updates and the margin update, as
-//! the trainer records it. Reported as samples/s, and first as ms/step with the step's GEMM
+//! `Dvaan::gradients` (discriminator shared), three Adam updates and the margin update, as the
+//! trainer records it. Reported as samples/s, and first as ms/step with the step's GEMM
 //! and convolution FLOPs (`Counters::flops`) and the effective rate they give.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`

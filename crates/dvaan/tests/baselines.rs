@@ -1,8 +1,8 @@
-//! The baselines of DESIGN §5.4 on a tiny synthetic 28×28 task (the convolutional networks),
-//! small enough for lavapipe: each method learns (test ROC-AUC well above chance) through
-//! the shared trainer, and each of its networks descends its own objective when it alone
-//! steps on a fixed batch (the others frozen) — a check that every loss has the right sign
-//! and reaches the right network.
+//! The baselines of docs/DESIGN.md §5.4 on a tiny synthetic 28×28 task (the convolutional
+//! networks), small enough for lavapipe: each method learns (test ROC-AUC well above chance)
+//! through the shared trainer, and each of its networks descends its own objective when it
+//! alone steps on a fixed batch (the others frozen) — a check that every loss has the right
+//! sign and reaches the right network.
 
 mod synthetic;
 

@@ -1,8 +1,8 @@
 //! Each network's optimiser receives exactly the gradient of its own loss combination
-//! (DESIGN §5.2 step 4), checked on a tiny fully connected model (batch norm everywhere but
-//! the discriminator's first layer, so the rows of `[x; x̃; x_p]` are coupled): the gradients
-//! a step applies (`Dvaan::gradients`, which shares the discriminator's backward between the
-//! networks) must equal the per-loss gradients summed with the paper's weights.
+//! (docs/DESIGN.md §5.2 step 4), checked on a tiny fully connected model (batch norm everywhere
+//! but the discriminator's first layer, so the rows of `[x; x̃; x_p]` are coupled): the
+//! gradients a step applies (`Dvaan::gradients`, which shares the discriminator's backward
+//! between the networks) must equal the per-loss gradients summed with the paper's weights.
 
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;

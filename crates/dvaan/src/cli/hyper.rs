@@ -1,7 +1,7 @@
-//! The training hyper-parameters as flags (DESIGN §5.2, §5.3). Each is optional: an absent
-//! flag keeps `TrainConfig::default()` for a new run and the checkpoint's value on `--resume`,
-//! where changing one is refused rather than silently ignored. The help text shows the
-//! defaults taken from `TrainConfig::default()` itself.
+//! The training hyper-parameters as flags (docs/DESIGN.md §5.2, §5.3). Each is optional: an
+//! absent flag keeps `TrainConfig::default()` for a new run and the checkpoint's value on
+//! `--resume`, where changing one is refused rather than silently ignored. The help text shows
+//! the defaults taken from `TrainConfig::default()` itself.
 
 use std::fmt::Display;
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::train::MethodKind;
 
-/// Every row of the paper's Table 1 plus the reference baselines (DESIGN §5.4), in the order
-/// the tables list them. A name here that `MethodKind` does not parse yet is reported as
+/// Every row of the paper's Table 1 plus the reference baselines (docs/DESIGN.md §5.4), in the
+/// order the tables list them. A name here that `MethodKind` does not parse yet is reported as
 /// "not implemented" instead of being run.
 pub const ALL_METHODS: [&str; 11] = [
     "dvaan",

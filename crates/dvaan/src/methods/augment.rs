@@ -1,4 +1,4 @@
-//! Support samples (DESIGN §5.3): latent points drawn between the two class priors are
+//! Support samples (docs/DESIGN.md §5.3): latent points drawn between the two class priors are
 //! decoded and kept when the discriminator agrees with the side of the boundary they came
 //! from. Runs with the decoder and discriminator in evaluation mode, and reads its result
 //! back to the host (the support pool lives with the training set): the one place a

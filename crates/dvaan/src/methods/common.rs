@@ -59,7 +59,7 @@ pub fn reconstruction(tape: &Tape, images: bool, x_rec: &Var, x: &Tensor) -> Var
     }
 }
 
-/// KL to N(0, I), batch mean divided by the input size D (DESIGN §5.2's scale).
+/// KL to N(0, I), batch mean divided by the input size D (docs/DESIGN.md §5.2's scale).
 pub fn kl_standard(tape: &Tape, m: &Var, logvar: &Var, sample_len: usize) -> Var {
     let zero = Tensor::zeros(m.value().gpu(), &[m.shape()[0]]);
     let kl = tape.kl_to_shifted_prior(m, logvar, &zero);

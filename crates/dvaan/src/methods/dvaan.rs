@@ -1,4 +1,4 @@
-//! One DVAAN training step (DESIGN §5.2), all on the GPU and on one tape:
+//! One DVAAN training step (docs/DESIGN.md §5.2), all on the GPU and on one tape:
 //!
 //! 1. `(m, logvar) = Enc(x)`, `z = m + exp(½·logvar) ⊙ ε`;
 //! 2. prior samples `y_p ~ Bernoulli(½)`, `z_p ~ N(s_{y_p}·μ·1, I)`; `Dec([z; z_p])` gives the
@@ -118,7 +118,7 @@ impl Dvaan {
         }
     }
 
-    /// What each network minimises (DESIGN §5.2, step 4):
+    /// What each network minimises (docs/DESIGN.md §5.2, step 4):
     /// `[Enc: L_ele + L_KL + λ₁·L_fea, Dec: L_ele + λ₁·L_fea + λ₂·L_adv, Dis: L_adv]`.
     pub fn objectives(&self, tape: &Tape, l: &Losses) -> [Var; 3] {
         let enc = tape.weighted_sum(&[(1.0, &l.l_ele), (1.0, &l.l_kl), (self.lambda1, &l.l_fea)]);
@@ -130,7 +130,7 @@ impl Dvaan {
         [enc, dec, l.l_adv.clone()]
     }
 
-    /// The forward half of a step: steps 1–3 of DESIGN §5.2, recorded on `tape`.
+    /// The forward half of a step: steps 1–3 of docs/DESIGN.md §5.2, recorded on `tape`.
     pub fn losses(&self, tape: &Tape, x: &Tensor, y: &Tensor, step: u64) -> Losses {
         let (gpu, b, d) = (x.gpu(), x.dim(0), self.latent);
         let noise = |stream: u64| step * STREAMS + stream;

@@ -1,5 +1,6 @@
 //! DVAAN (and `dvaan-mu`, `dvaan-a`) as a [`Method`]: the forward pass and objectives of
-//! `dvaan.rs`, the margin update of Eq. 10 after the updates, and support samples (§5.3).
+//! `dvaan.rs`, the margin update of Eq. 10 after the updates, and support samples
+//! (docs/DESIGN.md §5.3).
 
 use dvaan_autograd::{Adam, Gradients, Param, Tape, Var};
 use dvaan_tensor::ops::random;
@@ -27,10 +28,11 @@ impl Method for Dvaan {
         }
     }
 
-    /// Steps 1–4 of Algorithm 1 on the batch `x [B, …]`, `y [B]` (0/1), at global step
-    /// `step`: the forward pass of [`Dvaan::losses`], then each network's gradient of its
-    /// objective with the discriminator's backward shared ([`Dvaan::gradients`]; all three,
-    /// whatever `only` says). Records GPU work only: nothing is read back.
+    /// Steps 1–4 of docs/DESIGN.md §5.2 (Algorithm 1 up to the margin update) on the batch
+    /// `x [B, …]`, `y [B]` (0/1), at global step `step`: the forward pass of [`Dvaan::losses`],
+    /// then each network's gradient of its objective with the discriminator's backward shared
+    /// ([`Dvaan::gradients`]; all three, whatever `only` says). Records GPU work only: nothing
+    /// is read back.
     fn step_gradients(
         &self,
         x: &Tensor,

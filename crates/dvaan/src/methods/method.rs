@@ -90,7 +90,7 @@ pub trait Method {
         None
     }
 
-    /// A round of support samples (DESIGN §5.3), for methods that augment.
+    /// A round of support samples (docs/DESIGN.md §5.3), for methods that augment.
     fn generate_support(&self, _n: usize, _step: u64, _keep_negatives: bool) -> Option<Generated> {
         None
     }

@@ -1,9 +1,10 @@
 //! Training methods: the rows of the paper's Table 1 and the reference classifiers of
-//! DESIGN §5.4. Each is a [`Method`] — its networks (the shared ones of `crate::models`) and
-//! its losses; the trainer's loop, batching, history, evaluation and checkpoints serve all.
+//! docs/DESIGN.md §5.4. Each is a [`Method`] — its networks (the shared ones of
+//! `crate::models`) and its losses; the trainer's loop, batching, history, evaluation and
+//! checkpoints serve all.
 //!
-//! - [`dvaan`]: the DVAAN step of DESIGN §5.2 (`dvaan`, `dvaan-mu`, `dvaan-a`), [`augment`]
-//!   its support samples (§5.3);
+//! - [`dvaan`]: the DVAAN step of docs/DESIGN.md §5.2 (`dvaan`, `dvaan-mu`, `dvaan-a`),
+//!   [`augment`] its support samples (§5.3);
 //! - [`vae_gan`]: `vae-gan`, `vae-gan-b`; [`ac_gan`]: `ac-gan`; [`cvae_gan`]: `cvae-gan`;
 //! - [`cnn`]: `cnn`, `cnn-weighted`, `cnn-ros`, `cnn-focal`;
 //! - [`condition`]: how the conditional networks see a label.

@@ -4,8 +4,8 @@
 //! positive vs negative on the reconstructions and on the real samples (as DVAAN's default
 //! `L_adv`), and is the classifier. `vae-gan-b` draws class-balanced mini-batches.
 //!
-//! Losses (each a mean, as DESIGN §5.2): `L_ele` reconstruction, `L_KL` to N(0, I) over D,
-//! `L_adv = BCE(ℓ(x̃), y) + BCE(ℓ(x), y)`, `L_fea = mean (Dis_l(x̃) − Dis_l(x))²`.
+//! Losses (each a mean, as docs/DESIGN.md §5.2): `L_ele` reconstruction, `L_KL` to N(0, I) over
+//! D, `L_adv = BCE(ℓ(x̃), y) + BCE(ℓ(x), y)`, `L_fea = mean (Dis_l(x̃) − Dis_l(x))²`.
 //! Enc ← L_ele + L_KL + λ₁·L_fea; Dec ← L_ele + λ₁·L_fea + λ₂·L_adv; Dis ← L_adv.
 
 use dvaan_autograd::{Adam, Param, Tape, Var};

@@ -1,8 +1,8 @@
-//! The network constructors by sample shape, parameterised for the methods that condition
-//! on a label or need more than one output (DESIGN §5.4): an encoder may take extra input
-//! channels (label planes; extra features for tables), a decoder extra latent inputs
-//! (a one-hot label), a discriminator several output logits (AC-GAN's real/fake and class
-//! heads). With no extras they are DVAAN's networks of §5.1.
+//! The network constructors by sample shape, parameterised for the methods that condition on a
+//! label or need more than one output (docs/DESIGN.md §5.4): an encoder may take extra input
+//! channels (label planes; extra features for tables), a decoder extra latent inputs (a one-hot
+//! label), a discriminator several output logits (AC-GAN's real/fake and class heads). With no
+//! extras they are DVAAN's networks of §5.1.
 
 use dvaan_tensor::Gpu;
 use rand_pcg::Pcg64;

@@ -1,5 +1,5 @@
-//! The convolutional networks of DESIGN §5.1 for 28×28×1 and 32×32×3 images. Spatial sizes:
-//! encoder 28→14→7→4→2 (32→16→8→4→2), decoder back up, discriminator 28→14→7→4
+//! The convolutional networks of docs/DESIGN.md §5.1 for 28×28×1 and 32×32×3 images. Spatial
+//! sizes: encoder 28→14→7→4→2 (32→16→8→4→2), decoder back up, discriminator 28→14→7→4
 //! (32→16→8→4). Each constructor walks its layers' output sizes and checks them.
 
 use dvaan_autograd::{Activation, Layer, Param, Tape, Var};

@@ -1,4 +1,4 @@
-//! The fully connected networks of DESIGN §5.1 for tabular data with `D` standardised
+//! The fully connected networks of docs/DESIGN.md §5.1 for tabular data with `D` standardised
 //! features: encoder D→512→256→2d, decoder d→256→512→D (linear output), discriminator
 //! D→512→256 (= Dis_l)→1. Hidden layers are FC → BN → ReLU, except the discriminator's first,
 //! which has no batch norm (as its first convolution in the image networks).

@@ -1,8 +1,8 @@
-//! The three networks of DVAAN (DESIGN §5.1): an encoder to `(m, logvar)`, a decoder back to
-//! sample space, and a discriminator that gives a positive-vs-negative logit and its feature
-//! layer `Dis_l`. Convolutional for 28×28×1 and 32×32×3 images ([`conv`]), fully connected
-//! for tabular data ([`mlp`]). Models are plain structs of [`Block`]s; the tape's mode
-//! (training or evaluation) picks how their batch norms normalise.
+//! The three networks of DVAAN (docs/DESIGN.md §5.1): an encoder to `(m, logvar)`, a decoder
+//! back to sample space, and a discriminator that gives a positive-vs-negative logit and its
+//! feature layer `Dis_l`. Convolutional for 28×28×1 and 32×32×3 images ([`conv`]), fully
+//! connected for tabular data ([`mlp`]). Models are plain structs of [`Block`]s; the tape's
+//! mode (training or evaluation) picks how their batch norms normalise.
 
 mod block;
 mod build;

@@ -1,11 +1,12 @@
-//! Every hyper-parameter of a training run (DESIGN §5.2, §5.3), with the defaults there.
+//! Every hyper-parameter of a training run (docs/DESIGN.md §5.2, §5.3), with their defaults
+//! (§5.5).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Which row of the paper's Table 1 (or reference classifier, DESIGN §5.4) trains.
+/// Which row of the paper's Table 1 (or reference classifier, docs/DESIGN.md §5.4) trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum MethodKind {

@@ -20,7 +20,7 @@ use crate::Error;
 /// Test samples scored per dispatch chain.
 const EVAL_BATCH: usize = 256;
 
-/// Every number of the evaluation protocol (DESIGN §6) for one test set.
+/// Every number of the evaluation protocol (docs/DESIGN.md §6) for one test set.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalMetrics {
     pub roc_auc: f64,

@@ -1,5 +1,5 @@
 //! The training set of an epoch: the real samples D followed by the support pool D⁺ of
-//! generated samples (DESIGN §5.3). Generated positives enter a FIFO capped at
+//! generated samples (docs/DESIGN.md §5.3). Generated positives enter a FIFO capped at
 //! `n_neg − n_pos`, so the set moves toward balance; with `aug_both`, agreeing generated
 //! negatives enter a second FIFO capped at the number of generated positives held, so they
 //! never make the imbalance worse.

@@ -152,7 +152,8 @@ impl Trainer {
         Ok(rows.last().copied())
     }
 
-    /// A round of support samples (DESIGN §5.3) into D⁺. Reads back (see `methods::augment`).
+    /// A round of support samples (docs/DESIGN.md §5.3) into D⁺. Reads back (see
+    /// `methods::augment`).
     fn augment(&mut self) {
         let (n, step) = (self.config.aug_n, self.global_step as u64);
         if let Some(g) = self.model.generate_support(n, step, self.config.aug_both) {
