@@ -1,5 +1,5 @@
-//! `Conv2d` and `ConvTranspose2d` with square kernels. Ops: [`Tape::conv2d`] and
-//! [`Tape::conv_transpose2d`] (`ops/conv.rs`, conv kernels).
+//! `Conv2d` and `ConvTranspose2d` with square kernels. Next hop toward the kernels: their tape
+//! ops [`Tape::conv2d`] and [`Tape::conv_transpose2d`] (`crates/autograd/src/ops/conv.rs`).
 
 use dvaan_tensor::{Gpu, Tensor};
 use rand_pcg::Pcg64;

@@ -1,6 +1,8 @@
-//! Convolutions on the tape. Kernels: `dvaan_tensor::ops::conv` (`shaders/conv.wgsl`),
-//! `dvaan_tensor::ops::conv_transpose` (`shaders/conv_transpose.wgsl`), and
-//! `reduce::channel_sum` for bias gradients.
+//! Convolutions on the tape. Next hop toward the kernels: `dvaan_tensor::ops::conv`, which
+//! picks the convolution kernel for the adapter; `dvaan_tensor::ops::conv_transpose` runs on
+//! the same kernels with forward and input gradient swapped; `reduce::channel_sum` gives the
+//! bias gradients. The backward of both ops is checked against finite differences in
+//! `crates/autograd/tests/autograd/gradcheck.rs`.
 //!
 //! Each op has three gradients — input, weight, bias — and computes only the wanted ones:
 //! the first layer of a network never computes an input gradient, and a network whose

@@ -8,10 +8,13 @@
 //! 4. each network's gradient of its own combination of the losses ([`Dvaan::objectives`]),
 //!    with the discriminator's backward shared ([`Dvaan::gradients`]), then one Adam update
 //!    per network;
-//! 5. the margin update of Eq. 10 (`dvaan_tensor::ops::margin`), unless μ is fixed.
+//! 5. the margin update of Eq. 10 ([`Dvaan::update_margin`]), unless μ is fixed.
 //!
 //! Noise comes from the counter-based generator with an offset derived from the global step,
 //! so a step's randomness does not depend on what ran before it (resuming reproduces a run).
+//!
+//! Toward the kernels, the next hop is the networks the step calls, `crate::models`
+//! (`models/conv.rs` for images, `models/mlp.rs` for tables).
 
 use dvaan_autograd::{prefixed, Adam, AdamConfig, Gradients, Layer, Tape, Var};
 use dvaan_tensor::ops::margin::{margin_update, MarginConfig};

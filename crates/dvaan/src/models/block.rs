@@ -2,6 +2,9 @@
 //! optionally followed by batch norm, then an optional activation. The models are lists of
 //! these, so their parameter names read like the paper's layer lists
 //! (`enc.2.conv.weight`, `enc.2.bn.running_mean`, …).
+//!
+//! Next hop toward the kernels: the layers of `dvaan_autograd` (`crates/autograd/src/layers/`:
+//! `conv.rs`, `linear.rs`, `batch_norm.rs`), each calling one tape op.
 
 use dvaan_autograd::{
     prefixed, Activation, BatchNorm, Conv2d, ConvTranspose2d, Layer, Param, Tape, Var,

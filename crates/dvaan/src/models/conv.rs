@@ -1,6 +1,9 @@
 //! The convolutional networks of docs/DESIGN.md §5.1 for 28×28×1 and 32×32×3 images. Spatial
 //! sizes: encoder 28→14→7→4→2 (32→16→8→4→2), decoder back up, discriminator 28→14→7→4
 //! (32→16→8→4). Each constructor walks its layers' output sizes and checks them.
+//!
+//! Next hop toward the kernels: each layer is a [`Block`] (`block.rs`) whose convolution is
+//! `dvaan_autograd::Conv2d` or `ConvTranspose2d` (`crates/autograd/src/layers/conv.rs`).
 
 use dvaan_autograd::{Activation, Layer, Param, Tape, Var};
 use dvaan_tensor::{Gpu, Tensor};

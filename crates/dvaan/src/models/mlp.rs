@@ -2,6 +2,9 @@
 //! features: encoder D→512→256→2d, decoder d→256→512→D (linear output), discriminator
 //! D→512→256 (= Dis_l)→1. Hidden layers are FC → BN → ReLU, except the discriminator's first,
 //! which has no batch norm (as its first convolution in the image networks).
+//!
+//! Next hop toward the kernels: each layer is a [`Block`] (`block.rs`) around
+//! `dvaan_autograd::layers::Linear` (`crates/autograd/src/layers/linear.rs`).
 
 use dvaan_autograd::{Activation, Layer, Param, Tape, Var};
 use dvaan_tensor::{Gpu, Tensor};
