@@ -1,10 +1,16 @@
 //! One full DVAAN training step (docs/DESIGN.md §5.2): batch 64 of 28×28×1 images, the encoder,
 //! decoder on `[z; z_p]`, discriminator on `[x; x̃; x_p]`, the backward passes of
-//! `Dvaan::gradients` (discriminator shared), three Adam updates and the margin update, as the
-//! trainer records it. Reported as samples/s, and first as ms/step with the step's GEMM
-//! and convolution FLOPs (`Counters::flops`) and the effective rate they give.
+//! `Dvaan::gradients` (discriminator shared), three Adam updates and the margin update, as
+//! the trainer records it. Reported as samples/s, and first as ms/step with the step's GEMM
+//! and convolution FLOPs (`Counters::flops`) and the effective rate they give. Beside them:
+//! the dispatches and submits of a step (`Gpu::counters`), the parameter count of each
+//! network, and the host's cost of a step: the wall time of recording it up to and
+//! including the flush, without waiting for the GPU, per step and per dispatch.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
+//!
+//! `benches/peer/torch_dvaan_step.py` runs the same step in PyTorch, and
+//! `tools/step-vs-torch.sh` runs both back to back.
 //!
 //! Set `DVAAN_PROFILE=1` to also time each forward/backward stage of the step separately,
 //! and each kernel (every dispatch waited for on its own, so the kernel total exceeds a
@@ -15,7 +21,7 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
-use dvaan_autograd::Tape;
+use dvaan_autograd::{Layer, Tape};
 use dvaan_benches::{gpu, time_gpu};
 use dvaan_tensor::{Gpu, Tensor};
 
@@ -39,6 +45,52 @@ fn ms(gpu: &Gpu, f: impl FnOnce()) -> f64 {
     f();
     gpu.sync();
     t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Steps timed after warm-up for the per-step figures; each is waited for on its own.
+const MEASURED_STEPS: u64 = 3;
+
+/// Per-step averages over [`MEASURED_STEPS`] steps.
+struct StepCost {
+    /// Until the GPU has finished the step.
+    wall_ms: f64,
+    /// Recording the step and submitting it, not waiting for the GPU.
+    host_us: f64,
+    dispatches: f64,
+    submits: f64,
+    flops: f64,
+}
+
+/// Runs [`MEASURED_STEPS`] steps from global step `*step`, each started on an idle GPU.
+fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u64) -> StepCost {
+    let before = gpu.counters();
+    let (mut wall, mut host) = (0.0, 0.0);
+    for _ in 0..MEASURED_STEPS {
+        gpu.sync();
+        let t = Instant::now();
+        model.step(x, y, *step);
+        gpu.flush();
+        host += t.elapsed().as_secs_f64();
+        gpu.sync();
+        wall += t.elapsed().as_secs_f64();
+        *step += 1;
+    }
+    let after = gpu.counters();
+    let per_step = |a: u64, b: u64| (a - b) as f64 / MEASURED_STEPS as f64;
+    StepCost {
+        wall_ms: wall * 1e3 / MEASURED_STEPS as f64,
+        host_us: host * 1e6 / MEASURED_STEPS as f64,
+        dispatches: per_step(after.dispatches, before.dispatches),
+        submits: per_step(after.submits, before.submits),
+        flops: per_step(after.flops, before.flops),
+    }
+}
+
+fn param_count(net: &dyn Layer) -> usize {
+    net.params()
+        .iter()
+        .map(|(_, p)| p.shape().iter().product::<usize>())
+        .sum()
 }
 
 /// Where a step's time goes: forward, then each backward pass, then the updates.
@@ -93,17 +145,27 @@ fn dvaan_step(c: &mut Criterion) {
         model.step(&x, &y, step);
         step += 1;
     }
-    let before = gpu.counters().flops;
-    let one = ms(&gpu, || {
-        model.step(&x, &y, step);
-    });
-    let gflop = (gpu.counters().flops - before) as f64 / 1e9;
-    step += 1;
+    let cost = step_cost(&gpu, &mut model, &x, &y, &mut step);
+    let (one, gflop) = (cost.wall_ms, cost.flops / 1e9);
     eprintln!(
         "dvaan step, batch {BATCH}, 28x28: {one:.0} ms/step, {gflop:.1} GFLOP of GEMMs and \
          convolutions ({:.1} GFLOP/s effective) on {}",
         gflop / (one / 1e3),
         gpu.summary()
+    );
+    eprintln!(
+        "per step (mean of {MEASURED_STEPS}): {:.0} dispatches, {:.0} submits; host time to \
+         record and submit {:.0} us/step, {:.2} us/dispatch",
+        cost.dispatches,
+        cost.submits,
+        cost.host_us,
+        cost.host_us / cost.dispatches.max(1.0)
+    );
+    eprintln!(
+        "parameters: enc {}, dec {}, dis {}",
+        param_count(model.nets.enc.as_ref()),
+        param_count(model.nets.dec.as_ref()),
+        param_count(model.nets.dis.as_ref())
     );
     if std::env::var_os("DVAAN_PROFILE").is_some() {
         profile(&gpu, &mut model, &x, &y);
