@@ -26,6 +26,15 @@ pub enum Error {
     },
     /// A saved training state that does not fit this trainer (names, shapes, architecture).
     State(String),
+    /// The GPU engine gave up while doing `what` (it panicked: out of GPU memory, a lost
+    /// device, or a bug); caught at the command's boundary.
+    Engine {
+        what: String,
+        batch: Option<usize>,
+        adapter: Option<String>,
+        message: String,
+        location: Option<String>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,6 +52,32 @@ impl fmt::Display for Error {
                 "{what} became {value} at step {step}; training stopped (try a smaller learning rate)"
             ),
             Error::State(m) => f.write_str(m),
+            Error::Engine {
+                what,
+                batch,
+                adapter,
+                message,
+                location,
+            } => {
+                write!(f, "the GPU engine failed during {what}")?;
+                let batch = batch.map(|b| format!("batch size {b}"));
+                let adapter = adapter.as_ref().map(|a| format!("adapter {a}"));
+                let known: Vec<String> = batch.into_iter().chain(adapter).collect();
+                if !known.is_empty() {
+                    write!(f, " ({})", known.join(", "))?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(at) = location {
+                    write!(f, " (at {at})")?;
+                }
+                write!(
+                    f,
+                    ".\nfix: out of GPU memory: lower --batch (or close other programs using the \
+                     GPU); a lost device (driver reset, GPU removed): pick another --adapter or \
+                     restart the driver. `dvaan train --resume DIR` continues from the last \
+                     checkpoint. Anything else is a bug; please report this message"
+                )
+            }
         }
     }
 }
@@ -54,7 +89,9 @@ impl std::error::Error for Error {
             Error::Metric(e) => Some(e),
             Error::Gpu(e) => Some(e),
             Error::Output(e) => Some(e),
-            Error::Usage(_) | Error::NonFinite { .. } | Error::State(_) => None,
+            Error::Usage(_) | Error::NonFinite { .. } | Error::State(_) | Error::Engine { .. } => {
+                None
+            }
         }
     }
 }

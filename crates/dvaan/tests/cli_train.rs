@@ -87,6 +87,24 @@ fn a_run_writes_every_output() {
     let epochs = m["epochs"].as_array().unwrap();
     assert_eq!(epochs.len(), 2);
     assert_eq!(epochs[1]["test"], m["final"]);
+    assert_eq!(epochs[1]["test_per_class"], m["final_per_class"]);
+    let per_class = &m["final_per_class"];
+    assert_eq!(
+        per_class["positive"]["support"],
+        m["task"]["test"]["positive"]
+    );
+    assert_eq!(
+        per_class["negative"]["support"],
+        m["task"]["test"]["negative"]
+    );
+    assert_eq!(
+        per_class["weighted"]["support"],
+        m["task"]["test"]["samples"]
+    );
+    // The per-class recalls are the two rates the G-mean multiplies.
+    let rate = |class: &str| per_class[class]["recall"].as_f64().unwrap();
+    let g = m["final"]["g_mean"].as_f64().unwrap();
+    assert!(((rate("positive") * rate("negative")).sqrt() - g).abs() < 1e-12);
     let auc = m["final"]["roc_auc"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&auc), "{auc}");
 
@@ -104,6 +122,7 @@ fn a_run_writes_every_output() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(!names.iter().any(|n| n == "run.lock"), "{names:?}");
     assert!(tensors(&run.join("checkpoint.safetensors"))
         .iter()
         .any(|(n, _, _)| n == "support.pos"));
@@ -161,13 +180,19 @@ fn eval_and_sample_rebuild_the_model_from_the_checkpoint() {
     let f = straight();
     let run = f.run().display().to_string();
     let out = ok(&dvaan(&["eval", "--checkpoint", &run, "--json"]));
-    let metrics: Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(metrics, json(&f.run().join("metrics.json"))["final"]);
+    let mut metrics: Value = serde_json::from_str(out.trim()).unwrap();
+    let report = json(&f.run().join("metrics.json"));
+    let per_class = metrics.as_object_mut().unwrap().remove("per_class");
+    assert_eq!(per_class.as_ref(), Some(&report["final_per_class"]));
+    assert_eq!(metrics, report["final"]);
     let table = ok(&dvaan(&["eval", "--checkpoint", &run]));
     assert!(
         table.contains("ROC-AUC") && table.contains("after 2 epochs"),
         "{table}"
     );
+    for needle in ["specificity", "IBA", "positive (1)", "weighted average"] {
+        assert!(table.contains(needle), "{needle:?} missing:\n{table}");
+    }
 
     let png = f.tmp.join("grid.png");
     let said = ok(&dvaan(&[
@@ -219,6 +244,10 @@ fn a_diverging_run_stops_with_a_message_and_no_checkpoint() {
         &["not finite", "no checkpoint was written", "--lr"],
     );
     assert!(!run.join("checkpoint.safetensors").exists());
+    assert!(
+        !run.join("run.lock").exists(),
+        "a failed run keeps its lock"
+    );
     let m = json(&run.join("metrics.json"));
     assert!(m["status"].as_str().unwrap().starts_with("stopped"), "{m}");
 }

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
-use super::record::MetricsRecord;
 use super::restore::restore;
 use super::run_dir::checkpoint_path;
-use super::table::print_metrics;
+use super::table::{print_metrics, print_per_class};
+use super::test_metrics::evaluate_test;
 use crate::Result;
 
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,8 @@ pub struct Args {
     /// Root data folder, if it moved since training (default: the one recorded in the run).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Print the metrics as one JSON object instead of a table.
+    /// Print the metrics as one JSON object instead of tables (the per-class report under
+    /// `per_class`).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -28,12 +29,11 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<()> {
     let path = checkpoint_path(&args.checkpoint);
     let r = restore(&path, args.data_dir.as_deref(), &args.gpu)?;
-    let metrics = MetricsRecord::from(&r.trainer.evaluate(&r.task.test)?);
+    let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&metrics).expect("metrics serialise")
-        );
+        let mut json = serde_json::to_value(metrics).expect("metrics serialise");
+        json["per_class"] = serde_json::to_value(per_class).expect("the report serialises");
+        println!("{json}");
     } else {
         print_metrics(
             &format!(
@@ -46,6 +46,14 @@ pub fn run(args: &Args) -> Result<()> {
                 r.gpu.summary()
             ),
             &metrics,
+        );
+        println!();
+        print_per_class(
+            &format!(
+                "per class, at the decision threshold (logit > 0; IBA with α = {}):",
+                crate::metrics::IBA_ALPHA
+            ),
+            &per_class,
         );
     }
     Ok(())

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{load_task, CsvOptions, DatasetKind, LabelColumn, Task, TaskSpec};
 use crate::io::history::HistoryRow;
+use crate::metrics::ImbalancedReport;
 use crate::train::{EvalMetrics, TrainConfig};
 use crate::Result;
 
@@ -97,6 +98,10 @@ pub struct EpochRecord {
     pub mu: f32,
     pub losses: LossMeans,
     pub test: MetricsRecord,
+    /// Per-class precision, recall, specificity, F1, G-mean and IBA on the test split, from
+    /// the same scores as `test`. Absent in checkpoints written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_per_class: Option<ImbalancedReport>,
     pub samples_per_sec: f64,
     pub wall_s: f64,
 }
@@ -156,6 +161,9 @@ pub struct Report<'a> {
     /// The last epoch's test metrics.
     #[serde(rename = "final")]
     pub final_metrics: Option<&'a MetricsRecord>,
+    /// The last epoch's per-class report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_per_class: Option<&'a ImbalancedReport>,
     #[serde(flatten)]
     pub run: &'a RunRecord,
 }

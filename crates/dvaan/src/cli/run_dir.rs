@@ -1,9 +1,11 @@
 //! The output folder of a run and the files in it. A new run refuses a folder that already
 //! holds files unless `--force` is given; `--force` removes only the files a run writes, never
-//! anything else a user put there.
+//! anything else a user put there. A folder locked by a live run (see `run_lock`) is refused
+//! even with `--force`.
 
 use std::path::{Path, PathBuf};
 
+use super::run_lock::{check_free, LOCK};
 use crate::io::atomic::leftover_temps;
 use crate::io::{io_error, OutputError};
 
@@ -23,6 +25,15 @@ impl RunDir {
 
     /// Checks, without touching anything, that a new run may use `dir`.
     pub fn check_new(dir: &Path, force: bool) -> Result<(), OutputError> {
+        if dir.is_dir() {
+            check_free(dir)?;
+        }
+        RunDir::check_files(dir, force)
+    }
+
+    /// The folder is a folder, and holds no run files unless `force`; its lock is not
+    /// looked at (the caller may hold it).
+    fn check_files(dir: &Path, force: bool) -> Result<(), OutputError> {
         if dir.exists() && !dir.is_dir() {
             return Err(OutputError::NotFound {
                 path: dir.to_path_buf(),
@@ -37,6 +48,7 @@ impl RunDir {
             .map_err(io_error(dir, "list"))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name != LOCK)
             .collect();
         if files.is_empty() {
             return Ok(());
@@ -48,9 +60,10 @@ impl RunDir {
         })
     }
 
-    /// Creates the folder for a new run; with `force`, removes the run files already there.
+    /// Prepares the folder of a new run, whose lock the caller holds; with `force`, removes
+    /// the run files already there.
     pub fn create(dir: &Path, force: bool) -> Result<RunDir, OutputError> {
-        RunDir::check_new(dir, force)?;
+        RunDir::check_files(dir, force)?;
         let run = RunDir(dir.to_path_buf());
         for name in RUN_FILES {
             let file = run.file(name);

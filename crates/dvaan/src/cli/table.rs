@@ -1,6 +1,7 @@
-//! The metrics table printed at the end of `train` and by `eval`.
+//! The metrics tables printed at the end of `train` and by `eval`.
 
 use super::record::MetricsRecord;
+use crate::metrics::ImbalancedReport;
 
 pub fn print_metrics(title: &str, m: &MetricsRecord) {
     println!("{title}");
@@ -13,5 +14,13 @@ pub fn print_metrics(title: &str, m: &MetricsRecord) {
         ("recon MSE / value", m.recon_mse),
     ] {
         println!("  {name:<18} {value:.4}");
+    }
+}
+
+/// The per-class report, indented under a title.
+pub fn print_per_class(title: &str, report: &ImbalancedReport) {
+    println!("{title}");
+    for line in report.to_string().lines() {
+        println!("  {line}");
     }
 }

@@ -3,22 +3,33 @@
 //! (rows appended as they are read back) and `samples.png`. `--resume DIR` continues from the
 //! last checkpoint; because every random stream is derived from (seed, epoch, step), the
 //! continued run equals an uninterrupted one.
+//!
+//! While it runs, the process holds the folder's lock (`run_lock`), so a second `train` on
+//! the same folder is refused. A checkpoint that cannot be written stops training with a
+//! message naming the folder, the error and the free space; the previous checkpoint stays.
+//! A panic of the GPU engine becomes an error naming the batch size and adapter
+//! (`engine_guard`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::engine_guard::{guard, EngineContext};
 use super::gpu_args::GpuArgs;
 use super::hyper::{self, HyperArgs};
 use super::record::{EpochRecord, LossMeans, Report, RunRecord, TaskRecord};
 use super::restore::restore;
 use super::run_dir::{RunDir, CHECKPOINT, HISTORY, METRICS, SAMPLES};
-use super::table::print_metrics;
+use super::run_lock::RunLock;
+use super::table::{print_metrics, print_per_class};
+use super::test_metrics::evaluate_test;
 use crate::data::{DataError, DatasetKind, Task};
-use crate::io::atomic::write_atomic;
+use crate::io::atomic::{temp_path, write_atomic};
 use crate::io::checkpoint;
+use crate::io::disk::free_space;
 use crate::io::grid::write_grid;
 use crate::io::history::{History, HistoryRow};
 use crate::io::progress::EpochProgress;
+use crate::io::OutputError;
 use crate::train::{StepLog, TrainConfig, Trainer};
 use crate::{Error, Result};
 
@@ -63,6 +74,17 @@ pub struct Args {
     pub inject_nan_at_epoch: Option<usize>,
 }
 
+/// Test hook (environment variable, an epoch number): make writing that epoch's checkpoint
+/// fail.
+const FAIL_CHECKPOINT_AT: &str = "DVAAN_TEST_FAIL_CHECKPOINT_AT_EPOCH";
+/// Test hook (environment variable, an epoch number): make the engine panic in that epoch,
+/// as on a failed GPU allocation.
+const ENGINE_PANIC_AT: &str = "DVAAN_TEST_ENGINE_PANIC_AT_EPOCH";
+
+fn hook_at(var: &str, epoch: usize) -> bool {
+    std::env::var(var).is_ok_and(|v| v.trim().parse() == Ok(epoch))
+}
+
 /// Everything the epoch loop works on.
 struct Session {
     dir: RunDir,
@@ -71,13 +93,24 @@ struct Session {
     trainer: Trainer,
     history: History,
     adapter: String,
+    /// Removed from the folder when the session ends, however it ends.
+    _lock: RunLock,
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    guard("training", |context| run_guarded(args, context))
+}
+
+fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
+    if let Some(batch) = args.hyper.batch {
+        context.set_batch(batch);
+    }
     let mut s = match &args.resume {
         Some(dir) => resume(args, dir)?,
         None => start(args)?,
     };
+    context.set_batch(s.record.config.batch);
+    context.set_adapter(&s.adapter);
     let quiet = args.quiet;
     if !quiet {
         println!(
@@ -96,7 +129,11 @@ pub fn run(args: &Args) -> Result<()> {
         if let Err(e) = train_one_epoch(&mut s, args) {
             let last = s.record.epochs.len();
             let why = format!("stopped: {e}");
-            write_report(&s, &why)?;
+            // A report that cannot be written (the disk that refused the checkpoint) must not
+            // hide the error that stopped the run.
+            if let Err(report) = write_report(&s, &why) {
+                eprintln!("warning: {report}");
+            }
             if matches!(e, Error::NonFinite { .. }) {
                 let kept = if last == 0 {
                     "no checkpoint was written (the first epoch did not finish)".to_string()
@@ -126,6 +163,9 @@ pub fn run(args: &Args) -> Result<()> {
                 ),
                 &last.test,
             );
+            if let Some(per_class) = &last.test_per_class {
+                print_per_class("per class (logit > 0):", per_class);
+            }
         }
         println!("run folder: {}", s.dir.0.display());
         if s.dir.file(SAMPLES).exists() {
@@ -161,6 +201,8 @@ fn start(args: &Args) -> Result<Session> {
     check_batch(&config, &task)?;
     let gpu = args.gpu.open()?;
     let trainer = Trainer::new(&gpu, config.clone(), task.train.clone())?;
+    std::fs::create_dir_all(out).map_err(crate::io::io_error(out, "create"))?;
+    let lock = RunLock::acquire(out)?;
     let dir = RunDir::create(out, args.force)?;
     let history = History::create(&dir.file(HISTORY))?;
     Ok(Session {
@@ -176,6 +218,7 @@ fn start(args: &Args) -> Result<Session> {
         trainer,
         history,
         adapter: gpu.summary().to_string(),
+        _lock: lock,
     })
 }
 
@@ -190,6 +233,7 @@ fn resume(args: &Args, dir: &Path) -> Result<Session> {
         )));
     }
     let dir = RunDir::existing(dir)?;
+    let lock = RunLock::acquire(&dir.0)?;
     let r = restore(&dir.file(CHECKPOINT), args.data_dir.as_deref(), &args.gpu)?;
     let mut record = r.record;
     if let Some(data_dir) = &args.data_dir {
@@ -224,6 +268,7 @@ fn resume(args: &Args, dir: &Path) -> Result<Session> {
         task: r.task,
         trainer: r.trainer,
         history,
+        _lock: lock,
     })
 }
 
@@ -276,6 +321,9 @@ fn train_one_epoch(s: &mut Session, args: &Args) -> Result<()> {
         return Err(e.into());
     }
     let stats = result?;
+    if hook_at(ENGINE_PANIC_AT, epoch) {
+        panic!("wgpu error: Out of Memory (injected by {ENGINE_PANIC_AT})");
+    }
     if args.inject_nan_at_epoch == Some(epoch) {
         return Err(Error::NonFinite {
             step: rows.last().map_or(0, |r| r.step),
@@ -283,9 +331,10 @@ fn train_one_epoch(s: &mut Session, args: &Args) -> Result<()> {
             value: f32::NAN,
         });
     }
-    let test = s.trainer.evaluate(&s.task.test)?;
+    let (test, per_class) = evaluate_test(&s.trainer, &s.task.test)?;
     let mu = s.trainer.mu();
     let elapsed = start.elapsed().as_secs_f64();
+    let before = (s.record.wall_time_s, s.record.history_rows);
     s.record.wall_time_s += elapsed;
     s.record.history_rows = s.history.rows();
     s.record.epochs.push(EpochRecord {
@@ -294,11 +343,35 @@ fn train_one_epoch(s: &mut Session, args: &Args) -> Result<()> {
         support_pool: stats.pool_size,
         mu,
         losses: LossMeans::of(&rows),
-        test: (&test).into(),
+        test,
+        test_per_class: Some(per_class),
         samples_per_sec,
         wall_s: elapsed,
     });
-    checkpoint::save(&s.dir.file(CHECKPOINT), &s.record, &s.trainer.state())?;
+    let path = s.dir.file(CHECKPOINT);
+    // The test hook puts a folder where the writer's temporary file goes, so the real write
+    // path fails (as it would on a full disk) even for root, whom permissions do not stop.
+    let blocker = temp_path(&path);
+    let inject = hook_at(FAIL_CHECKPOINT_AT, epoch);
+    if inject {
+        std::fs::create_dir(&blocker).map_err(crate::io::io_error(&blocker, "create"))?;
+    }
+    let saved = checkpoint::save(&path, &s.record, &s.trainer.state());
+    if inject {
+        let _ = std::fs::remove_dir(&blocker);
+    }
+    if let Err(cause) = saved {
+        // The record goes back to what the kept checkpoint holds, so metrics.json agrees.
+        s.record.epochs.pop();
+        (s.record.wall_time_s, s.record.history_rows) = before;
+        return Err(OutputError::CheckpointNotWritten {
+            dir: s.dir.0.clone(),
+            epoch,
+            cause: Box::new(cause),
+            free_bytes: free_space(&s.dir.0),
+        }
+        .into());
+    }
     if s.record.task.sample_shape.len() == 3 && s.trainer.can_sample() {
         let (images, chw) = s.trainer.sample_grid(GRID_PER_ROW, s.record.config.seed)?;
         write_grid(&s.dir.file(SAMPLES), &images, chw, 4, GRID_PER_ROW)?;
@@ -332,6 +405,11 @@ fn write_report(s: &Session, status: &str) -> Result<()> {
         adapter: &s.adapter,
         seed: s.record.config.seed,
         final_metrics: s.record.epochs.last().map(|e| &e.test),
+        final_per_class: s
+            .record
+            .epochs
+            .last()
+            .and_then(|e| e.test_per_class.as_ref()),
         run: &s.record,
     };
     let json = serde_json::to_string_pretty(&report).expect("the report serialises");

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use super::disk::human_bytes;
+
 #[derive(Debug)]
 pub enum OutputError {
     /// The operating system refused to read or write a file.
@@ -20,6 +22,21 @@ pub enum OutputError {
     Incompatible { path: PathBuf, problem: String },
     /// `--out` already holds files of a run and neither `--resume` nor `--force` was given.
     RunExists { dir: PathBuf, files: Vec<String> },
+    /// Another process holds the run folder's lock (`holder`: its PID and host, `None`
+    /// when the lock file cannot be read).
+    Locked {
+        dir: PathBuf,
+        lock: PathBuf,
+        holder: Option<(u32, String)>,
+    },
+    /// A checkpoint could not be written; the previous one (if any) is untouched.
+    /// `free_bytes`: space left to unprivileged users on the folder's filesystem, when known.
+    CheckpointNotWritten {
+        dir: PathBuf,
+        epoch: usize,
+        cause: Box<OutputError>,
+        free_bytes: Option<u64>,
+    },
     /// A file or folder that should hold a run's state does not exist.
     NotFound {
         path: PathBuf,
@@ -58,6 +75,58 @@ impl fmt::Display for OutputError {
                 files.join(", "),
                 dir.display()
             ),
+            OutputError::Locked { dir, lock, holder } => {
+                match holder {
+                    Some((pid, host)) => write!(
+                        f,
+                        "{} is in use by another dvaan run (process {pid} on {host})",
+                        dir.display()
+                    )?,
+                    None => write!(
+                        f,
+                        "{} is locked by {}, which names no process",
+                        dir.display(),
+                        lock.display()
+                    )?,
+                }
+                write!(
+                    f,
+                    ".\nfix: wait for that run to finish, or choose another --out; if no \
+                     run uses the folder any more, remove {}",
+                    lock.display()
+                )
+            }
+            OutputError::CheckpointNotWritten {
+                dir,
+                epoch,
+                cause,
+                free_bytes,
+            } => {
+                write!(
+                    f,
+                    "training stopped: the checkpoint of epoch {epoch} could not be written \
+                     into {}: {cause}",
+                    dir.display()
+                )?;
+                if let Some(free) = free_bytes {
+                    write!(f, " ({} free on that filesystem)", human_bytes(*free))?;
+                }
+                if *epoch > 1 {
+                    write!(
+                        f,
+                        ".\nThe checkpoint of epoch {} is kept.\nfix: free space or fix the \
+                         folder's permissions, then `dvaan train --resume {}` continues from it",
+                        epoch - 1,
+                        dir.display()
+                    )
+                } else {
+                    write!(
+                        f,
+                        ".\nNo checkpoint was written.\nfix: free space or fix the folder's \
+                         permissions, then train again"
+                    )
+                }
+            }
             OutputError::NotFound { path, what, fix } => {
                 write!(f, "{}: no {what} there.\nfix: {fix}", path.display())
             }
@@ -69,6 +138,7 @@ impl std::error::Error for OutputError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             OutputError::Io { source, .. } => Some(source),
+            OutputError::CheckpointNotWritten { cause, .. } => Some(cause.as_ref()),
             _ => None,
         }
     }

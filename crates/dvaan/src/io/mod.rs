@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod disk;
 mod error;
 pub mod grid;
 pub mod history;

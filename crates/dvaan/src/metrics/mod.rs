@@ -12,8 +12,15 @@
 //!
 //! Degenerate input is an error, never a made-up number: all of these metrics need at least
 //! one positive and one negative, scores must be finite, labels exactly 0 or 1.
+//!
+//! The per-class report of imbalanced learning (precision, recall, specificity, F1, G-mean,
+//! IBA and support for each class) is in [`imbalanced`].
 
 use std::fmt;
+
+pub mod imbalanced;
+
+pub use imbalanced::{imbalanced_report, ClassReport, ImbalancedReport, IBA_ALPHA};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricError {
