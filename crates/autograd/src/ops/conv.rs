@@ -1,6 +1,6 @@
-//! Convolutions on the tape. Kernels: `dvaan_tensor::ops::conv` (`shaders/conv.wgsl`),
-//! `dvaan_tensor::ops::conv_transpose` (`shaders/conv_transpose.wgsl`), and
-//! `reduce::channel_sum` for bias gradients.
+//! Convolutions on the tape. Kernels: `dvaan_tensor::ops::conv` (`shaders/conv_*.wgsl`),
+//! which `dvaan_tensor::ops::conv_transpose` runs too, and `reduce::channel_sum` for bias
+//! gradients.
 //!
 //! Each op has three gradients — input, weight, bias — and computes only the wanted ones:
 //! the first layer of a network never computes an input gradient, and a network whose
