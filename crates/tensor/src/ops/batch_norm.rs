@@ -1,5 +1,5 @@
 //! Batch normalisation, 1-d (`[N, C]`) and 2-d (`[N, C, H, W]`), training and eval forward
-//! and the backward. Kernel: `shaders/batch_norm.wgsl`. CPU reference: [`reference`].
+//! and the backward. Kernels: see below. CPU reference: [`reference`].
 //!
 //! Statistics are per channel c over its R = N·H·W values (R = N for 1-d):
 //! ```text
