@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dvaan_benches::{gpu, time_gpu};
 use dvaan_tensor::ops::gemm::{default_variant, matmul_with, GemmVariant};
-use dvaan_tensor::{Gpu, Tensor};
+use dvaan_tensor::{AdapterClass, Gpu, Tensor};
 use rand::{Rng, SeedableRng};
 
 fn random(gpu: &Gpu, shape: &[usize], seed: u64) -> Tensor {
@@ -74,7 +74,7 @@ fn gemm(c: &mut Criterion) {
     // On a CPU adapter the naive and tiled kernels run at well under 1 GFLOP/s, so there they
     // are compared at 256³ only (the subgroup kernel, the texel kernel's storage-buffer twin,
     // up to 1024³); 2048³ runs only with the default variant.
-    let cpu = g.summary().device_type == "Cpu";
+    let cpu = g.summary().class == AdapterClass::Cpu;
     let wanted = |v: GemmVariant, size: usize| {
         v == default || (size < 2048 && (!cpu || size == 256 || v == GemmVariant::Subgroup))
     };

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! From a layer call to the WGSL: `Linear::forward` → `Tape::linear` (`ops/linear.rs`) →
-//! `dvaan_tensor::ops::gemm` → `shaders/gemm.wgsl`.
+//! `dvaan_tensor::ops::gemm` → `shaders/gemm_*.wgsl`.
 
 mod adam;
 pub mod init;

@@ -5,9 +5,9 @@
 //! `cargo run --release -p dvaan-tensor --example gemm_probe -- [--size M,N,K] [--ta] [--tb]
 //!  [--reps R] CANDIDATE...` where a candidate is a library variant (`naive`, `tiled`,
 //! `subgroup`, `texel`), or `x:ENTRY:WG:ROWS:COLS[:NAME=VALUE...]`: entry point ENTRY of the
-//! WGSL file named by `$GEMM_PROBE_WGSL` (gemm.wgsl's bindings), workgroup size WG passed as
-//! `WG`, one workgroup per ROWS x COLS block of C; `xt:…` binds A and B as staged texels
-//! (gemm_texel's bindings).
+//! complete WGSL file named by `$GEMM_PROBE_WGSL` (the bindings of gemm_subgroup.wgsl),
+//! workgroup size WG passed as `WG`, one workgroup per ROWS x COLS block of C; `xt:…` binds A
+//! and B as staged texels (gemm_texel's bindings).
 
 use dvaan_tensor::ops::gemm::{matmul_with, reference, GemmVariant};
 use dvaan_tensor::{Dispatch, Gpu, Shader, Tensor};

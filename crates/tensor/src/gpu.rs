@@ -20,11 +20,38 @@ pub struct GpuOptions {
     pub adapter: Option<String>,
 }
 
+/// The kind of device an adapter is, which decides the kernel variants that suit it: CPU
+/// adapters (lavapipe, llvmpipe) make memory loads and barriers expensive and favour the
+/// subgroup and texel kernels, GPUs the portable ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdapterClass {
+    Cpu,
+    DiscreteGpu,
+    IntegratedGpu,
+    VirtualGpu,
+    Other,
+}
+
+impl From<wgpu::DeviceType> for AdapterClass {
+    fn from(device_type: wgpu::DeviceType) -> AdapterClass {
+        match device_type {
+            wgpu::DeviceType::Cpu => AdapterClass::Cpu,
+            wgpu::DeviceType::DiscreteGpu => AdapterClass::DiscreteGpu,
+            wgpu::DeviceType::IntegratedGpu => AdapterClass::IntegratedGpu,
+            wgpu::DeviceType::VirtualGpu => AdapterClass::VirtualGpu,
+            wgpu::DeviceType::Other => AdapterClass::Other,
+        }
+    }
+}
+
 /// What the engine knows about the adapter it runs on.
 #[derive(Debug, Clone)]
 pub struct AdapterSummary {
     pub name: String,
     pub backend: String,
+    /// What kernel choices go by.
+    pub class: AdapterClass,
+    /// wgpu's name for the device type, for display.
     pub device_type: String,
     pub driver: String,
     pub subgroups: bool,
@@ -92,6 +119,7 @@ fn summarise(adapter: &wgpu::Adapter) -> AdapterSummary {
     AdapterSummary {
         name: info.name,
         backend: format!("{:?}", info.backend),
+        class: info.device_type.into(),
         device_type: format!("{:?}", info.device_type),
         driver: format!("{} {}", info.driver, info.driver_info)
             .trim()

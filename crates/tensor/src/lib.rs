@@ -18,8 +18,9 @@ pub mod ops;
 
 pub use dispatch::{grid_1d, Counters, Dispatch};
 pub use error::GpuError;
-pub use gpu::{AdapterSummary, Gpu, GpuOptions};
+pub use gpu::{AdapterClass, AdapterSummary, Gpu, GpuOptions};
 pub use profile::KernelTime;
+pub(crate) use shader::composed_shader;
 pub use shader::Shader;
 pub use tensor::Tensor;
 pub use texels::{with_texel_reads, Texels, TEXELS_PER_ROW};

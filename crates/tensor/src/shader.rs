@@ -1,14 +1,23 @@
 //! WGSL sources compiled into the binary. Each kernel module names its own shader with
-//! [`shader!`], so adding a kernel family touches no central list.
+//! [`shader!`] (or, for a shader built from preludes, `composed_shader!`), so adding a kernel
+//! family touches no central list.
 
-/// A WGSL source file from the workspace's `shaders/` folder.
+/// A complete WGSL source and the name it is cached and profiled under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shader {
     pub name: &'static str,
     pub source: &'static str,
 }
 
-/// `shader!("gemm")` embeds `shaders/gemm.wgsl` (validated by naga in `build.rs`).
+impl Shader {
+    /// A shader from a complete source (one that needs no preludes).
+    pub const fn new(name: &'static str, source: &'static str) -> Shader {
+        Shader { name, source }
+    }
+}
+
+/// `shader!("gemm_portable")` embeds `shaders/gemm_portable.wgsl`, a shader without preludes
+/// (all of them are validated by naga in `build.rs`).
 #[macro_export]
 macro_rules! shader {
     ($name:literal) => {
@@ -23,3 +32,15 @@ macro_rules! shader {
         }
     };
 }
+
+/// `composed_shader!("conv_texel")` embeds `shaders/conv_texel.wgsl` after its preludes, as
+/// `build.rs` composed it (`src/shader_compose.rs` lists them).
+macro_rules! composed_shader {
+    ($name:literal) => {
+        $crate::Shader {
+            name: $name,
+            source: include_str!(concat!(env!("OUT_DIR"), "/shaders/", $name, ".wgsl")),
+        }
+    };
+}
+pub(crate) use composed_shader;

@@ -12,12 +12,15 @@
 //!
 //! A kernel may also write a staging texture itself ([`Gpu::texel_target`], as a storage
 //! texture in the same layout) where the data needs rearranging anyway: the convolutions'
-//! channels-last operands (`ops::conv`, variant `Texel`).
+//! channels-last operands (`ops::conv`, variant `Texel`). Shaders find the layout in
+//! `shaders/prelude/texel_layout.wgsl`.
 //!
 //! Memory-bound kernels (batch norm, element-wise maps, Adam, the conv layout kernels) read
-//! their inputs the same way on CPU adapters ([`Gpu::texel_reads`]): each has a `TEXEL_READS`
-//! constant, or a `_texel` twin, and falls back to its buffers for tensors that are not whole
-//! texels and on GPUs, where storage loads are cheap.
+//! their inputs the same way on CPU adapters ([`Gpu::texel_reads`]): each has a texel twin,
+//! its own shader (`shaders/*_texel.wgsl`) whose kernels bind the staged copies where the
+//! buffer kernels bind the buffers, and falls back to its buffers for tensors that are not
+//! whole texels and on GPUs, where storage loads are cheap; a buffer kernel declares no
+//! texture.
 //!
 //! Textures are lent like pooled buffers: a [`Texels`] belongs to one op until it is dropped,
 //! which the op does only after recording the dispatches that read it; the next op, on any
@@ -27,7 +30,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use crate::{Gpu, Tensor};
+use crate::{AdapterClass, Gpu, Tensor};
 
 /// Texture width in texels (4096 floats): 16 KiB per row, a multiple of the 256-byte row
 /// alignment that buffer-to-texture copies require.
@@ -171,7 +174,7 @@ impl Gpu {
     pub fn prefers_texel_reads(&self) -> bool {
         FORCED_READS
             .with(Cell::get)
-            .unwrap_or(self.summary().device_type == "Cpu")
+            .unwrap_or(self.summary().class == AdapterClass::Cpu)
     }
 
     /// `inputs` staged for a kernel that reads them as texels, when this adapter prefers
@@ -182,16 +185,6 @@ impl Gpu {
             .all(|t| t.numel() > 0 && self.texels_fit(t.numel()));
         (self.prefers_texel_reads() && fit)
             .then(|| inputs.iter().map(|t| self.stage_texels(t)).collect())
-    }
-
-    /// The texture bindings of a kernel with a `TEXEL_READS` constant: `inputs` staged as by
-    /// [`Gpu::texel_reads`] (true: the value for `TEXEL_READS`), or one-texel stand-ins that
-    /// fill the bindings unread (false).
-    pub fn texel_inputs(&self, inputs: &[&Tensor]) -> (bool, Vec<Texels>) {
-        match self.texel_reads(inputs) {
-            Some(staged) => (true, staged),
-            None => (false, inputs.iter().map(|_| self.lend_texels(4)).collect()),
-        }
     }
 
     /// A lent texture with room for `numel` floats.

@@ -1,6 +1,9 @@
 //! Every shader in `shaders/` validates and every one of its entry points compiles to a
-//! pipeline on the test adapter; a broken shader is reported with its file and line.
+//! pipeline on the test adapter; a broken shader is reported with its file and line, also
+//! when the line is in one of the preludes it is composed with.
 
+#[path = "../src/shader_compose.rs"]
+mod shader_compose;
 #[path = "../src/wgsl_check.rs"]
 mod wgsl_check;
 
@@ -8,8 +11,10 @@ use std::path::Path;
 
 use dvaan_tensor::{Gpu, Shader};
 
+/// (name, source) of every shader as the engine uses it: composed with its preludes by
+/// `build.rs`, which writes each one of `shaders/` to `OUT_DIR/shaders/`.
 fn shader_files() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let dir = Path::new(env!("OUT_DIR")).join("shaders");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -35,10 +40,10 @@ fn every_entry_point_of_every_shader_compiles_on_the_adapter() {
     );
     let mut compiled = 0;
     for (name, source) in files {
-        let shader = Shader {
-            name: Box::leak(name.clone().into_boxed_str()),
-            source: Box::leak(source.into_boxed_str()),
-        };
+        let shader = Shader::new(
+            Box::leak(name.clone().into_boxed_str()),
+            Box::leak(source.into_boxed_str()),
+        );
         // Subgroup kernels are only ever chosen on adapters that have subgroups.
         if shader.source.contains("subgroup") && !gpu.has_subgroups() {
             continue;
@@ -67,4 +72,34 @@ fn a_broken_shader_is_reported_with_file_and_line() {
         "message lacks file:line: {err}"
     );
     assert!(wgsl_check::validate_wgsl(shader_files()[0].1.as_str(), "ok.wgsl").is_ok());
+}
+
+#[test]
+fn a_broken_prelude_is_reported_with_its_own_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("dvaan-prelude-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("prelude")).unwrap();
+    let (name, preludes) = shader_compose::PRELUDES[0];
+    for (i, p) in preludes.iter().enumerate() {
+        // The last prelude breaks on its second line.
+        let text = if i + 1 == preludes.len() {
+            "fn ok() {}\nfn broken() -> f32 { return 1u; }\n".to_string()
+        } else {
+            format!("fn fine_{i}() {{}}\n")
+        };
+        std::fs::write(dir.join("prelude").join(format!("{p}.wgsl")), text).unwrap();
+    }
+    std::fs::write(
+        dir.join(format!("{name}.wgsl")),
+        "@compute @workgroup_size(1)\nfn main() {}\n",
+    )
+    .unwrap();
+    let composed = shader_compose::Composed::read(&dir, name).unwrap();
+    let err = composed.validate(wgsl_check::validate_wgsl).unwrap_err();
+    let last = preludes.last().unwrap();
+    assert!(
+        err.contains(&format!("{last}.wgsl:2:")),
+        "message lacks the prelude's file:line: {err}"
+    );
+    assert!(!err.contains("<composed>"), "placeholder left in: {err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

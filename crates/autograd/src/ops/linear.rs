@@ -1,5 +1,5 @@
 //! Fully connected layer maths on the tape. Kernels: `dvaan_tensor::ops::gemm`
-//! (`shaders/gemm.wgsl`) and `reduce::channel_sum` for the bias gradient.
+//! (`shaders/gemm_*.wgsl`) and `reduce::channel_sum` for the bias gradient.
 //!
 //! `y = x·Wᵀ + b` with `x [N, in]`, `W [out, in]`, `b [out]`. Backward:
 //! `dx = dy·W`, `dW = dyᵀ·x`, `db = Σ_rows dy`.

@@ -7,11 +7,14 @@
 //! The bias corrections depend only on `t`, so they are folded on the CPU (in f64) into
 //! `step_size = lr / (1 - β1^t)` and `1 / √(1 - β2^t)`; the kernel reads each of param, grad,
 //! m, v once and writes param, m, v once, four elements per invocation (vec4), with a second
-//! small dispatch for the last `n % 4` elements.
+//! small dispatch for the last `n % 4` elements. Where the adapter prefers texel reads
+//! ([`crate::Gpu::texel_reads`]) the four-element kernel reads its inputs from staged textures
+//! (`shaders/adam_texel.wgsl`), elsewhere from the buffers (`shaders/adam.wgsl`).
 
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
+use crate::{grid_1d, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
-const SHADER: Shader = shader!("adam");
+const SHADER: Shader = crate::composed_shader!("adam");
+const TEXEL: Shader = crate::composed_shader!("adam_texel");
 const WG: u32 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,16 +99,24 @@ pub fn adam_step(
             .arg(m)
             .arg(v)
     };
-    let (reads, staged) = gpu.texel_inputs(&[param, grad, m, v]);
-    dispatch("adam_step4", &params)
-        .constant("TEXEL_READS", reads as u32 as f64)
-        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-        .texels(&staged[0])
-        .texels(&staged[1])
-        .texels(&staged[2])
-        .texels(&staged[3])
-        .groups(grid_1d(quads, WG))
-        .run(gpu);
+    match gpu.texel_reads(&[param, grad, m, v]) {
+        Some(staged) => staged
+            .iter()
+            .fold(
+                Dispatch::new(&TEXEL, "adam_step4")
+                    .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+                    .params(&params)
+                    .arg(param)
+                    .arg(m)
+                    .arg(v),
+                |d, t| d.texels(t),
+            )
+            .groups(grid_1d(quads, WG))
+            .run(gpu),
+        None => dispatch("adam_step4", &params)
+            .groups(grid_1d(quads, WG))
+            .run(gpu),
+    }
     if n > quads * 4 {
         params.n = n as u32;
         params.first = (quads * 4) as u32;

@@ -1,5 +1,5 @@
 //! Batch normalisation, 1-d (`[N, C]`) and 2-d (`[N, C, H, W]`), training and eval forward
-//! and the backward. Kernel: `shaders/batch_norm.wgsl`. CPU reference: [`reference`].
+//! and the backward. Kernels: see below. CPU reference: [`reference`].
 //!
 //! Statistics are per channel c over its R = N·H·W values (R = N for 1-d):
 //! ```text
@@ -21,12 +21,16 @@
 //! ```
 //! Training forward and backward are each one dispatch with one workgroup per channel,
 //! [`reduction_width`] invocations wide; where H·W is a multiple of 4 their `…4` entries read
-//! and write four neighbouring values at a time.
+//! and write four neighbouring values at a time. Their passes (`shaders/prelude/
+//! batch_norm_passes.wgsl`) read x and dy from storage buffers (`shaders/batch_norm.wgsl`),
+//! or, where the adapter prefers texel reads ([`crate::Gpu::texel_reads`]), from staged
+//! textures (`shaders/batch_norm_texel.wgsl`).
 
 use crate::ops::reduce::reduction_width;
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
+use crate::{grid_1d, Dispatch, Shader, Tensor, Texels, TEXELS_PER_ROW};
 
-const SHADER: Shader = shader!("batch_norm");
+const SHADER: Shader = crate::composed_shader!("batch_norm");
+const TEXEL: Shader = crate::composed_shader!("batch_norm_texel");
 /// Workgroup size of the element-wise eval kernel.
 const WG: u32 = 256;
 
@@ -98,6 +102,24 @@ fn pick_entry(scalar: &'static str, quads: &'static str, hw: usize) -> (&'static
     }
 }
 
+/// A dispatch of training entry `entry` with its first bindings, the values it reads several
+/// times: `inputs` from their buffers, or their `staged` copies on the texel twin.
+fn reading<'a>(
+    entry: &'a str,
+    inputs: &[&'a Tensor],
+    staged: Option<&'a [Texels]>,
+) -> Dispatch<'a> {
+    match staged {
+        Some(views) => views.iter().fold(
+            Dispatch::new(&TEXEL, entry).constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64),
+            |d, v| d.texels(v),
+        ),
+        None => inputs
+            .iter()
+            .fold(Dispatch::new(&SHADER, entry), |d, t| d.arg(t)),
+    }
+}
+
 /// `wg`: the workgroup size, whose strides the per-channel walk precomputes.
 fn params(wg: u32, n: usize, c: usize, hw: usize, count: usize, momentum: f32, eps: f32) -> Params {
     let hw = hw.max(1) as u32;
@@ -146,14 +168,11 @@ pub fn batch_norm_train(
     let mean = Tensor::uninit(gpu, &[c]);
     let inv_std = Tensor::uninit(gpu, &[c]);
     let wg = reduction_width(gpu);
-    let (on, staged) = gpu.texel_inputs(&[x]);
+    let staged = gpu.texel_reads(&[x]);
     let (entry, walk) = pick_entry("bn_train", "bn_train4", hw);
-    Dispatch::new(&SHADER, entry)
+    reading(entry, &[x], staged.as_deref())
         .constant("WG", wg as f64)
-        .constant("TEXEL_READS", on as u32 as f64)
-        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(&params(wg, n, c, walk, n * hw, momentum, eps))
-        .arg(x)
         .arg(gamma)
         .arg(beta)
         .arg(running_mean)
@@ -161,7 +180,6 @@ pub fn batch_norm_train(
         .arg(&y)
         .arg(&mean)
         .arg(&inv_std)
-        .texels(&staged[0])
         .groups(grid_1d(c, 1))
         .run(gpu);
     BatchNormTrain { y, mean, inv_std }
@@ -230,23 +248,17 @@ pub fn batch_norm_backward(
         return BatchNormGrads { dx, dgamma, dbeta };
     }
     let wg = reduction_width(gpu);
-    let (on, staged) = gpu.texel_inputs(&[x, dy]);
+    let staged = gpu.texel_reads(&[x, dy]);
     let (entry, walk) = pick_entry("bn_backward", "bn_backward4", hw);
-    Dispatch::new(&SHADER, entry)
+    reading(entry, &[x, dy], staged.as_deref())
         .constant("WG", wg as f64)
-        .constant("TEXEL_READS", on as u32 as f64)
-        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(&params(wg, n, c, walk, n * hw, 0.0, 0.0))
-        .arg(x)
-        .arg(dy)
         .arg(gamma)
         .arg(mean)
         .arg(inv_std)
         .arg(&dx)
         .arg(&dgamma)
         .arg(&dbeta)
-        .texels(&staged[0])
-        .texels(&staged[1])
         .groups(grid_1d(c, 1))
         .run(gpu);
     BatchNormGrads { dx, dgamma, dbeta }

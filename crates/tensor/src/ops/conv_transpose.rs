@@ -1,6 +1,7 @@
 //! 2-d transposed convolution with PyTorch semantics: weight [C_in, C_out, KH, KW],
 //! OH = (H-1)*stride - 2*padding + KH + output_padding.
-//! Kernel: `shaders/conv.wgsl` (no kernel of its own). CPU reference: [`reference`].
+//! Kernels: the convolution's ([`super::conv`]), no kernel of its own. CPU reference:
+//! [`reference`].
 //!
 //! A transposed convolution is the input gradient of the convolution whose weight is the
 //! same tensor read as [O = C_in, C = C_out, KH, KW]:

@@ -1,9 +1,11 @@
 //! Element-wise activations, their backward, and binary arithmetic.
-//! Kernel: `shaders/elementwise.wgsl`. CPU reference: [`reference`].
+//! Kernels: `shaders/elementwise.wgsl`, and their texel twins for adapters that prefer texel
+//! reads, `shaders/elementwise_texel.wgsl`. CPU reference: [`reference`].
 
-use crate::{grid_1d, shader, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
+use crate::{grid_1d, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
-const SHADER: Shader = shader!("elementwise");
+const SHADER: Shader = crate::composed_shader!("elementwise");
+const TEXEL: Shader = crate::composed_shader!("elementwise_texel");
 const WG: u32 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,12 +63,11 @@ fn map(
     let gpu = out.gpu();
     let n = out.numel();
     let staged = gpu.texel_reads(inputs);
-    let dispatch = Dispatch::new(&SHADER, if staged.is_some() { texel_entry } else { entry })
-        .constant("OP", op as f64)
-        .constant("WG", WG as f64);
     match &staged {
         Some(views) => {
-            let mut d = dispatch
+            let mut d = Dispatch::new(&TEXEL, texel_entry)
+                .constant("OP", op as f64)
+                .constant("WG", WG as f64)
                 .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
                 .params(&params(n / 4, alpha, beta));
             for v in views {
@@ -75,7 +76,10 @@ fn map(
             d.arg(out).groups(grid_1d(n / 4, WG)).run(gpu);
         }
         None => {
-            let mut d = dispatch.params(&params(n, alpha, beta));
+            let mut d = Dispatch::new(&SHADER, entry)
+                .constant("OP", op as f64)
+                .constant("WG", WG as f64)
+                .params(&params(n, alpha, beta));
             for t in inputs {
                 d = d.arg(t);
             }

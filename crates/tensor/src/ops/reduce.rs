@@ -14,7 +14,7 @@
 //! reduced again the same way until one value per output is left. The order of every
 //! addition depends only on the shape, so results are bit-identical from run to run.
 
-use crate::{grid_1d, shader, Dispatch, Gpu, Shader, Tensor};
+use crate::{grid_1d, shader, AdapterClass, Dispatch, Gpu, Shader, Tensor};
 
 const SHADER: Shader = shader!("reduce");
 /// Workgroup size of the element-wise kernel here.
@@ -33,7 +33,7 @@ const SERIAL_MAX_TERMS: usize = 32;
 /// vector per workgroup makes the barriers free (a [64, 512] batch-norm forward went from
 /// ~100 ms at 256 to ~1 ms at 8). GPUs want wide workgroups to hide memory latency.
 pub fn reduction_width(gpu: &Gpu) -> u32 {
-    if gpu.summary().device_type == "Cpu" {
+    if gpu.summary().class == AdapterClass::Cpu {
         8
     } else {
         256

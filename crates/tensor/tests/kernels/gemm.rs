@@ -1,4 +1,5 @@
 use dvaan_tensor::ops::gemm::{self, default_variant, matmul, matmul_with, reference, GemmVariant};
+use dvaan_tensor::AdapterClass;
 
 use crate::common::*;
 
@@ -252,7 +253,7 @@ fn linear_layer_shapes_of_the_model() {
 #[test]
 fn lavapipe_gets_the_texel_variant() {
     let g = gpu();
-    let want = if g.summary().device_type == "Cpu" && GemmVariant::Texel.supported(g) {
+    let want = if g.summary().class == AdapterClass::Cpu && GemmVariant::Texel.supported(g) {
         GemmVariant::Texel
     } else {
         GemmVariant::Tiled

@@ -1,6 +1,6 @@
 //! Matrix multiply with optional transposed operands and a fused bias:
 //! `C[M,N] = op(A) · op(B) + bias`, `C[i,j] = Σₖ op(A)[i,k] · op(B)[k,j] + bias[j]`.
-//! Kernels: `shaders/gemm.wgsl`. CPU reference: [`reference`].
+//! CPU reference: [`reference`].
 //!
 //! Four variants compute the same sums (each output one serial K-term sum, so every variant
 //! is deterministic, though variants may differ from each other in the last bits):
@@ -10,24 +10,22 @@
 //! time, for shapes whose dimensions allow it; [`GemmVariant::Tiled`] (shared memory) for real
 //! GPUs; [`GemmVariant::Naive`] as the plain baseline. [`matmul`] picks with
 //! [`default_variant`] and [`GemmVariant::fits`].
+//!
+//! Read in this order: [`reference`]; `gpu.rs`, the kernels that read storage buffers
+//! (`shaders/gemm_portable.wgsl`: naive and tiled; `shaders/gemm_subgroup.wgsl`); `texel.rs`,
+//! the texel kernel (`shaders/gemm_texel.wgsl`). The subgroup and texel kernels share their
+//! register tile's rank-4 update with the convolution's texel kernel
+//! (`shaders/prelude/subgroup_tile.wgsl`).
 
-use crate::{shader, Dispatch, Gpu, Shader, Tensor, TEXELS_PER_ROW};
+mod gpu;
+pub mod reference;
+mod texel;
 
-const SHADER: Shader = shader!("gemm");
+use crate::{AdapterClass, Gpu, Tensor};
 
-/// Workgroup edge of the naive kernel (`NAIVE_WG` in the shader).
-const NAIVE_WG: usize = 16;
-/// Workgroup edge of the tiled kernel; each invocation computes 4x4 outputs.
-const TILE_WG: usize = 16;
-/// Rows of C per subgroup-kernel workgroup, and columns per invocation (fixed in the shader).
-const SG_ROWS: usize = 64;
+/// Columns of C per invocation of the subgroup and texel kernels (fixed in the shaders).
 const SG_COLS: usize = 8;
-/// The texel kernel's taller tile (`TEXEL_ROWS`), used from this many rows of C up: it
-/// needs two row blocks, or one of lavapipe's two threads would sit idle on square-ish
-/// products. At 1024³ on lavapipe it is ≈ 10 % faster per CPU-second than 64 rows.
-const TEXEL_TALL_ROWS: usize = 128;
-const TEXEL_TALL_FROM: usize = 2 * TEXEL_TALL_ROWS;
-/// The subgroup kernel broadcasts from lanes 0..8.
+/// The subgroup kernels broadcast from lanes 0..8.
 const SG_MIN: u32 = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +84,7 @@ impl GemmVariant {
 /// The texel kernel on CPU adapters that have subgroups of at least 8 (shapes it does not
 /// fit run the subgroup kernel), the tiled kernel everywhere else.
 pub fn default_variant(gpu: &Gpu) -> GemmVariant {
-    if gpu.summary().device_type == "Cpu" && GemmVariant::Texel.supported(gpu) {
+    if gpu.summary().class == AdapterClass::Cpu && GemmVariant::Texel.supported(gpu) {
         GemmVariant::Texel
     } else {
         GemmVariant::Tiled
@@ -205,129 +203,26 @@ pub fn matmul_with(
         k: k as u32,
         _pad: 0,
     };
-    let texel_rows = if m >= TEXEL_TALL_FROM {
-        TEXEL_TALL_ROWS
-    } else {
-        SG_ROWS
-    };
-    let (entry, groups, wg_name, wg) = match variant {
-        GemmVariant::Naive => (
-            "gemm_naive",
-            [n.div_ceil(NAIVE_WG), m.div_ceil(NAIVE_WG)],
-            "NAIVE_WG",
-            NAIVE_WG,
-        ),
-        GemmVariant::Tiled => {
-            let span = 4 * TILE_WG;
-            (
-                "gemm_tiled",
-                [n.div_ceil(span), m.div_ceil(span)],
-                "TILE_WG",
-                TILE_WG,
-            )
-        }
-        GemmVariant::Subgroup | GemmVariant::Texel => {
-            // Whole subgroups only: the broadcasts read lanes 0..8 of each subgroup.
-            let wg = gpu.summary().subgroup_max_size.max(SG_MIN) as usize;
-            (
-                if variant == GemmVariant::Texel {
-                    "gemm_texel"
-                } else {
-                    "gemm_subgroup"
-                },
-                [
-                    n.div_ceil(wg * SG_COLS),
-                    m.div_ceil(if variant == GemmVariant::Texel {
-                        texel_rows
-                    } else {
-                        SG_ROWS
-                    }),
-                ],
-                "SG_WG",
-                wg,
-            )
-        }
-    };
-    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    assert!(
-        groups.iter().all(|&g| g <= limit),
-        "matmul: {} needs {groups:?} workgroups, over the device's {limit} per dimension",
-        shapes()
-    );
-    let dispatch = Dispatch::new(&SHADER, entry)
-        .constant("TRANS_A", trans_a as u32 as f64)
-        .constant("TRANS_B", trans_b as u32 as f64)
-        .constant("HAS_BIAS", bias.is_some() as u32 as f64)
-        .constant(wg_name, wg as f64)
-        .params(&params);
-    let staged;
-    let dispatch = if variant == GemmVariant::Texel {
-        staged = (gpu.stage_texels(a), gpu.stage_texels(b));
-        dispatch
-            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-            .constant("TEXEL_ROWS", texel_rows as f64)
-            .texels(&staged.0)
-            .texels(&staged.1)
-    } else {
-        dispatch.arg(a).arg(b)
-    };
-    dispatch
-        // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
-        .arg(bias.unwrap_or(a))
-        .arg(&out)
-        .groups([groups[0] as u32, groups[1] as u32, 1])
-        .run(gpu);
+    match variant {
+        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), bias, &params, &out),
+        _ => gpu::run(variant, a, b, (trans_a, trans_b), bias, &params, &out),
+    }
     out
 }
 
-/// Plain f64 version of the kernels.
-pub mod reference {
-    /// `op(a) · op(b) (+ bias)` with `a` [M,K] ([K,M] if `trans_a`) and `b` [K,N] ([N,K] if
-    /// `trans_b`), row-major; returns [M,N].
-    #[allow(clippy::too_many_arguments)]
-    pub fn matmul(
-        a: &[f64],
-        b: &[f64],
-        m: usize,
-        n: usize,
-        k: usize,
-        trans_a: bool,
-        trans_b: bool,
-        bias: Option<&[f64]>,
-    ) -> Vec<f64> {
-        assert_eq!(
-            a.len(),
-            m * k,
-            "reference::matmul: a has {} values, want {m}x{k}",
-            a.len()
-        );
-        assert_eq!(
-            b.len(),
-            k * n,
-            "reference::matmul: b has {} values, want {k}x{n}",
-            b.len()
-        );
-        let a_at = |i: usize, kk: usize| {
-            if trans_a {
-                a[kk * m + i]
-            } else {
-                a[i * k + kk]
-            }
-        };
-        let b_at = |kk: usize, j: usize| {
-            if trans_b {
-                b[j * k + kk]
-            } else {
-                b[kk * n + j]
-            }
-        };
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                let s: f64 = (0..k).map(|kk| a_at(i, kk) * b_at(kk, j)).sum();
-                c[i * n + j] = s + bias.map_or(0.0, |bias| bias[j]);
-            }
-        }
-        c
-    }
+/// Whether each operand is read transposed: (A, B).
+type Transposes = (bool, bool);
+
+/// Panics unless `groups` (columns, rows) fit the device's grid.
+fn check_grid(gpu: &Gpu, groups: [usize; 2], a: &Tensor, b: &Tensor, trans: Transposes) {
+    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    assert!(
+        groups.iter().all(|&g| g <= limit),
+        "matmul: a {:?} (trans {}), b {:?} (trans {}) needs {groups:?} workgroups, over the \
+         device's {limit} per dimension",
+        a.shape(),
+        trans.0,
+        b.shape(),
+        trans.1
+    );
 }

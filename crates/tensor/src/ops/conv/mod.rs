@@ -1,0 +1,340 @@
+//! 2-d convolution (NCHW, weight [O, C, KH, KW], one stride and one zero padding for both
+//! axes): forward, input gradient and weight gradient. The transposed convolution
+//! ([`super::conv_transpose`]) runs on the same three kernels: its forward is this input
+//! gradient, its input gradient this forward.
+//!
+//! With ih = oh*stride - padding + kh (taps outside the input read zero):
+//! - forward:      y[n,o,oh,ow]  = bias[o] + Σ_{c,kh,kw} x[n,c,ih,iw] · w[o,c,kh,kw]
+//! - input grad:   dx[n,c,ih,iw] = Σ_{o,kh,kw : ih = oh*stride - padding + kh} dy[n,o,oh,ow] · w[o,c,kh,kw]
+//! - weight grad:  dw[o,c,kh,kw] = Σ_{n,oh,ow} dy[n,o,oh,ow] · x[n,c,ih,iw]
+//!
+//! Read in this order:
+//! - [`reference`]: the plain f64 versions every kernel is tested against;
+//! - `gpu.rs`: the implicit-GEMM kernels that run anywhere (`shaders/conv_portable.wgsl`,
+//!   what GPUs run) and on 8-lane subgroups (`shaders/conv_subgroup.wgsl`), both over the
+//!   conv geometry of `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
+//!   `shaders/conv_sum_splits.wgsl`;
+//! - `texel.rs`: [`Variant::Texel`] for CPU adapters (`shaders/conv_texel.wgsl`, its operands
+//!   laid out channels-last in textures by `shaders/conv_layout.wgsl`).
+
+mod gpu;
+pub mod reference;
+mod texel;
+
+use crate::{AdapterClass, Gpu, Tensor};
+
+/// Which kernel runs. All are correct on every adapter that runs them; [`Variant::best`]
+/// picks the fast one for the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// 8x8 workgroups, 4x4 outputs per invocation, plain loads.
+    Portable,
+    /// One 8-lane subgroup per workgroup sharing gathered operands by broadcasts, 64x8
+    /// outputs per invocation: for CPU adapters, where every memory load is expensive.
+    Subgroup,
+    /// `gemm_texel`'s tiling on operands laid out channels-last in textures, four reduction
+    /// terms per fetch. It needs the reduced channels (C for the forward and the weight
+    /// gradient, O for the input gradient) to be a multiple of 4; shapes it does not take
+    /// run [`Variant::texel_fallback`].
+    Texel,
+}
+
+impl Variant {
+    /// Texel (else Subgroup) on CPU adapters that can run it, portable elsewhere.
+    pub fn best(gpu: &Gpu) -> Variant {
+        let cpu = gpu.summary().class == AdapterClass::Cpu;
+        if cpu && Variant::texel_runs_on(gpu) {
+            Variant::Texel
+        } else if cpu && Variant::subgroup_runs_on(gpu) {
+            Variant::Subgroup
+        } else {
+            Variant::Portable
+        }
+    }
+
+    /// The subgroup kernel is written for subgroups of exactly 8 lanes, and its 8-invocation
+    /// workgroup must be one whole subgroup.
+    pub fn subgroup_runs_on(gpu: &Gpu) -> bool {
+        let s = gpu.summary();
+        gpu.has_subgroups() && s.subgroup_min_size == 8 && s.subgroup_max_size == 8
+    }
+
+    /// The texel kernel broadcasts from lanes 0..8 of whole subgroups: any size of at least 8.
+    pub fn texel_runs_on(gpu: &Gpu) -> bool {
+        gpu.has_subgroups() && gpu.summary().subgroup_min_size >= 8
+    }
+
+    /// What runs in place of [`Variant::Texel`] on shapes it does not take.
+    pub fn texel_fallback(gpu: &Gpu) -> Variant {
+        if Variant::subgroup_runs_on(gpu) {
+            Variant::Subgroup
+        } else {
+            Variant::Portable
+        }
+    }
+}
+
+/// `x [N,C,H,W]`, `w [O,C,KH,KW]`, optional `bias [O]` → `[N,O,OH,OW]`.
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_with(x, w, bias, stride, padding, Variant::best(x.gpu()))
+}
+
+pub fn conv2d_with(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d";
+    let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
+    check_bias(op, bias, o);
+    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
+    implicit_gemm(Mode::Forward, &g, x, w, bias, variant)
+}
+
+/// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.
+pub fn conv2d_backward_input(
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_backward_input_with(dy, w, input_hw, stride, padding, Variant::best(dy.gpu()))
+}
+
+pub fn conv2d_backward_input_with(
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d_backward_input";
+    let ([n, o, oh, ow], [_, c, kh, kw]) = with_weight(op, "dy", dy, w, 0);
+    let xs = [n, c, input_hw.0, input_hw.1];
+    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
+    assert!(
+        (g.oh, g.ow) == (oh, ow),
+        "{op}: input {input_hw:?} with kernel {kh}x{kw}, stride {stride}, padding {padding} \
+         does not give dy {:?}",
+        dy.shape()
+    );
+    implicit_gemm(Mode::InputGrad, &g, dy, w, None, variant)
+}
+
+/// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [O,C,KH,KW]` for a kernel of `kernel_hw`.
+pub fn conv2d_backward_weight(
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    conv2d_backward_weight_with(x, dy, kernel_hw, stride, padding, Variant::best(x.gpu()))
+}
+
+pub fn conv2d_backward_weight_with(
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> Tensor {
+    let op = "conv2d_backward_weight";
+    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
+    implicit_gemm(Mode::WeightGrad, &g, x, dy, None, variant)
+}
+
+/// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
+/// [n, o, oh, ow].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+impl Geometry {
+    /// The convolution of an input `[n, c, h, w]` with a weight `[o, c, kh, kw]`; panics,
+    /// naming `op`, when the kernel does not fit.
+    pub(crate) fn new(
+        op: &str,
+        [n, c, h, w]: [usize; 4],
+        [o, kh, kw]: [usize; 3],
+        stride: usize,
+        pad: usize,
+    ) -> Geometry {
+        let (oh, ow) = (
+            out_size(op, h, kh, stride, pad),
+            out_size(op, w, kw, stride, pad),
+        );
+        Geometry {
+            n,
+            c,
+            h,
+            w,
+            o,
+            oh,
+            ow,
+            kh,
+            kw,
+            stride,
+            pad,
+        }
+    }
+}
+
+/// Output size of a convolution along one axis; panics when the kernel does not fit.
+pub(crate) fn out_size(op: &str, input: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+    assert!(stride >= 1, "{op}: stride must be at least 1");
+    assert!(
+        input + 2 * pad >= kernel,
+        "{op}: kernel {kernel} larger than the padded input {input} + 2*{pad}"
+    );
+    (input + 2 * pad - kernel) / stride + 1
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Forward = 0,
+    InputGrad = 1,
+    WeightGrad = 2,
+}
+
+impl Mode {
+    /// The shape of what this GEMM writes: y, dx or dw.
+    fn out_shape(self, g: &Geometry) -> [usize; 4] {
+        match self {
+            Mode::Forward => [g.n, g.o, g.oh, g.ow],
+            Mode::InputGrad => [g.n, g.c, g.h, g.w],
+            Mode::WeightGrad => [g.o, g.c, g.kh, g.kw],
+        }
+    }
+}
+
+/// Runs one of the three GEMMs. `src` is the gathered tensor (x, or dy for the input
+/// gradient), `plain` the other operand (w, or dy for the weight gradient).
+pub(crate) fn implicit_gemm(
+    mode: Mode,
+    g: &Geometry,
+    src: &Tensor,
+    plain: &Tensor,
+    bias: Option<&Tensor>,
+    variant: Variant,
+) -> Tensor {
+    let gpu = src.gpu();
+    gpu.count_flops(2 * g.n * g.o * g.oh * g.ow * g.c * g.kh * g.kw);
+    let out = Tensor::uninit(gpu, &mode.out_shape(g));
+    if out.numel() == 0 {
+        return out;
+    }
+    let mut variant = variant;
+    let mut out = out;
+    if variant == Variant::Texel {
+        assert!(
+            Variant::texel_runs_on(gpu),
+            "conv: the texel kernel needs subgroups of at least 8 lanes on this adapter ({})",
+            gpu.summary()
+        );
+        match texel::run(mode, g, src, plain, bias, out) {
+            Ok(done) => return done,
+            Err(untouched) => out = untouched,
+        }
+        variant = Variant::texel_fallback(gpu);
+    }
+    gpu::run(mode, g, src, plain, bias, variant, &out);
+    out
+}
+
+pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
+    let s = t.shape();
+    assert!(s.len() == 4, "{op}: {name} must be 4-d, got {s:?}");
+    [s[0], s[1], s[2], s[3]]
+}
+
+pub(crate) fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
+    if let Some(b) = bias {
+        assert!(
+            b.shape() == [channels],
+            "{op}: bias {:?} must be [{channels}]",
+            b.shape()
+        );
+    }
+}
+
+/// The shapes of `t` (x or dy) and of the weight `w`, after checking that `t`'s channels
+/// are the weight's dim `w_dim`: the channels it reads from x, or writes to dy.
+pub(crate) fn with_weight(
+    op: &str,
+    name: &str,
+    t: &Tensor,
+    w: &Tensor,
+    w_dim: usize,
+) -> ([usize; 4], [usize; 4]) {
+    let (ts, ws) = (dims4(op, name, t), dims4(op, "w", w));
+    let (k, wk) = (ts[1], ws[w_dim]);
+    assert!(
+        k == wk,
+        "{op}: {name} {:?} has {k} channels but w {:?} {}",
+        t.shape(),
+        w.shape(),
+        if name == "dy" {
+            format!("has {wk} outputs")
+        } else {
+            format!("expects {wk}")
+        }
+    );
+    (ts, ws)
+}
+
+/// The geometry of a weight gradient from `x` and `dy`: the convolution reads x and writes
+/// dy when `x_is_input`, the other way round otherwise (a transposed convolution).
+pub(crate) fn weight_grad_geometry(
+    op: &str,
+    x: &Tensor,
+    dy: &Tensor,
+    x_is_input: bool,
+    (kh, kw): (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Geometry {
+    let (xs, dys) = (dims4(op, "x", x), dims4(op, "dy", dy));
+    assert!(
+        xs[0] == dys[0],
+        "{op}: x {:?} and dy {:?} differ in batch",
+        x.shape(),
+        dy.shape()
+    );
+    let ((a, a_name), (b, b_name)) = if x_is_input {
+        ((xs, "x"), (dys, "dy"))
+    } else {
+        ((dys, "dy"), (xs, "x"))
+    };
+    let g = Geometry::new(op, a, [b[1], kh, kw], stride, padding);
+    assert!(
+        (g.oh, g.ow) == (b[2], b[3]),
+        "{op}: {a_name} {a:?} with kernel {:?}, stride {stride}, padding {padding} does not give \
+         {b_name} {b:?}",
+        (kh, kw)
+    );
+    g
+}

@@ -1,0 +1,560 @@
+//! [`Variant::Texel`](super::Variant::Texel), for CPU adapters: all three convolutions as
+//! GEMMs over channels-last copies of the operands, written into textures (`crate::texels`)
+//! by the layout kernels of `shaders/conv_layout.wgsl`, so that every four reduction terms
+//! are one texel fetch in `shaders/conv_texel.wgsl`. The forward reads x as zero-padded NHWC
+//! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
+//! gradient, one stride phase at a time, dy as zero-padded NHWC and the phase's taps of w,
+//! reversed, as [C, KHP, KWP, O]. Channels that are not whole quads (a 3-channel image) are
+//! laid out filled up with zero channels, which add exact zeros to each sum; the weight
+//! gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
+//! columns (the input gradient into one channel) runs a narrow kernel without the 64-column
+//! tile.
+
+use super::gpu::{sum_splits, MIN_CHUNK};
+use super::{Geometry, Mode};
+use crate::ops::concat;
+use crate::{grid_1d, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
+
+const TEXEL: Shader = crate::composed_shader!("conv_texel");
+const LAYOUT: Shader = crate::composed_shader!("conv_layout");
+const LAYOUT_TEXEL: Shader = crate::composed_shader!("conv_layout_texel");
+
+// The shortest tile's rows (see TexelTile), and reduction steps of four terms one
+// invocation may walk (a step is one loop iteration).
+const TEXEL_ROWS: usize = 64;
+const TEXEL_MAX_STEPS: usize = 16_384;
+// Texel runs on CPU adapters, whose few threads need fewer workgroups than a GPU: splitting
+// a reduction for more would only add partial sums.
+const TEXEL_TARGET_GROUPS: usize = 32;
+// conv_texel_narrow: forwards of at most this many columns (the input gradient into one
+// channel), this many rows per invocation.
+const NARROW_COLS: u32 = 4;
+const NARROW_ROWS: usize = 8;
+
+/// Records the GEMM of `mode` into `out` on the texel kernels, or hands `out` back untouched
+/// (nothing recorded) when they do not take this convolution. The result may be a new
+/// tensor: a weight gradient over filled-up channels keeps part of a larger one.
+pub(super) fn run(
+    mode: Mode,
+    g: &Geometry,
+    src: &Tensor,
+    plain: &Tensor,
+    bias: Option<&Tensor>,
+    out: Tensor,
+) -> Result<Tensor, Tensor> {
+    if let Some(plan) = TexelPlan::new(mode, g, src.gpu()) {
+        return Ok(plan.run_into(src, plain, bias, out));
+    }
+    if mode == Mode::InputGrad && texel_input_grad(g, src, plain, bias, &out) {
+        return Ok(out);
+    }
+    Err(out)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct TexelParams {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    o: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad: u32,
+    hp: u32,
+    wp: u32,
+    rows: u32,
+    cols: u32,
+    steps: u32,
+    kp: u32,
+    r_chunk: u32,
+    len: u32,
+    has_bias: u32,
+    off_h: u32,
+    off_w: u32,
+    b_base: u32,
+    out_0: u32,
+    out_n: u32,
+    out_q: u32,
+    out_i: u32,
+    out_j: u32,
+    kh0: u32,
+    kw0: u32,
+    khp: u32,
+    kwp: u32,
+    c_src: u32,
+    _pad: [u32; 3],
+}
+
+/// The texel kernel's tile (`TX_ROWS` rows, `TILE_COLS` columns per invocation in the shader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TexelTile {
+    rows: usize,
+    cols: usize,
+}
+
+impl TexelTile {
+    /// 128 rows where that pads the rows by at most a tenth more than 64 would and, unless
+    /// the reduction can be split for parallelism (`splits`), still makes two workgroups:
+    /// each fetched B texel then feeds twice the multiply-adds (≈ 10 % faster per CPU-second
+    /// on lavapipe). 4 columns per invocation where 8 would leave much of the last column
+    /// tile idle (32 columns; 92 columns pad to 128 with 8, to 96 with 4).
+    fn for_gemm(rows: usize, cols: usize, sg_wg: usize, splits: bool) -> TexelTile {
+        // A 4-column tile costs ≈ 15 % more per multiply-add than an 8-column one (fewer
+        // of them share each fetched A texel), so it wins when it pads the columns less.
+        let padded_cols = |per_lane: usize| cols.div_ceil(per_lane * sg_wg) * per_lane * sg_wg;
+        let per_lane = if 115 * padded_cols(4) < 100 * padded_cols(8) {
+            4
+        } else {
+            8
+        };
+        let col_tiles = cols.div_ceil(per_lane * sg_wg);
+        let short = TEXEL_ROWS;
+        let tall = 2 * TEXEL_ROWS;
+        let padded = |edge: usize| rows.div_ceil(edge) * edge;
+        let use_tall = rows > short
+            && 10 * padded(tall) <= 11 * padded(short)
+            && (splits || rows.div_ceil(tall) * col_tiles >= 2);
+        TexelTile {
+            rows: if use_tall { tall } else { short },
+            cols: per_lane,
+        }
+    }
+
+    /// Workgroups along columns and rows.
+    fn grid(self, rows: usize, cols: usize, sg_wg: usize) -> (usize, usize) {
+        (cols.div_ceil(self.cols * sg_wg), rows.div_ceil(self.rows))
+    }
+}
+
+/// The texel kernel's GEMM for one forward or weight gradient (see `conv_texel` in the
+/// shader): its sizes, and the shapes of the channels-last operands it reads.
+struct TexelPlan {
+    mode: Mode,
+    prm: TexelParams,
+    /// x_pad [N, H+2·PAD, W+2·PAD, C], and the other operand: w_khwc [O, KH, KW, C] or
+    /// dy_rows [O, KP].
+    x_pad: [usize; 4],
+    other: Vec<usize>,
+    groups: [u32; 3],
+    tile: TexelTile,
+    sg_wg: usize,
+}
+
+impl TexelPlan {
+    /// The plan, or None when the texel kernel does not take this convolution: the input
+    /// gradient, channels that are not whole texels, a forward reduction past the loop
+    /// budget, operands past the adapter's texture size, or a grid past its limits.
+    fn new(mode: Mode, g: &Geometry, gpu: &Gpu) -> Option<TexelPlan> {
+        // Channels that are not whole quads are filled up with zero channels, where that adds
+        // at most half again to the work: 3 → 4 channels (a 32x32x3 image's first layer ran
+        // its forward 3.1x and weight gradient 1.6x faster than on the subgroup kernel), but
+        // not 1 → 4, which measured no faster than the subgroup kernel at four times the work.
+        let c = g.c.next_multiple_of(4);
+        if mode == Mode::InputGrad || g.c == 0 || 2 * c > 3 * g.c {
+            return None;
+        }
+        let (hp, wp) = (g.h + 2 * g.pad, g.w + 2 * g.pad);
+        let (khw, c4, pixels) = (g.kh * g.kw, c / 4, g.n * g.oh * g.ow);
+        let x_pad = [g.n, hp, wp, c];
+        let sg_wg = gpu.summary().subgroup_max_size.max(8) as usize;
+        let (rows, cols, steps, kp, other) = match mode {
+            Mode::Forward => (pixels, g.o, khw * c4, 0, vec![g.o, g.kh, g.kw, c]),
+            _ => {
+                let kp = pixels.next_multiple_of(4);
+                (g.o, khw * c, pixels, kp, vec![g.o, kp])
+            }
+        };
+        let tile = TexelTile::for_gemm(rows, cols, sg_wg, mode == Mode::WeightGrad);
+        let (col_tiles, row_tiles) = tile.grid(rows, cols, sg_wg);
+        // The forward walks its whole reduction in one invocation; the weight gradient splits
+        // N·OH·OW in chunks of whole texels, as many as the loop budget and the wish for
+        // TARGET_GROUPS workgroups ask.
+        let (r_chunk, splits) = match mode {
+            Mode::Forward if steps > TEXEL_MAX_STEPS => return None,
+            Mode::Forward => (0, 1),
+            _ => {
+                let want = TEXEL_TARGET_GROUPS
+                    .div_ceil(row_tiles * col_tiles)
+                    .min(steps / MIN_CHUNK);
+                let splits = steps.div_ceil(4 * TEXEL_MAX_STEPS).max(want).max(1);
+                let r_chunk = steps.div_ceil(splits).next_multiple_of(4);
+                (r_chunk, steps.div_ceil(r_chunk).max(1))
+            }
+        };
+        let x_len: usize = x_pad.iter().product();
+        let other_len: usize = other.iter().product();
+        let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+        let fits = pixels > 0
+            && gpu.texels_fit(x_len)
+            && gpu.texels_fit(other_len)
+            && [row_tiles, col_tiles, splits].iter().all(|&t| t <= limit)
+            && [rows * cols * splits, x_len, other_len]
+                .iter()
+                .all(|&l| l <= u32::MAX as usize);
+        let u = |v: usize| v as u32;
+        fits.then(|| TexelPlan {
+            mode,
+            prm: TexelParams {
+                n: u(g.n),
+                c: u(c),
+                c_src: u(g.c),
+                h: u(g.h),
+                w: u(g.w),
+                o: u(g.o),
+                oh: u(g.oh),
+                ow: u(g.ow),
+                kh: u(g.kh),
+                kw: u(g.kw),
+                stride: u(g.stride),
+                pad: u(g.pad),
+                hp: u(hp),
+                wp: u(wp),
+                rows: u(rows),
+                cols: u(cols),
+                steps: u(steps),
+                kp: u(kp),
+                r_chunk: u(r_chunk),
+                len: u(rows * cols),
+                // The forward's output is NCHW y.
+                out_n: u(g.o * g.oh * g.ow),
+                out_q: u(g.oh * g.ow),
+                out_i: u(g.ow),
+                out_j: 1,
+                ..Default::default()
+            },
+            x_pad,
+            other,
+            groups: [u(col_tiles), u(row_tiles), u(splits)],
+            tile,
+            sg_wg,
+        })
+    }
+
+    /// Writes `t` into a lent staging texture as `numel` floats with layout kernel `entry`,
+    /// run on `invocations` invocations.
+    fn lay_out(&self, entry: &str, t: &Tensor, (numel, invocations): (usize, usize)) -> Texels {
+        let view = t.gpu().texel_target(numel);
+        lay_out_into(entry, t, &self.prm, &view, invocations);
+        view
+    }
+
+    /// [`TexelPlan::run`] into `out`; a weight gradient over filled-up channels runs into
+    /// [O, C rounded up, KH, KW] and keeps `out`'s C channels.
+    fn run_into(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: Tensor) -> Tensor {
+        let (c, filled) = (out.dim(1), self.x_pad[3]);
+        if self.mode != Mode::WeightGrad || c == filled {
+            self.run(src, plain, bias, &out);
+            return out;
+        }
+        let mut shape = out.shape().to_vec();
+        shape[1] = filled;
+        let padded = Tensor::uninit(src.gpu(), &shape);
+        self.run(src, plain, bias, &padded);
+        concat::narrow(&padded, 1, 0, c)
+    }
+
+    /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
+    /// gradient); writes `out` (+ bias).
+    fn run(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: &Tensor) {
+        let gpu = src.gpu();
+        let g = &self.prm;
+        let [n, hp, wp, c] = self.x_pad;
+        let x_pad = (n * hp * wp * c, n * hp * wp);
+        let other_len = self.other.iter().product::<usize>();
+        let (a, b) = if self.mode == Mode::Forward {
+            let taps = (g.o * g.kh * g.kw) as usize;
+            (
+                self.lay_out("x_padded_nhwc", src, x_pad),
+                self.lay_out("weight_khwc", plain, (other_len, taps)),
+            )
+        } else {
+            (
+                self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
+                self.lay_out("x_padded_nhwc", src, x_pad),
+            )
+        };
+        let splits = self.groups[2] as usize;
+        let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
+        let prm = TexelParams {
+            has_bias: bias.is_some() as u32,
+            ..self.prm
+        };
+        let dst = partials.as_ref().unwrap_or(out);
+        // The bias is read only when has_bias; the weight (or dy) stands in otherwise.
+        let operands = (&*a, &*b, bias.unwrap_or(plain), dst);
+        texel_gemm(
+            self.mode,
+            &prm,
+            operands,
+            self.groups,
+            self.tile,
+            self.sg_wg,
+        );
+        if let Some(partials) = partials {
+            // Only the weight gradient splits; it has no bias.
+            sum_splits(&partials, (None, plain), out, 1, 1);
+        }
+    }
+}
+
+/// Runs layout kernel `entry` on `invocations` invocations: it reads `t` (from a staged copy,
+/// `conv_layout_texel.wgsl`, where the adapter prefers texel reads) and writes staging
+/// texture `view`.
+fn lay_out_into(
+    entry: &str,
+    t: &Tensor,
+    prm: &TexelParams,
+    view: &wgpu::TextureView,
+    invocations: usize,
+) {
+    let gpu = t.gpu();
+    let staged = gpu.texel_reads(&[t]);
+    let dispatch = match &staged {
+        Some(copy) => Dispatch::new(&LAYOUT_TEXEL, entry)
+            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+            .texels(&copy[0]),
+        None => Dispatch::new(&LAYOUT, entry)
+            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+            .arg(t),
+    };
+    dispatch
+        .constant("FILL_CHANNELS", (prm.c != prm.c_src) as u32 as f64)
+        .params(&TexelParams {
+            len: invocations as u32,
+            ..*prm
+        })
+        .texels(view)
+        .groups(grid_1d(invocations, 64))
+        .run(gpu);
+}
+
+/// One `conv_texel` dispatch on `groups` workgroups: operands (A texels, B texels, bias,
+/// output). A forward of at most 4 columns runs `conv_texel_narrow` instead.
+fn texel_gemm(
+    mode: Mode,
+    prm: &TexelParams,
+    (a, b, bias, dst): (&wgpu::TextureView, &wgpu::TextureView, &Tensor, &Tensor),
+    groups: [u32; 3],
+    tile: TexelTile,
+    sg_wg: usize,
+) {
+    let narrow = mode == Mode::Forward && prm.cols <= NARROW_COLS;
+    let dispatch = if narrow {
+        Dispatch::new(&TEXEL, "conv_texel_narrow")
+            .groups(grid_1d((prm.rows as usize).div_ceil(NARROW_ROWS), 64))
+    } else {
+        Dispatch::new(&TEXEL, "conv_texel")
+            .constant("SG_WG", sg_wg as f64)
+            .constant("TX_ROWS", tile.rows as f64)
+            .constant("TILE_COLS", tile.cols as f64)
+            .groups(groups)
+    };
+    dispatch
+        .constant("MODE", mode as u32 as f64)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .params(prm)
+        .texels(a)
+        .texels(b)
+        .arg(bias)
+        .arg(dst)
+        .run(dst.gpu());
+}
+
+/// One axis of one input-gradient phase (see `prelude/conv_geometry.wgsl`): outputs
+/// first + S·i for i < len, taps k0 + S·a for a < taps, reading dy at d + i - a.
+struct PhaseAxis {
+    first: usize,
+    len: usize,
+    k0: usize,
+    taps: usize,
+    d: usize,
+}
+
+impl PhaseAxis {
+    fn new(first: usize, size: usize, kernel: usize, stride: usize, pad: usize) -> PhaseAxis {
+        let count_from = |f: usize, n: usize| if f < n { (n - f).div_ceil(stride) } else { 0 };
+        let k0 = (first + pad) % stride;
+        PhaseAxis {
+            first,
+            len: count_from(first, size),
+            k0,
+            taps: count_from(k0, kernel),
+            d: (first + pad) / stride,
+        }
+    }
+
+    /// Zero padding of dy (of `dy_len` along this axis) that keeps every read inside:
+    /// reads run from d - (taps - 1) to d + len - 1.
+    fn pad_needed(&self, dy_len: usize) -> usize {
+        if self.len == 0 || self.taps == 0 {
+            return 0;
+        }
+        (self.taps - 1)
+            .saturating_sub(self.d)
+            .max((self.d + self.len).saturating_sub(dy_len))
+    }
+
+    /// Where output i = 0 reads with reversed tap 0 (tap taps - 1), in dy padded by `pad`.
+    fn offset(&self, pad: usize) -> usize {
+        if self.taps == 0 {
+            return 0;
+        }
+        self.d + pad - (self.taps - 1)
+    }
+}
+
+/// The input gradient on the texel kernel, or false (nothing recorded) when it does not
+/// take it. Within one phase (see `prelude/conv_geometry.wgsl`) the input gradient is a
+/// stride-1 forward convolution of dy with that phase's taps reversed, so each phase runs the
+/// forward GEMM (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid
+/// out as [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
+fn texel_input_grad(
+    g: &Geometry,
+    dy: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> bool {
+    let gpu = dy.gpu();
+    let s = g.stride;
+    if g.o == 0 || !g.o.is_multiple_of(4) {
+        return false;
+    }
+    let rows_h: Vec<PhaseAxis> = (0..s)
+        .map(|ph| PhaseAxis::new(ph, g.h, g.kh, s, g.pad))
+        .collect();
+    let cols_w: Vec<PhaseAxis> = (0..s)
+        .map(|pw| PhaseAxis::new(pw, g.w, g.kw, s, g.pad))
+        .collect();
+    let pad = rows_h
+        .iter()
+        .map(|a| a.pad_needed(g.oh))
+        .chain(cols_w.iter().map(|a| a.pad_needed(g.ow)))
+        .max()
+        .unwrap_or(0);
+    let (hp, wp, o4) = (g.oh + 2 * pad, g.ow + 2 * pad, g.o / 4);
+    let dy_len = g.n * hp * wp * g.o;
+    let w_len = g.o * g.c * g.kh * g.kw;
+    let sg_wg = gpu.summary().subgroup_max_size.max(8) as usize;
+    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    // Phase (0, 0) has the most rows; any phase may have the most taps.
+    let max_rows = g.n * rows_h[0].len * cols_w[0].len;
+    let max_taps = rows_h.iter().map(|a| a.taps).max().unwrap_or(0)
+        * cols_w.iter().map(|a| a.taps).max().unwrap_or(0);
+    let fits = gpu.texels_fit(dy_len)
+        && gpu.texels_fit(w_len)
+        && max_taps * o4 <= TEXEL_MAX_STEPS
+        && max_rows.div_ceil(TEXEL_ROWS) <= limit
+        && g.c.div_ceil(4 * sg_wg) <= limit
+        && [dy_len, w_len, out.numel()]
+            .iter()
+            .all(|&l| l <= u32::MAX as usize);
+    if !fits {
+        return false;
+    }
+    let u = |v: usize| v as u32;
+    let base = TexelParams {
+        n: u(g.n),
+        c: u(g.o),
+        c_src: u(g.o),
+        h: u(g.oh),
+        w: u(g.ow),
+        o: u(g.o),
+        kh: u(g.kh),
+        kw: u(g.kw),
+        stride: u(s),
+        pad: u(pad),
+        hp: u(hp),
+        wp: u(wp),
+        ..Default::default()
+    };
+    let a = gpu.texel_target(dy_len);
+    lay_out_into("x_padded_nhwc", dy, &base, &a, g.n * hp * wp);
+    let b = gpu.texel_target(w_len);
+    // Each phase's block of w, one after the other; then each phase's GEMM.
+    let mut b_base = 0;
+    let mut gemms = Vec::new();
+    for rh in &rows_h {
+        for cw in &cols_w {
+            let taps = rh.taps * cw.taps;
+            let prm = TexelParams {
+                c: u(g.c),
+                c_src: u(g.c),
+                kh0: u(rh.k0),
+                kw0: u(cw.k0),
+                khp: u(rh.taps),
+                kwp: u(cw.taps),
+                b_base: u(b_base),
+                ..base
+            };
+            if taps > 0 {
+                lay_out_into("weight_phase", w, &prm, &b, g.c * taps);
+            }
+            let rows = g.n * rh.len * cw.len;
+            if rows > 0 {
+                gemms.push(TexelParams {
+                    c: u(g.o),
+                    stride: 1,
+                    off_h: u(rh.offset(pad)),
+                    off_w: u(cw.offset(pad)),
+                    oh: u(rh.len),
+                    ow: u(cw.len),
+                    kh: u(rh.taps),
+                    kw: u(cw.taps),
+                    rows: u(rows),
+                    cols: u(g.c),
+                    steps: u(taps * o4),
+                    out_0: u(rh.first * g.w + cw.first),
+                    out_n: u(g.c * g.h * g.w),
+                    out_q: u(g.h * g.w),
+                    out_i: u(s * g.w),
+                    out_j: u(s),
+                    len: u(out.numel()),
+                    has_bias: bias.is_some() as u32,
+                    ..prm
+                });
+            }
+            b_base += g.c * taps * o4;
+        }
+    }
+    for prm in &gemms {
+        let tile = TexelTile::for_gemm(prm.rows as usize, g.c, sg_wg, false);
+        let (col_tiles, row_tiles) = tile.grid(prm.rows as usize, g.c, sg_wg);
+        let groups = [u(col_tiles), u(row_tiles), 1];
+        // Without a bias, w stands in for it (never read).
+        let operands = (&*a, &*b, bias.unwrap_or(w), out);
+        texel_gemm(Mode::Forward, prm, operands, groups, tile, sg_wg);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TexelTile;
+
+    fn tile(rows: usize, cols: usize, splits: bool) -> (usize, usize) {
+        let t = TexelTile::for_gemm(rows, cols, 8, splits);
+        (t.rows, t.cols)
+    }
+
+    #[test]
+    fn texel_tiles_follow_the_gemm_shape() {
+        // enc2's forward: 3136 pixels pad to 3200 rows in 128-row tiles (2 % more than 64),
+        // 92 columns to 96 in 4-column tiles (128 in 8-column ones).
+        assert_eq!(tile(3136, 92, false), (128, 4));
+        // enc2's weight gradient: 92 rows take one 128-row tile or two 64-row ones alike.
+        assert_eq!(tile(92, 1600, true), (128, 8));
+        // 300 rows would pad to 384 instead of 320: too much idle work.
+        assert_eq!(tile(300, 64, true), (64, 8));
+        // One tall tile and one column tile would leave one of two threads idle.
+        assert_eq!(tile(100, 64, false), (64, 8));
+        // dis2's input gradient: 32 columns fill a 4-column tile exactly.
+        assert_eq!(tile(3136, 32, false), (128, 4));
+        assert_eq!(tile(64, 33, false), (64, 8));
+    }
+}

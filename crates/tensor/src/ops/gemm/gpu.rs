@@ -1,0 +1,74 @@
+//! The GEMM kernels that read A and B from storage buffers: naive and tiled
+//! (`shaders/gemm_portable.wgsl`), and the subgroup kernel (`shaders/gemm_subgroup.wgsl`).
+
+use super::{check_grid, GemmVariant, Params, Transposes, SG_COLS, SG_MIN};
+use crate::{Dispatch, Shader, Tensor};
+
+const PORTABLE: Shader = crate::composed_shader!("gemm_portable");
+const SUBGROUP: Shader = crate::composed_shader!("gemm_subgroup");
+
+/// Workgroup edge of the naive kernel (`NAIVE_WG` in the shader).
+const NAIVE_WG: usize = 16;
+/// Workgroup edge of the tiled kernel; each invocation computes 4x4 outputs.
+const TILE_WG: usize = 16;
+/// Rows of C per subgroup-kernel workgroup (fixed in the shader).
+const SG_ROWS: usize = 64;
+
+/// Records `op(a) · op(b) (+ bias)` into `out` on the naive, tiled or subgroup kernel.
+pub(super) fn run(
+    variant: GemmVariant,
+    a: &Tensor,
+    b: &Tensor,
+    trans: Transposes,
+    bias: Option<&Tensor>,
+    params: &Params,
+    out: &Tensor,
+) {
+    let gpu = a.gpu();
+    let (m, n) = (params.m as usize, params.n as usize);
+    let (shader, entry, groups, wg_name, wg) = match variant {
+        GemmVariant::Naive => (
+            &PORTABLE,
+            "gemm_naive",
+            [n.div_ceil(NAIVE_WG), m.div_ceil(NAIVE_WG)],
+            "NAIVE_WG",
+            NAIVE_WG,
+        ),
+        GemmVariant::Tiled => {
+            let span = 4 * TILE_WG;
+            (
+                &PORTABLE,
+                "gemm_tiled",
+                [n.div_ceil(span), m.div_ceil(span)],
+                "TILE_WG",
+                TILE_WG,
+            )
+        }
+        // The texel variant runs in texel.rs and never reaches here.
+        GemmVariant::Subgroup | GemmVariant::Texel => {
+            // Whole subgroups only: the broadcasts read lanes 0..8 of each subgroup.
+            let wg = gpu.summary().subgroup_max_size.max(SG_MIN) as usize;
+            (
+                &SUBGROUP,
+                "gemm_subgroup",
+                [n.div_ceil(wg * SG_COLS), m.div_ceil(SG_ROWS)],
+                "SG_WG",
+                wg,
+            )
+        }
+    };
+    check_grid(gpu, groups, a, b, trans);
+    Dispatch::new(shader, entry)
+        .constant("TRANS_A", trans.0 as u32 as f64)
+        .constant("TRANS_B", trans.1 as u32 as f64)
+        .constant("HAS_BIAS", bias.is_some() as u32 as f64)
+        .constant(wg_name, wg as f64)
+        .params(params)
+        .arg(a)
+        .arg(b)
+        // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
+        .arg(bias.unwrap_or(a))
+        .arg(out)
+        .groups([groups[0] as u32, groups[1] as u32, 1])
+        .run(gpu);
+}
