@@ -1,12 +1,13 @@
 //! DVAAN (Guo et al., IJCAI 2019) and its baselines, trained on the `dvaan-tensor` engine:
-//! data loading and the binary-task protocol (`data`), evaluation metrics (`metrics`) and the
-//! `dvaan` command line (`cli`).
+//! data loading and the binary-task protocol (`data`), the method's own GPU kernels
+//! (`kernels`), evaluation metrics (`metrics`) and the `dvaan` command line (`cli`).
 
 pub mod cli;
 pub mod data;
 pub mod error;
 pub mod experiment;
 pub mod io;
+pub mod kernels;
 pub mod methods;
 pub mod metrics;
 pub mod models;

@@ -6,6 +6,7 @@ use dvaan_autograd::{prefixed, Adam, AdamConfig, Layer, Param, Tape, Var};
 use dvaan_tensor::ops::elementwise;
 use dvaan_tensor::Tensor;
 
+use crate::kernels::kl::ShiftedPriorKl;
 use crate::models::{Decoder, Discriminator, Encoder};
 use crate::train::TrainConfig;
 
