@@ -1,4 +1,5 @@
-//! Every hyper-parameter of a training run (DESIGN §5.2, §5.3), with the defaults there.
+//! Every hyper-parameter of a training run (DESIGN §5.2, §5.3), with the defaults there. Its
+//! own module, below both the methods that read it and the trainer that runs them.
 
 use std::fmt;
 use std::str::FromStr;

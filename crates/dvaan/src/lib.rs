@@ -3,6 +3,7 @@
 //! (`kernels`), evaluation metrics (`metrics`) and the `dvaan` command line (`cli`).
 
 pub mod cli;
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiment;
@@ -11,6 +12,7 @@ pub mod kernels;
 pub mod methods;
 pub mod metrics;
 pub mod models;
+pub mod run;
 pub mod train;
 
 pub use error::{Error, Result};

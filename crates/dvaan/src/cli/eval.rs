@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
-use super::record::MetricsRecord;
-use super::restore::restore;
-use super::run_dir::checkpoint_path;
-use super::table::print_metrics;
+use crate::run::dir::checkpoint_path;
+use crate::run::record::MetricsRecord;
+use crate::run::restore::restore;
+use crate::run::table::print_metrics;
 use crate::Result;
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<()> {
     let path = checkpoint_path(&args.checkpoint);
-    let r = restore(&path, args.data_dir.as_deref(), &args.gpu)?;
+    let r = restore(&path, args.data_dir.as_deref(), &args.gpu.options())?;
     let metrics = MetricsRecord::from(&r.trainer.evaluate(&r.task.test)?);
     if args.json {
         println!(

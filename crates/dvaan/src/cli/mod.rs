@@ -12,11 +12,7 @@ pub mod experiment;
 pub mod gpu_args;
 pub mod hyper;
 pub mod import_mnist;
-pub mod record;
-pub mod restore;
-pub mod run_dir;
 pub mod sample;
-pub mod table;
 pub mod train;
 
 #[derive(Debug, Parser)]

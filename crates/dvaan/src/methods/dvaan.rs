@@ -20,11 +20,11 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
 use super::{train_step, StepLosses};
+use crate::config::TrainConfig;
 use crate::kernels::kl::ShiftedPriorKl;
 use crate::kernels::margin::{margin_update, MarginConfig};
 use crate::kernels::prior::class_prior_mean;
 use crate::models::Networks;
-use crate::train::TrainConfig;
 use crate::Error;
 
 /// The generator streams of one step: the Philox offset is `step · STREAMS + stream`.
