@@ -9,11 +9,9 @@
 //   0 bce_with_logits   w (max(l, 0) - l y + log(1 + exp(-|l|)))   w = aux if p.weighted else 1
 //   1 bce on probs      -(y log q + (1 - y) log(1 - q)),  q = clamp(x, p.a, p.b)
 //   2 mse               (x - y)^2
-//   3 kl                (exp(lv) + (m - pm_row)^2 - 1 - lv) / 2   x = m, y = lv, aux = pm [N]
-//   4 focal             -alpha_t (1 - q)^gamma log q,  q = sigmoid(s), s = (2y - 1) l,
+//   3 focal             -alpha_t (1 - q)^gamma log q,  q = sigmoid(s), s = (2y - 1) l,
 //                       alpha_t = alpha (y = 1) or 1 - alpha (y = 0); p.a = gamma, p.b = alpha
-// Backward: d loss / d x_i = dloss[0] * p.scale * d t_i / d x_i (for kl also d/d lv,
-// in `kl_backward`). dloss stays on the GPU.
+// Backward: d loss / d x_i = dloss[0] * p.scale * d t_i / d x_i. dloss stays on the GPU.
 
 override OP: u32 = 0u;
 const WG: u32 = 256u;
@@ -21,13 +19,13 @@ const ITEMS: u32 = 16u;
 
 struct Params {
     n: u32,        // elements
-    cols: u32,     // row length (kl)
     groups: u32,   // partial sums (finish)
     weighted: u32, // bce_with_logits: aux holds weights
     scale: f32,    // 1 / count
     a: f32,
     b: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -92,10 +90,6 @@ fn term(i: u32) -> f32 {
         case 2u: {
             let d = u - t;
             return d * d;
-        }
-        case 3u: {
-            let d = u - aux[i / p.cols];
-            return 0.5 * (exp(t) + d * d - 1.0 - t);
         }
         default: {
             let s = select(-u, u, t > 0.5);
@@ -180,21 +174,4 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         }
     }
     dx[i] = g * d;
-}
-
-// ---- kl backward: (d/dm, d/dlogvar) ----
-@group(0) @binding(1) var<storage, read> k_m: array<f32>;
-@group(0) @binding(2) var<storage, read> k_logvar: array<f32>;
-@group(0) @binding(3) var<storage, read> k_prior: array<f32>;
-@group(0) @binding(4) var<storage, read> k_dloss: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dm: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dlogvar: array<f32>;
-
-@compute @workgroup_size(WG)
-fn kl_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * WG;
-    if (i >= p.n) { return; }
-    let g = k_dloss[0] * p.scale;
-    dm[i] = g * (k_m[i] - k_prior[i / p.cols]);
-    dlogvar[i] = g * 0.5 * (exp(k_logvar[i]) - 1.0);
 }

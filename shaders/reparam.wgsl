@@ -1,8 +1,7 @@
-// The reparameterisation trick and the class-conditional prior of DVAAN.
+// The reparameterisation trick, and noise shifted row by row.
 //
 //   reparameterize:  z = m + exp(logvar / 2) * eps
 //   backward:        dm = dz,  dlogvar = dz * eps * exp(logvar / 2) / 2
-//   prior_mean:      out[n] = (2 y[n] - 1) * mu[0]     (mu stays on the GPU)
 //   shift_rows:      out[n, j] = eps[n, j] + shift[n]
 
 override WG: u32 = 256u;
@@ -47,18 +46,6 @@ fn reparameterize_backward(@builtin(global_invocation_id) gid: vec3<u32>, @built
     let g = dz[i];
     dm[i] = g;
     dlogvar[i] = 0.5 * g * b_eps[i] * exp(0.5 * b_logvar[i]);
-}
-
-// ---- prior mean per sample ----
-@group(0) @binding(1) var<storage, read> labels: array<f32>;
-@group(0) @binding(2) var<storage, read> mu: array<f32>;
-@group(0) @binding(3) var<storage, read_write> prior: array<f32>;
-
-@compute @workgroup_size(WG)
-fn class_prior_mean(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = linear_index(gid, nwg);
-    if (i >= p.n) { return; }
-    prior[i] = (2.0 * labels[i] - 1.0) * mu[0];
 }
 
 // ---- eps + shift per row ----

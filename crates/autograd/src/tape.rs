@@ -34,6 +34,11 @@ use crate::Param;
 /// does not reach the loss; single-output ops always get `Some`). `wants[i]` says whether
 /// input `i` needs a gradient. Return one entry per input: `Some` for every wanted input,
 /// `None` for the others (skipping their work is the point).
+///
+/// The trait and [`Tape::record`]/[`Tape::record1`] are public so that a crate above the
+/// tape can add an op of its own kernels without this crate knowing it: run the forward
+/// kernel, save what the gradient needs in a type implementing `Backward`, and record it
+/// (typically behind an extension trait on [`Tape`], so it reads like the built-in ops).
 pub trait Backward {
     fn name(&self) -> &'static str;
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>>;

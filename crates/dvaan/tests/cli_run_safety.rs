@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cli_support::*;
-use dvaan::cli::run_lock::{host_name, LOCK};
+use dvaan::run::lock::{host_name, LOCK};
 
 /// `dvaan` with the test hook `var` set to `value`.
 fn dvaan_with(var: &str, value: &str, args: &[String]) -> Output {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cli_support::*;
-use dvaan::cli::record::RunRecord;
 use dvaan::io::checkpoint;
+use dvaan::run::record::RunRecord;
 use serde_json::Value;
 
 struct Fixture {

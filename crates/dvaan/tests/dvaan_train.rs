@@ -5,9 +5,9 @@
 mod synthetic;
 
 use dvaan::data::Dataset;
+use dvaan::kernels::margin::{reference, MarginConfig};
 use dvaan::train::{MethodKind, NamedArray, TrainConfig, Trainer};
 use dvaan::Error;
-use dvaan_tensor::ops::margin::{reference, MarginConfig};
 use dvaan_tensor::Gpu;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;

@@ -9,78 +9,10 @@
 //! point must use every binding it declares, because layouts are derived from the shader.
 //!
 //! Parameters of all dispatches of one submit live in a single uniform "arena" buffer at
-//! aligned offsets, written once just before the submit: no buffer is created per dispatch.
+//! aligned offsets, written once just before the submit (`recorder.rs`): no buffer is
+//! created per dispatch.
 
-use std::sync::atomic::Ordering;
-
-use crate::gpu::Inner;
 use crate::{Gpu, Shader, Tensor};
-
-const ARENA_BYTES: u64 = 1 << 20;
-
-pub(crate) struct Recorder {
-    encoder: Option<wgpu::CommandEncoder>,
-    params: Vec<u8>,
-    arena: wgpu::Buffer,
-    align: u64,
-    pub dispatches: u64,
-    pub submits: u64,
-}
-
-impl Recorder {
-    pub fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Recorder {
-        let arena = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("parameter arena"),
-            size: ARENA_BYTES,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        Recorder {
-            encoder: None,
-            params: Vec::new(),
-            arena,
-            align: limits.min_uniform_buffer_offset_alignment as u64,
-            dispatches: 0,
-            submits: 0,
-        }
-    }
-
-    pub fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
-        self.encoder.get_or_insert_with(|| {
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
-        })
-    }
-
-    pub fn has_pending(&self) -> bool {
-        self.encoder.is_some()
-    }
-
-    /// Submits everything recorded so far.
-    pub fn submit(&mut self, queue: &wgpu::Queue) {
-        if let Some(encoder) = self.encoder.take() {
-            if !self.params.is_empty() {
-                queue.write_buffer(&self.arena, 0, &self.params);
-                self.params.clear();
-            }
-            queue.submit([encoder.finish()]);
-            self.submits += 1;
-        }
-    }
-
-    /// Reserves space for one dispatch's parameters; returns (offset, size) in the arena.
-    fn stage_params(&mut self, inner: &Inner, bytes: &[u8]) -> (u64, u64) {
-        let size = (bytes.len() as u64).div_ceil(16).max(1) * 16;
-        let offset = (self.params.len() as u64).div_ceil(self.align) * self.align;
-        if offset + size > ARENA_BYTES {
-            self.submit(&inner.queue);
-            return self.stage_params(inner, bytes);
-        }
-        self.params.resize(offset as usize, 0);
-        self.params.extend_from_slice(bytes);
-        self.params.resize((offset + size) as usize, 0);
-        (offset, size)
-    }
-}
 
 /// A binding after the parameters: a tensor's storage buffer, or a staged texture
 /// ([`Gpu::stage_texels`]).
@@ -153,7 +85,7 @@ impl<'a> Dispatch<'a> {
         if self.groups.contains(&0) {
             return;
         }
-        let max = gpu.0.limits.max_compute_workgroups_per_dimension;
+        let max = gpu.limits().max_compute_workgroups_per_dimension;
         assert!(
             self.groups.iter().all(|&g| g <= max),
             "{}::{}: grid {:?} exceeds the device's {max} workgroups per dimension",
@@ -170,29 +102,20 @@ impl<'a> Dispatch<'a> {
                 self.entry
             );
         }
-        let inner = &*gpu.0;
-        let compiled = inner.pipelines.lock().unwrap().get(
-            &inner.device,
-            self.shader,
-            self.entry,
-            &self.constants,
-        );
+        let compiled = gpu
+            .pipelines()
+            .get(gpu.device(), self.shader, self.entry, &self.constants);
         // After compilation, so a profile counts only execution.
         let profiled = gpu.profile_start();
-        let mut rec = inner.recorder.lock().unwrap();
+        let mut rec = gpu.recorder();
         let params = if self.params.is_empty() {
             vec![0u8; 16]
         } else {
             self.params
         };
-        let (offset, size) = rec.stage_params(inner, &params);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &rec.arena,
-                offset,
-                size: std::num::NonZeroU64::new(size),
-            }),
+            resource: wgpu::BindingResource::Buffer(rec.stage_params(gpu.queue(), &params)),
         }];
         for (i, arg) in self.args.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
@@ -203,12 +126,13 @@ impl<'a> Dispatch<'a> {
                 },
             });
         }
-        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let bind_group = gpu.device().create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &compiled.layout,
             entries: &entries,
         });
-        let encoder = rec.encoder(&inner.device);
+        drop(entries);
+        let encoder = rec.encoder(gpu.device());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
@@ -218,7 +142,7 @@ impl<'a> Dispatch<'a> {
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         }
-        rec.dispatches += 1;
+        rec.count_dispatch();
         drop(rec);
         if let Some(start) = profiled {
             gpu.profile_end(start, self.shader.name, self.entry);
@@ -261,15 +185,13 @@ pub struct Counters {
 impl Gpu {
     /// Submits all recorded work without waiting for it.
     pub fn flush(&self) {
-        let inner = &*self.0;
-        inner.recorder.lock().unwrap().submit(&inner.queue);
+        self.recorder().submit(self.queue());
     }
 
     /// Submits all recorded work and waits until the GPU has finished it.
     pub fn sync(&self) {
         self.flush();
-        self.0
-            .device
+        self.device()
             .poll(wgpu::PollType::wait_indefinitely())
             .expect("the GPU device was lost while waiting for work to finish");
     }
@@ -277,26 +199,19 @@ impl Gpu {
     /// Compiles a pipeline now (it is cached), so a later first dispatch is not slowed by
     /// shader compilation: useful before timing, and to check a shader on this adapter.
     pub fn prepare(&self, shader: &Shader, entry: &str, constants: &[(&str, f64)]) {
-        let inner = &*self.0;
-        inner
-            .pipelines
-            .lock()
-            .unwrap()
-            .get(&inner.device, shader, entry, constants);
+        self.pipelines()
+            .get(self.device(), shader, entry, constants);
     }
 
     pub fn counters(&self) -> Counters {
-        let inner = &*self.0;
         let (buffers_created, bytes_created, buffer_reuses) = {
-            let p = inner.pool.lock().unwrap();
+            let p = self.pool();
             (p.buffers_created, p.bytes_created, p.reuses)
         };
-        let pipelines_created = inner.pipelines.lock().unwrap().created;
-        let textures_created = inner.texels.lock().unwrap().created;
-        let (dispatches, submits) = {
-            let r = inner.recorder.lock().unwrap();
-            (r.dispatches, r.submits)
-        };
+        let pipelines_created = self.pipelines().created;
+        let textures_created = self.texel_pool().created();
+        let (dispatches, submits) = self.recorder().counts();
+        let tally = self.tally();
         Counters {
             buffers_created,
             bytes_created,
@@ -305,26 +220,26 @@ impl Gpu {
             textures_created,
             dispatches,
             submits,
-            readbacks: inner.readbacks.load(Ordering::Relaxed),
-            uploads: inner.uploads.load(Ordering::Relaxed),
-            flops: inner.flops.load(Ordering::Relaxed),
+            readbacks: tally.readbacks(),
+            uploads: tally.uploads(),
+            flops: tally.flops(),
         }
     }
 
     /// Adds an op's nominal floating-point operations to [`Counters::flops`].
     pub(crate) fn count_flops(&self, flops: usize) {
-        self.0.flops.fetch_add(flops as u64, Ordering::Relaxed);
+        self.tally().add_flops(flops as u64);
     }
 
     /// Bytes of idle pooled buffers; [`Gpu::trim_pool`] releases them.
     pub fn pool_idle_bytes(&self) -> u64 {
-        self.0.pool.lock().unwrap().idle_bytes()
+        self.pool().idle_bytes()
     }
 
     /// Releases idle pooled buffers and the staging textures (work already recorded keeps
     /// what it uses alive).
     pub fn trim_pool(&self) {
-        self.0.texels.lock().unwrap().clear();
-        self.0.pool.lock().unwrap().trim();
+        self.texel_pool().clear();
+        self.pool().trim();
     }
 }

@@ -1,14 +1,20 @@
 //! The GPU context: adapter choice, device, queue, and the engine state shared by every
-//! tensor (buffer pool, pipeline cache, the command recorder).
+//! tensor (buffer pool, pipeline cache, the command recorder, …).
+//!
+//! Each piece of that state is its own type in its own module, below this one; a [`Gpu`]
+//! owns one of each and lends it through a crate-internal accessor. The modules that work
+//! with a `Gpu` (dispatch, tensors, texels, profiling) sit above it and reach the state only
+//! through those accessors, so nothing here depends on them.
 
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::dispatch::Recorder;
 use crate::error::GpuError;
+use crate::kernel_times::KernelTimes;
 use crate::pipeline::PipelineCache;
 use crate::pool::BufferPool;
-use crate::texels::TexelCache;
+use crate::recorder::Recorder;
+use crate::texel_pool::TexelPool;
 
 /// How to choose an adapter. Empty fields fall back to wgpu's environment variables
 /// (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`) and then to the high-performance default.
@@ -78,21 +84,54 @@ impl std::fmt::Display for AdapterSummary {
 
 /// A cheap, clonable handle to one device. Every tensor holds one.
 #[derive(Clone)]
-pub struct Gpu(pub(crate) Arc<Inner>);
+pub struct Gpu(Arc<Inner>);
 
-pub(crate) struct Inner {
-    pub device: wgpu::Device,
-    pub queue: wgpu::Queue,
-    pub summary: AdapterSummary,
-    pub limits: wgpu::Limits,
-    pub pool: Mutex<BufferPool>,
-    pub pipelines: Mutex<PipelineCache>,
-    pub recorder: Mutex<Recorder>,
-    pub texels: Mutex<TexelCache>,
-    pub readbacks: AtomicU64,
-    pub uploads: AtomicU64,
-    pub flops: AtomicU64,
-    pub profile: Mutex<Option<crate::profile::Profile>>,
+struct Inner {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    summary: AdapterSummary,
+    limits: wgpu::Limits,
+    pool: Mutex<BufferPool>,
+    pipelines: Mutex<PipelineCache>,
+    recorder: Mutex<Recorder>,
+    texel_pool: Mutex<TexelPool>,
+    tally: Tally,
+    /// `Some` while kernels are being profiled.
+    kernel_times: Mutex<Option<KernelTimes>>,
+}
+
+/// Host transfers and nominal work, counted without a lock.
+#[derive(Default)]
+pub(crate) struct Tally {
+    readbacks: AtomicU64,
+    uploads: AtomicU64,
+    flops: AtomicU64,
+}
+
+impl Tally {
+    pub fn count_readback(&self) {
+        self.readbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_upload(&self) {
+        self.uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add_flops(&self, flops: u64) {
+        self.flops.fetch_add(flops, Ordering::Relaxed);
+    }
+
+    pub fn readbacks(&self) -> u64 {
+        self.readbacks.load(Ordering::Relaxed)
+    }
+
+    pub fn uploads(&self) -> u64 {
+        self.uploads.load(Ordering::Relaxed)
+    }
+
+    pub fn flops(&self) -> u64 {
+        self.flops.load(Ordering::Relaxed)
+    }
 }
 
 fn parse_backends(name: &str) -> Result<wgpu::Backends, GpuError> {
@@ -199,11 +238,9 @@ impl Gpu {
             pool: Mutex::new(BufferPool::default()),
             pipelines: Mutex::new(PipelineCache::default()),
             recorder: Mutex::new(recorder),
-            texels: Mutex::new(TexelCache::default()),
-            readbacks: AtomicU64::new(0),
-            uploads: AtomicU64::new(0),
-            flops: AtomicU64::new(0),
-            profile: Mutex::new(None),
+            texel_pool: Mutex::new(TexelPool::default()),
+            tally: Tally::default(),
+            kernel_times: Mutex::new(None),
         })))
     }
 
@@ -232,6 +269,30 @@ impl Gpu {
     /// True when both handles point at the same device.
     pub fn same(&self, other: &Gpu) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub(crate) fn pool(&self) -> MutexGuard<'_, BufferPool> {
+        self.0.pool.lock().unwrap()
+    }
+
+    pub(crate) fn pipelines(&self) -> MutexGuard<'_, PipelineCache> {
+        self.0.pipelines.lock().unwrap()
+    }
+
+    pub(crate) fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.0.recorder.lock().unwrap()
+    }
+
+    pub(crate) fn texel_pool(&self) -> MutexGuard<'_, TexelPool> {
+        self.0.texel_pool.lock().unwrap()
+    }
+
+    pub(crate) fn tally(&self) -> &Tally {
+        &self.0.tally
+    }
+
+    pub(crate) fn kernel_times(&self) -> MutexGuard<'_, Option<KernelTimes>> {
+        self.0.kernel_times.lock().unwrap()
     }
 }
 

@@ -7,11 +7,14 @@
 mod dispatch;
 mod error;
 mod gpu;
+mod kernel_times;
 mod pipeline;
 mod pool;
 mod profile;
+mod recorder;
 mod shader;
 mod tensor;
+mod texel_pool;
 mod texels;
 
 pub mod ops;
@@ -19,7 +22,7 @@ pub mod ops;
 pub use dispatch::{grid_1d, Counters, Dispatch};
 pub use error::GpuError;
 pub use gpu::{AdapterClass, AdapterSummary, Gpu, GpuOptions};
-pub use profile::KernelTime;
+pub use kernel_times::KernelTime;
 pub(crate) use shader::composed_shader;
 pub use shader::Shader;
 pub use tensor::Tensor;

@@ -3,7 +3,6 @@
 //! Tensors are immutable values to the ops that read them; clones share storage. Kernels
 //! that update in place (Adam, running statistics) write through a tensor they were given.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::pool::BufferKind;
@@ -19,10 +18,7 @@ impl Drop for Storage {
     fn drop(&mut self) {
         if let Some(buffer) = self.buffer.take() {
             self.gpu
-                .0
-                .pool
-                .lock()
-                .unwrap()
+                .pool()
                 .give(buffer, self.class, BufferKind::Storage);
         }
     }
@@ -40,12 +36,7 @@ impl Tensor {
     pub fn uninit(gpu: &Gpu, shape: &[usize]) -> Tensor {
         let numel: usize = shape.iter().product();
         let bytes = (numel.max(1) * 4) as u64;
-        let (buffer, class) =
-            gpu.0
-                .pool
-                .lock()
-                .unwrap()
-                .take(&gpu.0.device, bytes, BufferKind::Storage);
+        let (buffer, class) = gpu.pool().take(gpu.device(), bytes, BufferKind::Storage);
         Tensor {
             shape: shape.to_vec(),
             storage: Arc::new(Storage {
@@ -84,24 +75,22 @@ impl Tensor {
             self.shape
         );
         let gpu = self.gpu();
-        let inner = &*gpu.0;
-        let mut rec = inner.recorder.lock().unwrap();
+        let mut rec = gpu.recorder();
         if rec.has_pending() {
-            rec.submit(&inner.queue);
+            rec.submit(gpu.queue());
         }
         if !data.is_empty() {
-            inner
-                .queue
+            gpu.queue()
                 .write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
         }
-        inner.uploads.fetch_add(1, Ordering::Relaxed);
+        gpu.tally().count_upload();
     }
 
     /// Records a zero fill (no host transfer).
     pub fn fill_zero(&self) {
-        let inner = &*self.gpu().0;
-        let mut rec = inner.recorder.lock().unwrap();
-        rec.encoder(&inner.device)
+        let gpu = self.gpu();
+        gpu.recorder()
+            .encoder(gpu.device())
             .clear_buffer(self.buffer(), 0, Some(self.byte_len()));
     }
 
@@ -114,9 +103,8 @@ impl Tensor {
             src.shape,
             self.shape
         );
-        let inner = &*self.gpu().0;
-        let mut rec = inner.recorder.lock().unwrap();
-        rec.encoder(&inner.device).copy_buffer_to_buffer(
+        let gpu = self.gpu();
+        gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
             0,
             self.buffer(),
@@ -138,9 +126,8 @@ impl Tensor {
         if len == 0 {
             return;
         }
-        let inner = &*self.gpu().0;
-        let mut rec = inner.recorder.lock().unwrap();
-        rec.encoder(&inner.device).copy_buffer_to_buffer(
+        let gpu = self.gpu();
+        gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
             (src_start * 4) as u64,
             self.buffer(),
@@ -160,32 +147,25 @@ impl Tensor {
     /// This is a CPU↔GPU synchronisation: never call it inside a training step.
     pub fn to_vec(&self) -> Vec<f32> {
         let gpu = self.gpu();
-        let inner = &*gpu.0;
         let bytes = self.byte_len();
-        let (staging, class) =
-            inner
-                .pool
-                .lock()
-                .unwrap()
-                .take(&inner.device, bytes, BufferKind::Readback);
+        let (staging, class) = gpu.pool().take(gpu.device(), bytes, BufferKind::Readback);
         {
-            let mut rec = inner.recorder.lock().unwrap();
-            rec.encoder(&inner.device).copy_buffer_to_buffer(
+            let mut rec = gpu.recorder();
+            rec.encoder(gpu.device()).copy_buffer_to_buffer(
                 self.buffer(),
                 0,
                 &staging,
                 0,
                 Some(bytes),
             );
-            rec.submit(&inner.queue);
+            rec.submit(gpu.queue());
         }
-        inner.readbacks.fetch_add(1, Ordering::Relaxed);
+        gpu.tally().count_readback();
         let slice = staging.slice(0..bytes);
         slice.map_async(wgpu::MapMode::Read, |r| {
             r.expect("mapping a readback buffer failed")
         });
-        inner
-            .device
+        gpu.device()
             .poll(wgpu::PollType::wait_indefinitely())
             .expect("the GPU device was lost during a readback");
         let out = {
@@ -193,11 +173,7 @@ impl Tensor {
             bytemuck::cast_slice::<u8, f32>(&view)[..self.numel()].to_vec()
         };
         staging.unmap();
-        inner
-            .pool
-            .lock()
-            .unwrap()
-            .give(staging, class, BufferKind::Readback);
+        gpu.pool().give(staging, class, BufferKind::Readback);
         out
     }
 

@@ -28,7 +28,6 @@
 //! one op are two leases, hence two textures. A steady state creates none.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use crate::{AdapterClass, Gpu, Tensor};
 
@@ -55,19 +54,6 @@ pub fn with_texel_reads<R>(reads: Option<bool>, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Idle staging textures by height in rows.
-#[derive(Default)]
-pub(crate) struct TexelCache {
-    free: HashMap<u32, Vec<(wgpu::Texture, wgpu::TextureView)>>,
-    pub created: u64,
-}
-
-impl TexelCache {
-    pub fn clear(&mut self) {
-        self.free.clear();
-    }
-}
-
 /// A staging texture lent to one op; it goes back to the pool when dropped.
 pub struct Texels {
     gpu: Gpu,
@@ -86,8 +72,7 @@ impl std::ops::Deref for Texels {
 impl Drop for Texels {
     fn drop(&mut self) {
         if let Some(t) = self.texture.take() {
-            let mut cache = self.gpu.0.texels.lock().unwrap();
-            cache.free.entry(self.rows).or_default().push(t);
+            self.gpu.texel_pool().give(self.rows, t);
         }
     }
 }
@@ -115,9 +100,8 @@ impl Gpu {
         let full_rows = texels / TEXELS_PER_ROW;
         let rest = texels % TEXELS_PER_ROW;
         let row_bytes = TEXELS_PER_ROW * 16;
-        let inner = &*self.0;
-        let mut rec = inner.recorder.lock().unwrap();
-        let encoder = rec.encoder(&inner.device);
+        let mut rec = self.recorder();
+        let encoder = rec.encoder(self.device());
         let mut copy = |first_row: u32, width: u32, height: u32| {
             encoder.copy_buffer_to_texture(
                 wgpu::TexelCopyBufferInfo {
@@ -190,17 +174,10 @@ impl Gpu {
     /// A lent texture with room for `numel` floats.
     fn lend_texels(&self, numel: usize) -> Texels {
         let rows = ((numel / 4) as u32).div_ceil(TEXELS_PER_ROW).max(1);
-        let inner = &*self.0;
-        let idle = inner
-            .texels
-            .lock()
-            .unwrap()
-            .free
-            .get_mut(&rows)
-            .and_then(Vec::pop);
+        let idle = self.texel_pool().take(rows);
         let texture = idle.unwrap_or_else(|| {
-            inner.texels.lock().unwrap().created += 1;
-            let texture = inner.device.create_texture(&wgpu::TextureDescriptor {
+            self.texel_pool().count_created();
+            let texture = self.device().create_texture(&wgpu::TextureDescriptor {
                 label: Some("staged texels"),
                 size: wgpu::Extent3d {
                     width: TEXELS_PER_ROW,

@@ -66,23 +66,6 @@ impl Backward for Mse {
     }
 }
 
-struct Kl {
-    m: Tensor,
-    logvar: Tensor,
-    prior_mean: Tensor,
-}
-
-impl Backward for Kl {
-    fn name(&self) -> &'static str {
-        "kl_to_shifted_prior"
-    }
-    fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
-        let (dm, dlogvar) =
-            k::kl_to_shifted_prior_backward(&self.m, &self.logvar, &self.prior_mean, single(dy));
-        vec![wants[0].then_some(dm), wants[1].then_some(dlogvar)]
-    }
-}
-
 struct Focal {
     logits: Tensor,
     targets: Tensor,
@@ -145,18 +128,6 @@ impl Tape {
             &[pred, target],
             loss,
         )
-    }
-
-    /// `(1/N) Σ_n ½ Σ_j (exp(lv) + (m − pm_n)² − 1 − lv)`: KL from `N(m, exp(lv))` to
-    /// `N(pm_n·1, I)` per sample, with a per-sample prior mean `prior_mean [N]`.
-    pub fn kl_to_shifted_prior(&self, m: &Var, logvar: &Var, prior_mean: &Tensor) -> Var {
-        let loss = k::kl_to_shifted_prior(m.value(), logvar.value(), prior_mean);
-        let saved = Kl {
-            m: m.value().clone(),
-            logvar: logvar.value().clone(),
-            prior_mean: prior_mean.clone(),
-        };
-        self.record1(saved, &[m, logvar], loss)
     }
 
     /// Mean focal loss on logits with focusing `gamma` and positive-class weight `alpha`.

@@ -412,16 +412,4 @@ fn losses() {
         |th| vec![loss::reference::mse(&th[0], &th[1])],
         ELEMENTWISE,
     );
-    let pm = vec![1.5f32, -1.5, 1.5];
-    let (pm_t, pm64) = (upload(&[3], &pm), f64s(&pm));
-    check(
-        "kl_to_shifted_prior",
-        &[
-            input(&[3, 4], uniform(&mut r, 12, -2.0, 2.0)),
-            input(&[3, 4], uniform(&mut r, 12, -1.5, 1.0)),
-        ],
-        |t, v| t.kl_to_shifted_prior(&v[0], &v[1], &pm_t),
-        |th| vec![loss::reference::kl_to_shifted_prior(&th[0], &th[1], &pm64)],
-        ELEMENTWISE,
-    );
 }

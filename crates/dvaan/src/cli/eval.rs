@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
-use super::restore::restore;
-use super::run_dir::checkpoint_path;
-use super::table::{print_metrics, print_per_class};
-use super::test_metrics::evaluate_test;
+use crate::run::dir::checkpoint_path;
+use crate::run::restore::restore;
+use crate::run::table::{print_metrics, print_per_class};
+use crate::run::test_metrics::evaluate_test;
 use crate::Result;
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<()> {
     let path = checkpoint_path(&args.checkpoint);
-    let r = restore(&path, args.data_dir.as_deref(), &args.gpu)?;
+    let r = restore(&path, args.data_dir.as_deref(), &args.gpu.options())?;
     let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test)?;
     if args.json {
         let mut json = serde_json::to_value(metrics).expect("metrics serialise");

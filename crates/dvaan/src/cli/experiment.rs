@@ -112,7 +112,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         settings,
         data_dir: args.data_dir.clone().unwrap_or_else(|| "data".into()),
         synthetic_data: synthetic && args.data_dir.is_none(),
-        gpu: args.gpu.clone(),
+        gpu: args.gpu.options(),
         verbose: args.verbose,
         report_only: args.report_only,
     })

@@ -1,8 +1,6 @@
 //! `--backend` and `--adapter`, shared by every subcommand that opens a GPU.
 
-use dvaan_tensor::{Gpu, GpuOptions};
-
-use crate::Result;
+use dvaan_tensor::GpuOptions;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GpuArgs {
@@ -15,10 +13,11 @@ pub struct GpuArgs {
 }
 
 impl GpuArgs {
-    pub fn open(&self) -> Result<Gpu> {
-        Ok(Gpu::with_options(&GpuOptions {
+    /// The engine's adapter choice these flags describe.
+    pub fn options(&self) -> GpuOptions {
+        GpuOptions {
             backend: self.backend.clone(),
             adapter: self.adapter.clone(),
-        })?)
+        }
     }
 }

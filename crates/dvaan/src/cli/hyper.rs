@@ -94,11 +94,3 @@ impl HyperArgs {
 fn flag(field: &str) -> String {
     format!("--{}", field.replace('_', "-"))
 }
-
-/// Values that parse but cannot train (the trainer checks the rest, naming the flag).
-pub fn check(c: &TrainConfig) -> Result<(), String> {
-    if c.epochs == 0 {
-        return Err("--epochs must be at least 1".into());
-    }
-    c.check()
-}

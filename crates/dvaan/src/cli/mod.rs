@@ -7,19 +7,12 @@ use crate::Result;
 
 pub mod data_info;
 pub mod devices;
-pub mod engine_guard;
 pub mod eval;
 pub mod experiment;
 pub mod gpu_args;
 pub mod hyper;
 pub mod import_mnist;
-pub mod record;
-pub mod restore;
-pub mod run_dir;
-pub mod run_lock;
 pub mod sample;
-pub mod table;
-pub mod test_metrics;
 pub mod train;
 
 #[derive(Debug, Parser)]

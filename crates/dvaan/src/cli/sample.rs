@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
-use super::restore::restore;
-use super::run_dir::checkpoint_path;
 use crate::io::grid::write_grid;
+use crate::run::dir::checkpoint_path;
+use crate::run::restore::restore;
 use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
@@ -37,7 +37,7 @@ pub fn run(args: &Args) -> Result<()> {
     let r = restore(
         &checkpoint_path(&args.checkpoint),
         args.data_dir.as_deref(),
-        &args.gpu,
+        &args.gpu.options(),
     )?;
     if r.record.task.sample_shape.len() != 3 {
         return Err(Error::Usage(format!(

@@ -1,5 +1,5 @@
 //! One cell of the grid = one `dvaan train` run in `OUT/cells/<name>/`, driven through the
-//! same code (`cli::train::run`) with the arguments the command line would build. Whether a
+//! same code (`crate::run::train`) with the run the command line would describe. Whether a
 //! cell needs work is read from its own files:
 //!
 //! - metrics.json says `completed` with at least the wanted epochs: done, not re-run;
@@ -12,19 +12,18 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use dvaan_tensor::GpuOptions;
 use serde::Deserialize;
 
 use super::grid::Cell;
 use super::preset::CellSettings;
-use crate::cli::gpu_args::GpuArgs;
-use crate::cli::hyper::HyperArgs;
-use crate::cli::record::MetricsRecord;
-use crate::cli::run_dir::{CHECKPOINT, METRICS};
-use crate::cli::train;
+use crate::config::{MethodKind, TrainConfig};
 use crate::data::DatasetKind;
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
-use crate::train::{MethodKind, TrainConfig};
+use crate::run::dir::{CHECKPOINT, METRICS};
+use crate::run::record::MetricsRecord;
+use crate::run::train::{train, Start, TrainRun};
 use crate::{Error, Result};
 
 pub const DIVERGED: &str = "diverged.txt";
@@ -121,25 +120,21 @@ pub fn state(dir: &Path, epochs: usize) -> Result<CellState> {
     }
 }
 
-/// The configuration a cell trains with.
+/// The configuration a cell trains with: the defaults, with the cell's method and seed and
+/// the settings the preset or the flags give.
 pub fn config(cell: &Cell, kind: MethodKind, s: &CellSettings) -> TrainConfig {
-    let mut c = TrainConfig::default();
-    hyper(cell, kind, s).apply(&mut c);
-    c
-}
-
-fn hyper(cell: &Cell, kind: MethodKind, s: &CellSettings) -> HyperArgs {
-    HyperArgs {
-        method: Some(kind),
-        epochs: Some(s.epochs),
-        seed: Some(cell.seed),
-        batch: s.batch,
-        latent: s.latent,
-        lr: s.lr,
-        log_every: s.log_every,
-        aug_every: s.aug_every,
-        aug_n: s.aug_n,
-        ..Default::default()
+    let d = TrainConfig::default();
+    TrainConfig {
+        method: kind,
+        epochs: s.epochs,
+        seed: cell.seed,
+        batch: s.batch.unwrap_or(d.batch),
+        latent: s.latent.unwrap_or(d.latent),
+        lr: s.lr.unwrap_or(d.lr),
+        log_every: s.log_every.unwrap_or(d.log_every),
+        aug_every: s.aug_every.unwrap_or(d.aug_every),
+        aug_n: s.aug_n.unwrap_or(d.aug_n),
+        ..d
     }
 }
 
@@ -165,59 +160,51 @@ pub struct CellRun<'a> {
     pub dir: PathBuf,
     pub settings: &'a CellSettings,
     pub data_dir: &'a Path,
-    pub gpu: &'a GpuArgs,
+    pub gpu: &'a GpuOptions,
     pub quiet: bool,
 }
 
 impl CellRun<'_> {
     /// Trains the cell from scratch or from its checkpoint.
     pub fn run(&self, resume: bool) -> Result<()> {
-        let args = if resume {
-            self.resume_args()
+        let run = if resume {
+            self.resume_run()
         } else {
-            self.fresh_args()?
+            self.fresh_run()?
         };
-        let result = train::run(&args);
+        let result = train(&run);
         if let Err(e @ Error::NonFinite { .. }) = &result {
             write_atomic(&self.dir.join(DIVERGED), format!("{e}\n").as_bytes())?;
         }
         result
     }
 
-    fn fresh_args(&self) -> Result<train::Args> {
+    fn fresh_run(&self) -> Result<TrainRun> {
         let (dataset, positive_class) = self.cell.task();
-        Ok(train::Args {
-            dataset: Some(DatasetKind::from_str(&dataset)?),
-            data_dir: Some(self.data_dir.to_path_buf()),
+        Ok(self.train_run(Start::New {
+            dataset: DatasetKind::from_str(&dataset)?,
             ratio: self.cell.ratio,
             positive_class,
             label_column: None,
-            out: Some(self.dir.clone()),
-            resume: None,
+            config: config(self.cell, self.kind, self.settings),
+            out: self.dir.clone(),
             force: true,
-            quiet: self.quiet,
-            gpu: self.gpu.clone(),
-            hyper: hyper(self.cell, self.kind, self.settings),
-            inject_nan_at_epoch: None,
+        }))
+    }
+
+    fn resume_run(&self) -> TrainRun {
+        self.train_run(Start::Resume {
+            dir: self.dir.clone(),
+            epochs: Some(self.settings.epochs),
         })
     }
 
-    fn resume_args(&self) -> train::Args {
-        train::Args {
-            dataset: None,
+    fn train_run(&self, start: Start) -> TrainRun {
+        TrainRun {
+            start,
             data_dir: Some(self.data_dir.to_path_buf()),
-            ratio: 1.0,
-            positive_class: None,
-            label_column: None,
-            out: None,
-            resume: Some(self.dir.clone()),
-            force: false,
             quiet: self.quiet,
             gpu: self.gpu.clone(),
-            hyper: HyperArgs {
-                epochs: Some(self.settings.epochs),
-                ..Default::default()
-            },
             inject_nan_at_epoch: None,
         }
     }

@@ -5,12 +5,13 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::cli::gpu_args::GpuArgs;
-use crate::cli::restore::restore;
-use crate::cli::run_dir::CHECKPOINT;
+use dvaan_tensor::GpuOptions;
+
 use crate::data::Dataset;
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
+use crate::run::dir::CHECKPOINT;
+use crate::run::restore::restore;
 use crate::{Error, Result};
 
 pub const LATENT: &str = "latent.csv";
@@ -18,7 +19,7 @@ pub const LATENT: &str = "latent.csv";
 pub const MAX_POINTS: usize = 1000;
 
 /// Writes `cell_dir/latent.csv` unless it exists.
-pub fn write_latent(cell_dir: &Path, data_dir: &Path, gpu: &GpuArgs) -> Result<()> {
+pub fn write_latent(cell_dir: &Path, data_dir: &Path, gpu: &GpuOptions) -> Result<()> {
     let path = cell_dir.join(LATENT);
     if path.is_file() {
         return Ok(());

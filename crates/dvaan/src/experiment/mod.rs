@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
+use dvaan_tensor::GpuOptions;
 use serde::Serialize;
 
 pub use cell::CellReport;
@@ -41,7 +42,6 @@ pub use outcome::{Metric, Outcome, Status};
 pub use preset::{CellSettings, Preset};
 
 use self::cell::{CellRun, CellState};
-use crate::cli::gpu_args::GpuArgs;
 use crate::data::DatasetKind;
 use crate::io::io_error;
 use crate::{Error, Result};
@@ -57,7 +57,7 @@ pub struct Plan {
     /// Generate the smoke preset's tiny data into OUT/data.
     pub synthetic_data: bool,
     #[serde(skip)]
-    pub gpu: GpuArgs,
+    pub gpu: GpuOptions,
     /// Show each cell's own progress output.
     pub verbose: bool,
     /// Train nothing; rebuild tables and figures from the cells already finished.

@@ -1,7 +1,7 @@
 //! What became of each cell, and the numbers the tables and figures are built from. Tables
 //! and figures read only these, so they can be tested on made-up outcomes.
 
-use crate::cli::record::MetricsRecord;
+use crate::run::record::MetricsRecord;
 
 use super::grid::Cell;
 

@@ -10,9 +10,9 @@ use super::latent::{read_latent, write_latent, LATENT};
 use super::outcome::{Metric, Outcome, Status};
 use super::svg::{figure, Chart};
 use super::{tables, Plan};
-use crate::cli::run_dir::SAMPLES;
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
+use crate::run::dir::SAMPLES;
 use crate::Result;
 
 pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<()> {
@@ -169,7 +169,7 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
             Status::Failed(_) => "failed",
             Status::NotRun => "not run",
         };
-        let m = |f: fn(&crate::cli::record::MetricsRecord) -> f64| {
+        let m = |f: fn(&crate::run::record::MetricsRecord) -> f64| {
             o.metrics
                 .as_ref()
                 .map_or(String::new(), |x| format!("{}", f(x)))

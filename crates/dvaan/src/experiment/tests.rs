@@ -7,7 +7,7 @@ use super::pca::{principal_axes, project_2d};
 use super::svg::{nice_ticks, Chart, Series, Style};
 use super::tables::{csv, entry, markdown};
 use super::*;
-use crate::cli::record::MetricsRecord;
+use crate::run::record::MetricsRecord;
 
 fn grid() -> Grid {
     Grid {

@@ -18,8 +18,8 @@ use rand_pcg::Pcg64;
 use super::common::{self as c, Noise};
 use super::condition::{grid_labels, random_labels, with_one_hot, ONE_HOT};
 use super::{Forward, Method, StepLosses};
+use crate::config::TrainConfig;
 use crate::models::{Arch, Decoder, Discriminator};
-use crate::train::TrainConfig;
 use crate::Error;
 
 const LABELS: u64 = 0;

@@ -4,8 +4,8 @@ use dvaan_tensor::Gpu;
 
 use super::cnn::{Cnn, CnnLoss, FOCAL_ALPHA, FOCAL_GAMMA};
 use super::{ac_gan::AcGan, cvae_gan::CvaeGan, vae_gan::VaeGan, Dvaan, Method, Sampling};
+use crate::config::{MethodKind, TrainConfig};
 use crate::data::Dataset;
-use crate::train::{MethodKind, TrainConfig};
 use crate::Error;
 
 /// Networks and optimisers of `cfg.method` for samples of `train`'s shape, initialised from

@@ -20,9 +20,9 @@ use rand_pcg::Pcg64;
 
 use super::common as c;
 use super::{Forward, Method, Sampling, StepLosses};
+use crate::config::TrainConfig;
 use crate::data::Dataset;
 use crate::models::{Arch, Discriminator};
-use crate::train::TrainConfig;
 use crate::Error;
 
 pub const FOCAL_GAMMA: f32 = 2.0;

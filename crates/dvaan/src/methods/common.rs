@@ -6,8 +6,9 @@ use dvaan_autograd::{prefixed, Adam, AdamConfig, Layer, Param, Tape, Var};
 use dvaan_tensor::ops::elementwise;
 use dvaan_tensor::Tensor;
 
+use crate::config::TrainConfig;
+use crate::kernels::kl::ShiftedPriorKl;
 use crate::models::{Decoder, Discriminator, Encoder};
-use crate::train::TrainConfig;
 
 /// One Adam per network, all with the run's learning rate and betas.
 pub fn optimiser(name: &str, net: &dyn Layer, cfg: &TrainConfig) -> Adam {

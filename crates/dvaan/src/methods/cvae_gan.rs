@@ -24,8 +24,8 @@ use rand_pcg::Pcg64;
 use super::common::{self as c, Noise};
 use super::condition::{grid_labels, with_label, with_one_hot, LABEL_CHANNELS, ONE_HOT};
 use super::{Forward, Method, StepLosses};
+use crate::config::TrainConfig;
 use crate::models::{Arch, Decoder, Discriminator, Encoder};
-use crate::train::TrainConfig;
 use crate::Error;
 
 const EPS: u64 = 0;

@@ -17,15 +17,17 @@
 //! (`models/conv.rs` for images, `models/mlp.rs` for tables).
 
 use dvaan_autograd::{prefixed, Adam, AdamConfig, Gradients, Layer, Tape, Var};
-use dvaan_tensor::ops::margin::{margin_update, MarginConfig};
 use dvaan_tensor::ops::{elementwise, random, reparam};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
 use super::{train_step, StepLosses};
+use crate::config::TrainConfig;
+use crate::kernels::kl::ShiftedPriorKl;
+use crate::kernels::margin::{margin_update, MarginConfig};
+use crate::kernels::prior::class_prior_mean;
 use crate::models::Networks;
-use crate::train::TrainConfig;
 use crate::Error;
 
 /// The generator streams of one step: the Philox offset is `step · STREAMS + stream`.
@@ -146,7 +148,7 @@ impl Dvaan {
 
         // 2. Prior sample from the class mixture, decoded with the reconstructions.
         let y_p = random::bernoulli(gpu, &[b], 0.5, self.seed, noise(PRIOR_LABELS));
-        let prior_shift = reparam::class_prior_mean(&y_p, &self.mu);
+        let prior_shift = class_prior_mean(&y_p, &self.mu);
         let eps_p = random::normal(gpu, &[b, d], self.seed, noise(PRIOR_NOISE));
         let z_p = Var::constant(reparam::shift_rows(&eps_p, &prior_shift));
         let decoded = self.nets.dec.forward(tape, &tape.concat(&[&z, &z_p], 0));
@@ -162,7 +164,7 @@ impl Dvaan {
         } else {
             tape.mse(&x_rec, &xv)
         };
-        let kl = tape.kl_to_shifted_prior(&m, &logvar, &reparam::class_prior_mean(y, &self.mu));
+        let kl = tape.kl_to_shifted_prior(&m, &logvar, &class_prior_mean(y, &self.mu));
         let l_kl = tape.scale(&kl, 1.0 / self.sample_len as f32);
         let mut adv = vec![
             tape.bce_with_logits(&ell_rec, y, None),

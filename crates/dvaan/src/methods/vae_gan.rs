@@ -16,8 +16,8 @@ use rand_pcg::Pcg64;
 
 use super::common::{self as c, Noise};
 use super::{Forward, Method, Sampling, StepLosses};
+use crate::config::TrainConfig;
 use crate::models::{Arch, Decoder, Discriminator, Encoder};
-use crate::train::TrainConfig;
 use crate::Error;
 
 const EPS: u64 = 0;

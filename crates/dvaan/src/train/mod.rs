@@ -1,6 +1,7 @@
-//! Training: the configuration, the loop (Algorithm 1 for DVAAN; the same loop drives every
-//! method), mini-batch sampling, the loss history, the support pool, evaluation, and the
-//! state a checkpoint saves. The steps themselves are in `crate::methods`.
+//! Training: the loop (Algorithm 1 for DVAAN; the same loop drives every method), mini-batch
+//! sampling, the loss history, the support pool, evaluation, and the state a checkpoint
+//! saves. The steps themselves are in `crate::methods`; the configuration both read is in
+//! `crate::config` (re-exported here).
 //!
 //! ```ignore
 //! let mut trainer = Trainer::new(&gpu, TrainConfig::default(), task.train)?;
@@ -10,7 +11,6 @@
 //! let metrics = trainer.evaluate(&task.test)?;
 //! ```
 
-mod config;
 mod evaluate;
 mod history;
 mod sampling;
@@ -18,7 +18,7 @@ mod state;
 mod support;
 mod trainer;
 
-pub use config::{MethodKind, TrainConfig};
+pub use crate::config::{MethodKind, TrainConfig};
 pub use evaluate::EvalMetrics;
 pub use history::StepLog;
 pub use state::NamedArray;

@@ -2,8 +2,7 @@
 //! Kernel: `shaders/loss.wgsl`. CPU reference: [`reference`].
 //!
 //! With per-element terms `t_i`, a loss is `(1 / count) Σ_i t_i`, where `count` is the
-//! number of elements (N for per-sample losses, N·D for `bce` and `mse`) except for the KL,
-//! which sums over the latent dimensions and averages over the N samples.
+//! number of elements (N for per-sample losses, N·D for `bce` and `mse`).
 //!
 //! - `bce_with_logits`: `t = w (max(l, 0) - l y + log(1 + e^{-|l|}))`, the form that never
 //!   overflows (finite for |l| up to f32's range); `dt/dl = w (σ(l) - y)`.
@@ -11,8 +10,6 @@
 //!   `t = -(y ln q + (1 - y) ln(1 - q))`, `dt/dq = (q - y) / (q (1 - q))`, also at the clamp
 //!   (the gradient passes straight through it, so a saturated output can still learn).
 //! - `mse`: `t = (x - y)²`, `dt/dx = 2 (x - y)`.
-//! - `kl_to_shifted_prior`: KL(N(m, e^{lv}) ‖ N(pm_n 1, I)) summed over j,
-//!   `t = (e^{lv} + (m - pm_n)² - 1 - lv) / 2`, `dt/dm = m - pm_n`, `dt/dlv = (e^{lv} - 1) / 2`.
 //! - `focal_with_logits` (targets 0/1): with `s = (2y - 1) l`, `q = σ(s)` (= p_t) and
 //!   `ls = ln σ`, `t = -α_t (1 - q)^γ ln q = -α_t e^{γ ls(-s)} ls(s)`, α_t = α for y = 1 and
 //!   1 - α for y = 0. Since `ls'(s) = 1 - q` and `d ls(-s)/ds = -q`:
@@ -34,20 +31,18 @@ pub const BCE_CLAMP: f32 = 1e-7;
 const BCE_LOGITS: u32 = 0;
 const BCE: u32 = 1;
 const MSE: u32 = 2;
-const KL: u32 = 3;
-const FOCAL: u32 = 4;
+const FOCAL: u32 = 3;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     n: u32,
-    cols: u32,
     groups: u32,
     weighted: u32,
     scale: f32,
     a: f32,
     b: f32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// What distinguishes one loss from another, besides its inputs.
@@ -55,7 +50,6 @@ struct Spec<'a> {
     op: u32,
     aux: Option<&'a Tensor>,
     weighted: bool,
-    cols: usize,
     count: usize,
     a: f32,
     b: f32,
@@ -65,13 +59,12 @@ impl Spec<'_> {
     fn params(&self, n: usize, groups: usize) -> Params {
         Params {
             n: n as u32,
-            cols: self.cols.max(1) as u32,
             groups: groups as u32,
             weighted: self.weighted as u32,
             scale: (1.0 / self.count as f64) as f32,
             a: self.a,
             b: self.b,
-            _pad: 0,
+            _pad: [0; 2],
         }
     }
 }
@@ -149,7 +142,6 @@ fn bce_logits_spec<'a>(
         op: BCE_LOGITS,
         aux: weights,
         weighted: weights.is_some(),
-        cols: 1,
         count: logits.numel(),
         a: 0.0,
         b: 0.0,
@@ -178,7 +170,6 @@ fn bce_spec<'a>(name: &str, probs: &Tensor, targets: &Tensor) -> Spec<'a> {
         op: BCE,
         aux: None,
         weighted: false,
-        cols: 1,
         count: probs.numel(),
         a: BCE_CLAMP,
         b: 1.0 - BCE_CLAMP,
@@ -206,7 +197,6 @@ fn mse_spec<'a>(name: &str, pred: &Tensor, target: &Tensor) -> Spec<'a> {
         op: MSE,
         aux: None,
         weighted: false,
-        cols: 1,
         count: pred.numel(),
         a: 0.0,
         b: 0.0,
@@ -228,63 +218,6 @@ pub fn mse_backward(pred: &Tensor, target: &Tensor, dloss: &Tensor) -> Tensor {
     )
 }
 
-fn kl_spec<'a>(name: &str, m: &Tensor, logvar: &Tensor, prior_mean: &'a Tensor) -> Spec<'a> {
-    same_shape(name, m, logvar, "m vs logvar");
-    assert!(
-        m.shape().len() == 2 && prior_mean.shape() == [m.dim(0)],
-        "{name}: m {:?} must be [N, D] and prior_mean {:?} must be [N]",
-        m.shape(),
-        prior_mean.shape()
-    );
-    Spec {
-        op: KL,
-        aux: Some(prior_mean),
-        weighted: false,
-        cols: m.dim(1),
-        count: m.dim(0),
-        a: 0.0,
-        b: 0.0,
-    }
-}
-
-/// `(1/N) Σ_n KL(N(m_n, diag e^{logvar_n}) ‖ N(prior_mean_n · 1, I))`.
-pub fn kl_to_shifted_prior(m: &Tensor, logvar: &Tensor, prior_mean: &Tensor) -> Tensor {
-    let spec = kl_spec("kl_to_shifted_prior", m, logvar, prior_mean);
-    forward("kl_to_shifted_prior", m, logvar, spec)
-}
-
-/// `(dm, dlogvar)`.
-pub fn kl_to_shifted_prior_backward(
-    m: &Tensor,
-    logvar: &Tensor,
-    prior_mean: &Tensor,
-    dloss: &Tensor,
-) -> (Tensor, Tensor) {
-    let name = "kl_to_shifted_prior_backward";
-    let spec = kl_spec(name, m, logvar, prior_mean);
-    assert_eq!(
-        dloss.numel(),
-        1,
-        "{name}: dloss {:?} must hold one value",
-        dloss.shape()
-    );
-    let gpu = m.gpu();
-    let n = m.numel();
-    let dm = Tensor::uninit(gpu, m.shape());
-    let dlogvar = Tensor::uninit(gpu, m.shape());
-    Dispatch::new(&SHADER, "kl_backward")
-        .params(&spec.params(n, 0))
-        .arg(m)
-        .arg(logvar)
-        .arg(prior_mean)
-        .arg(dloss)
-        .arg(&dm)
-        .arg(&dlogvar)
-        .groups(grid_1d(n, WG))
-        .run(gpu);
-    (dm, dlogvar)
-}
-
 fn focal_spec<'a>(
     name: &str,
     logits: &Tensor,
@@ -301,7 +234,6 @@ fn focal_spec<'a>(
         op: FOCAL,
         aux: None,
         weighted: false,
-        cols: 1,
         count: logits.numel(),
         a: gamma,
         b: alpha,
@@ -397,29 +329,6 @@ pub mod reference {
     pub fn mse_backward(x: &[f64], y: &[f64], dloss: f64) -> Vec<f64> {
         let g = dloss / x.len() as f64;
         (0..x.len()).map(|i| g * 2.0 * (x[i] - y[i])).collect()
-    }
-
-    /// `m` and `lv` are `[N, D]` row-major, `pm` is `[N]`.
-    pub fn kl_to_shifted_prior(m: &[f64], lv: &[f64], pm: &[f64]) -> f64 {
-        let d = m.len() / pm.len();
-        let terms =
-            (0..m.len()).map(|i| 0.5 * (lv[i].exp() + (m[i] - pm[i / d]).powi(2) - 1.0 - lv[i]));
-        mean(terms, pm.len())
-    }
-
-    pub fn kl_to_shifted_prior_backward(
-        m: &[f64],
-        lv: &[f64],
-        pm: &[f64],
-        dloss: f64,
-    ) -> (Vec<f64>, Vec<f64>) {
-        let d = m.len() / pm.len();
-        let g = dloss / pm.len() as f64;
-        let dm = (0..m.len()).map(|i| g * (m[i] - pm[i / d])).collect();
-        let dlv = (0..m.len())
-            .map(|i| g * 0.5 * (lv[i].exp() - 1.0))
-            .collect();
-        (dm, dlv)
     }
 
     /// `s = (2y - 1) l` and `α_t` for a 0/1 target.

@@ -7,7 +7,6 @@ pub mod conv_transpose;
 pub mod elementwise;
 pub mod gemm;
 pub mod loss;
-pub mod margin;
 pub mod random;
 pub mod reduce;
 pub mod reparam;

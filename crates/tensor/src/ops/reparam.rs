@@ -1,11 +1,10 @@
-//! The reparameterisation trick and DVAAN's class-conditional prior.
+//! The reparameterisation trick, and a per-row shift of noise.
 //! Kernel: `shaders/reparam.wgsl`. CPU reference: [`reference`].
 //!
 //! - `z = m + σ ⊙ ε` with `σ = exp(logvar / 2)`, so sampling is differentiable in (m, logvar):
 //!   `∂z/∂m = 1`, `∂z/∂logvar = ε σ / 2`.
-//! - The prior of class y is `N(s_y μ 1, I)` with `s_y = 2y - 1`: [`class_prior_mean`] gives
-//!   `s_y μ` per sample (μ read on the GPU), and [`shift_rows`] turns standard normal noise
-//!   into prior samples by adding it to every element of the row.
+//! - [`shift_rows`] adds one value per row to every element of that row: standard normal
+//!   noise shifted this way is a sample of `N(c_n 1, I)` for a per-sample centre `c_n`.
 
 use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
 
@@ -77,31 +76,6 @@ pub fn reparameterize_backward(logvar: &Tensor, eps: &Tensor, dz: &Tensor) -> (T
     (dm, dlogvar)
 }
 
-/// `(2 y - 1) * mu` per sample, for 0/1 labels `[N]` and `mu` `[1]`.
-pub fn class_prior_mean(labels: &Tensor, mu: &Tensor) -> Tensor {
-    assert_eq!(
-        labels.shape().len(),
-        1,
-        "class_prior_mean: labels {:?} must be [N]",
-        labels.shape()
-    );
-    assert_eq!(
-        mu.numel(),
-        1,
-        "class_prior_mean: mu {:?} must hold one value",
-        mu.shape()
-    );
-    let out = Tensor::uninit(labels.gpu(), labels.shape());
-    Dispatch::new(&SHADER, "class_prior_mean")
-        .params(&params(labels.numel(), 0))
-        .arg(labels)
-        .arg(mu)
-        .arg(&out)
-        .groups(grid_1d(labels.numel(), WG))
-        .run(labels.gpu());
-    out
-}
-
 /// `eps [N, D] + row_shift [N]` broadcast along each row.
 pub fn shift_rows(eps: &Tensor, row_shift: &Tensor) -> Tensor {
     assert!(
@@ -138,10 +112,6 @@ pub mod reference {
             .map(|i| 0.5 * dz[i] * eps[i] * (0.5 * logvar[i]).exp())
             .collect();
         (dz.to_vec(), dlogvar)
-    }
-
-    pub fn class_prior_mean(labels: &[f64], mu: f64) -> Vec<f64> {
-        labels.iter().map(|&y| (2.0 * y - 1.0) * mu).collect()
     }
 
     pub fn shift_rows(eps: &[f64], row_shift: &[f64]) -> Vec<f64> {

@@ -18,7 +18,7 @@ use crate::common::*;
 const EPS32: f64 = f32::EPSILON as f64;
 /// Per-sample losses: N values.
 const NS: &[usize] = &[1, 7, 64, 192, 1000, 20_000];
-/// Per-element losses and the KL: (N, D).
+/// Per-element losses: (N, D).
 const SHAPES: &[(usize, usize)] = &[(1, 1), (7, 32), (64, 784), (192, 32), (1000, 784)];
 const DLOSS: f32 = 0.75;
 
@@ -189,46 +189,6 @@ fn mse_matches_reference() {
 }
 
 #[test]
-fn kl_to_shifted_prior_matches_reference() {
-    let mut r = rng(4);
-    for &(n, d) in SHAPES {
-        let k = n * d;
-        let (m, lv) = (uniform(&mut r, k, -2.0, 2.0), uniform(&mut r, k, -3.0, 1.0));
-        let pm: Vec<f32> = binary_targets(&mut r, n)
-            .iter()
-            .map(|y| (2.0 * y - 1.0) * 1.3)
-            .collect();
-        let (mt, lvt, pmt) = (upload(&[n, d], &m), upload(&[n, d], &lv), upload(&[n], &pm));
-        let (m64, lv64, pm64) = (f64s(&m), f64s(&lv), f64s(&pm));
-        let what = format!("kl {n}x{d}");
-        let mags = (0..k).map(|i| {
-            lv64[i].exp() + (m64[i].abs() + pm64[i / d].abs()).powi(2) + 1.0 + lv64[i].abs()
-        });
-        let want = reference::kl_to_shifted_prior(&m64, &lv64, &pm64);
-        assert_mean(
-            &what,
-            &loss::kl_to_shifted_prior(&mt, &lvt, &pmt),
-            want,
-            mags,
-            n,
-        );
-
-        let (dm, dlv) = loss::kl_to_shifted_prior_backward(&mt, &lvt, &pmt, &dloss());
-        let (want_dm, want_dlv) =
-            reference::kl_to_shifted_prior_backward(&m64, &lv64, &pm64, DLOSS as f64);
-        let g = DLOSS as f64 / n as f64;
-        let bound: Vec<f64> = (0..k)
-            .map(|i| 16.0 * EPS32 * g * (m64[i].abs() + pm64[i / d].abs()))
-            .collect();
-        assert_within(&format!("{what} dm"), &dm.to_vec(), &want_dm, &bound);
-        let bound: Vec<f64> = (0..k)
-            .map(|i| 16.0 * EPS32 * g * (lv64[i].exp() + 1.0))
-            .collect();
-        assert_within(&format!("{what} dlogvar"), &dlv.to_vec(), &want_dlv, &bound);
-    }
-}
-
-#[test]
 fn focal_with_logits_matches_reference() {
     let mut r = rng(5);
     for &n in NS {
@@ -315,17 +275,6 @@ fn reference_gradients_match_finite_differences() {
     check_fd("bce", &q, &g, |x| dl * reference::bce(x, &t));
     let g = reference::mse_backward(&q, &t, dl);
     check_fd("mse", &q, &g, |x| dl * reference::mse(x, &t));
-
-    let m = f64s(&uniform(&mut r, n * d, -2.0, 2.0));
-    let lv = f64s(&uniform(&mut r, n * d, -3.0, 1.0));
-    let pm: Vec<f64> = y.iter().map(|t| (2.0 * t - 1.0) * 1.3).collect();
-    let (dm, dlv) = reference::kl_to_shifted_prior_backward(&m, &lv, &pm, dl);
-    check_fd("kl dm", &m, &dm, |x| {
-        dl * reference::kl_to_shifted_prior(x, &lv, &pm)
-    });
-    check_fd("kl dlogvar", &lv, &dlv, |x| {
-        dl * reference::kl_to_shifted_prior(&m, x, &pm)
-    });
 }
 
 #[test]

@@ -12,7 +12,6 @@ mod elementwise;
 mod engine;
 mod gemm;
 mod loss;
-mod margin;
 mod random;
 mod reduce;
 mod reparam;

@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use dvaan_tensor::Gpu;
+use dvaan_tensor::{Gpu, GpuOptions};
 
-use super::gpu_args::GpuArgs;
 use super::record::RunRecord;
 use crate::data::Task;
 use crate::io::checkpoint::{self, NamedArray};
@@ -21,7 +20,7 @@ pub struct Restored {
     pub trainer: Trainer,
 }
 
-pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuArgs) -> Result<Restored> {
+pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result<Restored> {
     let loaded = checkpoint::load::<RunRecord>(path)?;
     let mut record = loaded.run;
     let recorded_shape = record.task.sample_shape.clone();
@@ -38,7 +37,7 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuArgs) -> Result<Re
         }
         .into());
     }
-    let gpu = gpu.open()?;
+    let gpu = Gpu::with_options(gpu)?;
     let trainer = build(&gpu, &record, &task, &loaded.tensors, path)?;
     Ok(Restored {
         record,

@@ -1,4 +1,4 @@
-use dvaan_tensor::ops::margin::{margin_update, reference, MarginConfig};
+use dvaan::kernels::margin::{margin_update, reference, MarginConfig};
 use dvaan_tensor::Tensor;
 
 use crate::common::*;

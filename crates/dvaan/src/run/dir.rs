@@ -1,11 +1,11 @@
 //! The output folder of a run and the files in it. A new run refuses a folder that already
 //! holds files unless `--force` is given; `--force` removes only the files a run writes, never
-//! anything else a user put there. A folder locked by a live run (see `run_lock`) is refused
+//! anything else a user put there. A folder locked by a live run (see `lock`) is refused
 //! even with `--force`.
 
 use std::path::{Path, PathBuf};
 
-use super::run_lock::{check_free, LOCK};
+use super::lock::{check_free, LOCK};
 use crate::io::atomic::leftover_temps;
 use crate::io::{io_error, OutputError};
 

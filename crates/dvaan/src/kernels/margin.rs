@@ -1,14 +1,14 @@
 //! DVAAN's adaptive class margin (Eq. 10 of the paper), updated in place on the GPU.
-//! Kernel: `shaders/margin.wgsl`. CPU reference: [`reference`].
+//! Kernel: `crates/dvaan/shaders/margin.wgsl`. CPU reference: [`reference`].
 //!
 //! `μ ← clamp(μ − η·tanh(L_fea − γ·L_adv), μ_min, μ_max)`: when the discriminator struggles
 //! (γ·L_adv large) μ grows and the class priors `N(±μ1, I)` move apart; when reconstruction
 //! in feature space struggles (L_fea large) μ shrinks. μ and both losses are `[1]` tensors,
 //! so the update costs one dispatch and no readback.
 
-use crate::{shader, Dispatch, Shader, Tensor};
+use dvaan_tensor::{Dispatch, Shader, Tensor};
 
-const SHADER: Shader = shader!("margin");
+const SHADER: Shader = dvaan_shader!("margin");
 
 /// The constants of Eq. 10.
 #[derive(Debug, Clone, Copy, PartialEq)]

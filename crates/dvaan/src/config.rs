@@ -1,5 +1,5 @@
 //! Every hyper-parameter of a training run (docs/DESIGN.md §5.2, §5.3), with their defaults
-//! (§5.5).
+//! (§5.5). Its own module, below both the methods that read it and the trainer that runs them.
 
 use std::fmt;
 use std::str::FromStr;

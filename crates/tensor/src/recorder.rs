@@ -1,0 +1,84 @@
+//! The device's shared command encoder and the uniform arena that holds the parameters of
+//! every dispatch recorded into it. Nothing reaches the GPU until [`Recorder::submit`], so a
+//! chain of ops costs one submit; the arena is written once, just before it.
+
+const ARENA_BYTES: u64 = 1 << 20;
+
+pub(crate) struct Recorder {
+    encoder: Option<wgpu::CommandEncoder>,
+    params: Vec<u8>,
+    arena: wgpu::Buffer,
+    align: u64,
+    dispatches: u64,
+    submits: u64,
+}
+
+impl Recorder {
+    pub fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Recorder {
+        let arena = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("parameter arena"),
+            size: ARENA_BYTES,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Recorder {
+            encoder: None,
+            params: Vec::new(),
+            arena,
+            align: limits.min_uniform_buffer_offset_alignment as u64,
+            dispatches: 0,
+            submits: 0,
+        }
+    }
+
+    pub fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+        })
+    }
+
+    pub fn has_pending(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// Submits everything recorded so far.
+    pub fn submit(&mut self, queue: &wgpu::Queue) {
+        if let Some(encoder) = self.encoder.take() {
+            if !self.params.is_empty() {
+                queue.write_buffer(&self.arena, 0, &self.params);
+                self.params.clear();
+            }
+            queue.submit([encoder.finish()]);
+            self.submits += 1;
+        }
+    }
+
+    /// Reserves space for one dispatch's parameters and returns their binding in the arena.
+    /// When the arena is full, the work recorded so far is submitted first.
+    pub fn stage_params(&mut self, queue: &wgpu::Queue, bytes: &[u8]) -> wgpu::BufferBinding<'_> {
+        let size = (bytes.len() as u64).div_ceil(16).max(1) * 16;
+        let mut offset = (self.params.len() as u64).div_ceil(self.align) * self.align;
+        if offset + size > ARENA_BYTES {
+            self.submit(queue);
+            offset = 0;
+        }
+        self.params.resize(offset as usize, 0);
+        self.params.extend_from_slice(bytes);
+        self.params.resize((offset + size) as usize, 0);
+        wgpu::BufferBinding {
+            buffer: &self.arena,
+            offset,
+            size: std::num::NonZeroU64::new(size),
+        }
+    }
+
+    /// Counts a dispatch recorded into [`Recorder::encoder`].
+    pub fn count_dispatch(&mut self) {
+        self.dispatches += 1;
+    }
+
+    /// (dispatches recorded, submits made) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.dispatches, self.submits)
+    }
+}
