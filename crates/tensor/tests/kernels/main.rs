@@ -13,6 +13,9 @@ mod engine;
 mod gemm;
 mod loss;
 mod margin;
+mod oracle;
 mod random;
 mod reduce;
 mod reparam;
+#[path = "fixtures/torch_oracle.rs"]
+mod torch_oracle;
