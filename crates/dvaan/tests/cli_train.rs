@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cli_support::*;
+use dvaan::cli::gpu_args::GpuArgs;
+use dvaan::run::restore::restore;
 use dvaan::io::checkpoint;
 use dvaan::run::record::RunRecord;
 use serde_json::Value;
@@ -68,6 +70,25 @@ fn numbers(m: &Value) -> Value {
     })
 }
 
+/// The probability that a positive outscores a negative, ties counting half, over every
+/// (positive, negative) pair.
+fn pairwise_auc(scores: &[f32], labels: &[f32]) -> f64 {
+    assert_eq!(scores.len(), labels.len());
+    let class = |c: f32| scores.iter().zip(labels).filter(move |(_, &l)| l == c);
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for (p, _) in class(1.0) {
+        for (n, _) in class(0.0) {
+            pairs += 1.0;
+            wins += match p.partial_cmp(n) {
+                Some(std::cmp::Ordering::Greater) => 1.0,
+                Some(std::cmp::Ordering::Equal) => 0.5,
+                _ => 0.0,
+            };
+        }
+    }
+    wins / pairs
+}
+
 fn tensors(path: &Path) -> Vec<checkpoint::NamedArray> {
     checkpoint::load::<RunRecord>(path).unwrap().tensors
 }
@@ -105,8 +126,22 @@ fn a_run_writes_every_output() {
     let rate = |class: &str| per_class[class]["recall"].as_f64().unwrap();
     let g = m["final"]["g_mean"].as_f64().unwrap();
     assert!(((rate("positive") * rate("negative")).sqrt() - g).abs() < 1e-12);
+    // The reported ROC-AUC against one computed here from the checkpoint's own scores on
+    // the test split, by another formula (pair counting, not the metric's rank sums).
     let auc = m["final"]["roc_auc"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&auc), "{auc}");
+    let restored = restore(
+        &run.join("checkpoint.safetensors"),
+        None,
+        &GpuArgs::default().options(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let test = &restored.task.test;
+    let (scores, _) = restored.trainer.score(test).unwrap();
+    let want = pairwise_auc(&scores, &test.labels);
+    assert!(
+        (auc - want).abs() <= 1e-12,
+        "metrics.json has ROC-AUC {auc}, the scores give {want}"
+    );
 
     let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
     let lines: Vec<&str> = history.lines().collect();

@@ -32,6 +32,26 @@ fn table(name: &str, n_pos: usize, n_neg: usize, seed: u64) -> Dataset {
     Dataset::new(name, x, labels, vec![16]).unwrap()
 }
 
+/// ROC-AUC by pair counting: the share of (positive, negative) pairs the positive wins, ties
+/// counting half.
+fn auc(scores: &[f64], labels: &[f32]) -> f64 {
+    assert_eq!(scores.len(), labels.len());
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for (p, _) in scores.iter().zip(labels).filter(|(_, &l)| l == 1.0) {
+        for (n, _) in scores.iter().zip(labels).filter(|(_, &l)| l == 0.0) {
+            pairs += 1.0;
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / pairs
+}
+
 fn config(method: MethodKind) -> TrainConfig {
     TrainConfig {
         method,
@@ -82,10 +102,25 @@ fn dvaan_learns_a_separable_imbalanced_table() {
         "D+ did not lengthen the epochs"
     );
     assert!(t.pool_size() > 0, "augmentation added no support sample");
-    let m = t.evaluate(&table("test", 60, 60, 2)).unwrap();
+    let test = table("test", 60, 60, 2);
+    let m = t.evaluate(&test).unwrap();
+    // The bar, from the task's Bayes AUC. Classes differ only by a +1.5 shift of the first
+    // four of 16 unit-variance features, so the Bayes-optimal score is their sum and its AUC
+    // is Φ(4·1.5/√(2·4)) = Φ(2.12) = 0.983 (a learner using k of the four: Φ(1.5·√(k/2)),
+    // 0.856 for one, 0.933 for two). Computed on this very test set it is `bayes`; the model
+    // must close 85 % of the gap from chance to it, more than a one-feature learner can (74 %
+    // of it in the population) and less than a two-feature one does (90 %): three epochs of
+    // a small model are not expected to reach the optimum, but must use more than one feature.
+    let optimal: Vec<f64> = test
+        .x
+        .chunks(16)
+        .map(|row| row[..4].iter().map(|&v| v as f64).sum())
+        .collect();
+    let bayes = auc(&optimal, &test.labels);
+    let bar = 0.5 + 0.85 * (bayes - 0.5);
     assert!(
-        m.roc_auc >= 0.9,
-        "test ROC-AUC {} after 3 epochs",
+        m.roc_auc >= bar,
+        "test ROC-AUC {} after 3 epochs, below the bar {bar} (Bayes-optimal score: {bayes})",
         m.roc_auc
     );
     assert!(m.recon_mse.is_finite() && m.recon_mse > 0.0);

@@ -74,8 +74,6 @@ fn check_cells(out: &Path) {
         let dir = out.join("cells").join(cell);
         let m = json(&dir.join("metrics.json"));
         assert_eq!(m["status"], "completed", "{cell}: {m}");
-        let auc = m["final"]["roc_auc"].as_f64().expect("final ROC-AUC");
-        assert!((0.0..=1.0).contains(&auc), "{cell}: ROC-AUC {auc}");
         let history = read(&dir.join("history.csv"));
         assert!(
             history.starts_with("epoch,step,l_ele,l_kl,l_adv,l_fea,mu\n"),
@@ -113,8 +111,27 @@ fn check_tables(out: &Path) {
         assert_eq!(rows.len(), 3, "{csv}");
         for (row, method) in rows[1..].iter().zip(["dvaan", "dvaan-mu"]) {
             assert_eq!(row[..6], [key, "2", "mnist", method, "ok", "2"], "{csv}");
-            assert!(row[6].parse::<f64>().unwrap().is_finite(), "{csv}");
-            assert!(row[7].parse::<f64>().unwrap() >= 0.0, "{csv}");
+            // Mean and sample standard deviation of the two seeds' final values, computed
+            // here from the cells' metrics.json.
+            let values: Vec<f64> = (0..2)
+                .map(|seed| {
+                    let cell = out.join("cells").join(format!("mnist-r2-{method}-s{seed}"));
+                    let m = json(&cell.join("metrics.json"));
+                    m["final"][key].as_f64().expect("a final value")
+                })
+                .collect();
+            let mean = (values[0] + values[1]) / 2.0;
+            let std = (values[0] - values[1]).abs() / 2f64.sqrt();
+            let (got_mean, got_std) = (
+                row[6].parse::<f64>().unwrap(),
+                row[7].parse::<f64>().unwrap(),
+            );
+            let tol = 1e-12 * values[0].abs().max(values[1].abs());
+            assert!(
+                (got_mean - mean).abs() <= tol && (got_std - std).abs() <= tol,
+                "{key} {method}: table mean {got_mean}, std {got_std}; cells {values:?} give \
+                 {mean}, {std}"
+            );
         }
     }
     let runs = read(&out.join("runs.csv"));

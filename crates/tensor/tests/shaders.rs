@@ -7,6 +7,11 @@ mod shader_compose;
 #[path = "../src/wgsl_check.rs"]
 mod wgsl_check;
 
+// For its capability check; the rest serves the kernel tests.
+#[allow(dead_code)]
+#[path = "kernels/common.rs"]
+mod common;
+
 use std::path::Path;
 
 use dvaan_tensor::{Gpu, Shader};
@@ -45,7 +50,11 @@ fn every_entry_point_of_every_shader_compiles_on_the_adapter() {
             Box::leak(source.into_boxed_str()),
         );
         // Subgroup kernels are only ever chosen on adapters that have subgroups.
-        if shader.source.contains("subgroup") && !gpu.has_subgroups() {
+        let what = format!("compiling {name}.wgsl");
+        let subgroups = gpu.has_subgroups();
+        if shader.source.contains("subgroup")
+            && !common::can_run(&gpu, common::Capability::Subgroups, subgroups, &what)
+        {
             continue;
         }
         let entries = wgsl_check::entry_points(shader.source);

@@ -108,6 +108,13 @@ pub fn gradcheck(
                 (up - down) / (2.0 * H)
             })
             .collect();
+        assert_eq!(
+            got.len(),
+            fd.len(),
+            "{what}: the gradient of input {k} has {} elements, the input {}",
+            got.len(),
+            fd.len()
+        );
         let scale = fd.iter().fold(1.0f64, |m, v| m.max(v.abs()));
         for (j, (&g, &want)) in got.iter().zip(&fd).enumerate() {
             let err = (g as f64 - want).abs();

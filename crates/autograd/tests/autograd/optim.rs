@@ -39,6 +39,7 @@ fn adam_matches_the_reference_over_steps_and_skips_unreached_params() {
     assert_eq!(opt.steps(), 3);
     // Three fused f32 updates of size ~lr each: a few ulp of O(1) values.
     let got = layer.weight.value().to_vec();
+    assert_eq!(got.len(), w.len(), "weight length");
     for (i, (&a, &b)) in got.iter().zip(&w).enumerate() {
         assert!(
             (a as f64 - b).abs() <= 1e-6,
@@ -57,6 +58,7 @@ fn adam_matches_the_reference_over_steps_and_skips_unreached_params() {
         ["weight.m", "weight.v", "bias.m", "bias.v", "unused.m", "unused.v"]
     );
     let m_gpu = state[0].1.to_vec();
+    assert_eq!(m_gpu.len(), m.len(), "first moment length");
     for (i, (&a, &b)) in m_gpu.iter().zip(&m).enumerate() {
         assert!((a as f64 - b).abs() <= 1e-6, "m[{i}]: {a} vs reference {b}");
     }

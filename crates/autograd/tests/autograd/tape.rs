@@ -158,6 +158,11 @@ fn a_network_used_twice_accumulates_its_gradients() {
         // The same kernels on the same inputs, then one f32 addition: identical up to the
         // order of the two addends, which f32 addition does not care about.
         let got = together.get(p).unwrap().to_vec();
+        assert_eq!(
+            (a.len(), b.len()),
+            (got.len(), got.len()),
+            "gradient lengths"
+        );
         for (i, (&x, &y)) in got.iter().zip(&sum).enumerate() {
             assert_eq!(
                 x as f64,
@@ -296,6 +301,7 @@ fn batch_norm_modes() {
     );
     // Normalisation of 12 values per channel: a few f32 roundings of O(1) numbers.
     let close = |what: &str, got: &[f32], want: &[f64]| {
+        assert_eq!(got.len(), want.len(), "{what}: length");
         for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
             assert!(
                 (a as f64 - b).abs() <= 1e-5 * (1.0 + b.abs()),

@@ -1,4 +1,5 @@
-//! Shared test helpers: one device per binary, seeded random data, tolerance checks.
+//! Shared test helpers: one device per binary, seeded random data, tolerance checks, and
+//! the capability checks of kernel variants that not every adapter runs.
 
 use std::sync::OnceLock;
 
@@ -59,4 +60,46 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64)
             got[i], want[i], worst.1, worst.0
         );
     }
+}
+
+/// What some kernel variants need from the adapter.
+#[derive(Debug, Clone, Copy)]
+pub enum Capability {
+    /// Subgroup operations (the subgroup kernels).
+    Subgroups,
+    /// Subgroups of at least 8 lanes for the texel kernels.
+    Texels,
+}
+
+impl Capability {
+    /// The environment variable that, set to 1, says the adapter under test has this
+    /// capability, so that lacking it is a failure rather than a skip (CI sets both: its
+    /// lavapipe has subgroups of 8).
+    pub fn required_by(self) -> &'static str {
+        match self {
+            Capability::Subgroups => "DVAAN_REQUIRE_SUBGROUPS",
+            Capability::Texels => "DVAAN_REQUIRE_TEXELS",
+        }
+    }
+}
+
+/// Whether `what`, which needs `cap`, may run on `gpu`, which `has` it or not. A skip is
+/// said on stderr; where the environment requires the capability it fails instead, so a
+/// driver or detection change cannot turn these tests into silent passes.
+pub fn can_run(gpu: &Gpu, cap: Capability, has: bool, what: &str) -> bool {
+    if has {
+        return true;
+    }
+    let var = cap.required_by();
+    let required = std::env::var(var).is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{what} needs {cap:?}, which the adapter ({}) lacks, but {var}=1 says it has them",
+        gpu.summary()
+    );
+    eprintln!(
+        "skipped: {what} needs {cap:?}, which the adapter ({}) lacks (set {var}=1 to fail instead)",
+        gpu.summary()
+    );
+    false
 }

@@ -1,18 +1,32 @@
 use dvaan_tensor::ops::conv::{self, reference, Variant};
 use dvaan_tensor::{with_texel_reads, Gpu, Tensor};
 
+use rand::Rng;
+
 use crate::common::*;
 
-/// Every variant that runs on the test adapter.
+/// Every variant that runs on the test adapter (a skipped one is reported, see [`can_run`]).
 pub fn variants() -> Vec<Variant> {
+    let g = gpu();
     let mut v = vec![Variant::Portable];
-    if Variant::subgroup_runs_on(gpu()) {
+    let subgroup = Variant::subgroup_runs_on(g);
+    if can_run(g, Capability::Subgroups, subgroup, "conv variant Subgroup") {
         v.push(Variant::Subgroup);
     }
-    if Variant::texel_runs_on(gpu()) {
+    if can_run(
+        g,
+        Capability::Texels,
+        Variant::texel_runs_on(g),
+        "conv variant Texel",
+    ) {
         v.push(Variant::Texel);
     }
     v
+}
+
+/// Whether the texel conv kernel runs on `gpu` for the test `what` (a skip is reported).
+fn texel_runs(gpu: &Gpu, what: &str) -> bool {
+    can_run(gpu, Capability::Texels, Variant::texel_runs_on(gpu), what)
 }
 
 /// Each output is a sum of `terms` f32 products, each product rounded at most once, summed
@@ -242,6 +256,61 @@ fn conv2d_backward_weight_matches_reference() {
     }
 }
 
+/// Integers in [-4, 4]: products are at most 16 and a 20,000-term sum at most 320,000, so
+/// every partial sum is an integer below 2^24, exact in f32 in any order.
+fn integers(seed: u64, n: usize) -> Vec<f32> {
+    let mut r = rng(seed);
+    (0..n).map(|_| r.random_range(-4i32..=4) as f32).collect()
+}
+
+/// The reductions long enough to be split into chunks summed afterwards, on integer
+/// operands: the results are exact, so they must equal the reference bit for bit. With
+/// random operands the 20,000-term forward's rounding bound (about 12) exceeds what a whole
+/// chunk contributes (about 3), so a chunk lost or summed twice could pass there.
+#[test]
+fn split_reductions_are_exact_on_integers() {
+    // The 20,000-term forward, and encoder 1's weight gradient (784 terms, split in
+    // several chunks by every variant).
+    let cases = [
+        case(1, 20_000, 1, 1, 2, (1, 1), 1, 0),
+        case(4, 1, 28, 28, 64, (5, 5), 2, 2),
+    ];
+    for (i, t) in cases.iter().enumerate() {
+        let (xs, ks) = (t.xs(), t.ks());
+        let (oh, ow) = (
+            reference::out_size(t.h, t.kh, t.s, t.p),
+            reference::out_size(t.w, t.kw, t.s, t.p),
+        );
+        let seed = 1000 + 10 * i as u64;
+        let x = integers(seed, t.n * t.c * t.h * t.w);
+        let w = integers(seed + 1, t.o * t.c * t.kh * t.kw);
+        let b = integers(seed + 2, t.o);
+        let dy = integers(seed + 3, t.n * t.o * oh * ow);
+        let exact = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let (x64, w64, b64, dy64) = (f64s(&x), f64s(&w), f64s(&b), f64s(&dy));
+        let y_want = exact(reference::conv2d(&x64, &w64, Some(&b64), xs, ks, t.s, t.p));
+        let dw_want = exact(reference::conv2d_backward_weight(
+            &x64, &dy64, xs, ks, t.s, t.p,
+        ));
+        let (xt, wt, bt) = (
+            upload(&xs, &x),
+            upload(&[t.o, t.c, t.kh, t.kw], &w),
+            upload(&[t.o], &b),
+        );
+        let dyt = upload(&[t.n, t.o, oh, ow], &dy);
+        for v in variants() {
+            let y = conv::conv2d_with(&xt, &wt, Some(&bt), t.s, t.p, v).to_vec();
+            assert_eq!(y, y_want, "{v:?} {t:?}: forward of integers");
+            let dw = conv::conv2d_backward_weight_with(&xt, &dyt, (t.kh, t.kw), t.s, t.p, v);
+            assert_eq!(
+                dw.to_vec(),
+                dw_want,
+                "{v:?} {t:?}: weight gradient of integers"
+            );
+        }
+    }
+}
+
 /// Shapes the texel kernel takes beyond the shared cases: 1x1, 2x2, 7x7 and 28x28 maps, 4,
 /// 92 and 256 channels, 3 and 7 channels (filled up with zero channels to whole quads),
 /// batch 1 and 64, output channels and pixel counts that leave partial tiles, and
@@ -265,7 +334,7 @@ const TEXEL_CASES: &[Case] = &[
 /// cases run it too, on every op).
 #[test]
 fn conv2d_texel_matches_reference() {
-    if !Variant::texel_runs_on(gpu()) {
+    if !texel_runs(gpu(), "conv2d_texel_matches_reference") {
         return;
     }
     // The layout kernels read their sources from buffers and from staged textures.
@@ -306,7 +375,7 @@ fn conv2d_texel_matches_reference_once() {
 /// partial tiles), and strides whose phases have no taps (k1 s2) or skip rows (k3 s3).
 #[test]
 fn conv2d_backward_input_texel_matches_reference() {
-    if !Variant::texel_runs_on(gpu()) {
+    if !texel_runs(gpu(), "conv2d_backward_input_texel_matches_reference") {
         return;
     }
     // The layout kernels read their sources from buffers and from staged textures.
@@ -360,7 +429,7 @@ fn traced(gpu: &Gpu, op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
 fn conv_texel_falls_back_on_shapes_it_does_not_take() {
     // A private device, so other tests running in parallel do not move its counters.
     let gpu = Gpu::new().unwrap();
-    if !Variant::texel_runs_on(&gpu) {
+    if !texel_runs(&gpu, "conv_texel_falls_back_on_shapes_it_does_not_take") {
         return;
     }
     let fallback = Variant::texel_fallback(&gpu);
@@ -472,7 +541,7 @@ fn conv_kernels_are_deterministic() {
 
 #[test]
 fn conv_texel_is_deterministic() {
-    if !Variant::texel_runs_on(gpu()) {
+    if !texel_runs(gpu(), "conv_texel_is_deterministic") {
         return;
     }
     // 32 channels, 64 outputs: the texel kernel takes all three ops; the weight gradient's

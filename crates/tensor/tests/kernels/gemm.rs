@@ -1,5 +1,5 @@
-use dvaan_tensor::ops::gemm::{self, default_variant, matmul, matmul_with, reference, GemmVariant};
-use dvaan_tensor::AdapterClass;
+use dvaan_tensor::ops::gemm::{default_variant, matmul, matmul_with, reference, GemmVariant};
+use dvaan_tensor::Tensor;
 
 use crate::common::*;
 
@@ -24,10 +24,29 @@ const SHAPES: &[(usize, usize, usize)] = &[
 
 const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
 
+/// Every variant that runs on the test adapter; one that needs a capability the adapter
+/// lacks is skipped and reported (see [`can_run`]), any other must run.
 fn variants() -> Vec<GemmVariant> {
+    let g = gpu();
     GemmVariant::ALL
         .into_iter()
-        .filter(|v| v.supported(gpu()))
+        .filter(|&v| {
+            let needs = match v {
+                GemmVariant::Subgroup => Some(Capability::Subgroups),
+                GemmVariant::Texel => Some(Capability::Texels),
+                _ => None,
+            };
+            match needs {
+                Some(cap) => can_run(g, cap, v.supported(g), &format!("GEMM variant {v:?}")),
+                None => {
+                    assert!(
+                        v.supported(g),
+                        "GEMM variant {v:?} needs nothing, yet does not run"
+                    );
+                    true
+                }
+            }
+        })
         .collect()
 }
 
@@ -174,6 +193,7 @@ fn results_are_bit_identical_on_rerun() {
     for v in variants() {
         let first = matmul_with(&a, &b, false, true, None, v).to_vec();
         let second = matmul_with(&a, &b, false, true, None, v).to_vec();
+        assert_eq!(first.len(), second.len(), "{v:?}: length");
         assert!(
             first
                 .iter()
@@ -250,16 +270,51 @@ fn linear_layer_shapes_of_the_model() {
     );
 }
 
+/// What `matmul` runs: the default variant, which must run on this adapter and is never the
+/// plain baseline, on every shape it takes (then `matmul` is that variant bit for bit), and
+/// on the others a variant that runs here and takes the shape. Which variant suits which
+/// adapter is the engine's choice; this checks only that the choice is safe and used.
 #[test]
-fn lavapipe_gets_the_texel_variant() {
+fn matmul_runs_the_default_variant_where_it_fits() {
     let g = gpu();
-    let want = if g.summary().class == AdapterClass::Cpu && GemmVariant::Texel.supported(g) {
-        GemmVariant::Texel
-    } else {
-        GemmVariant::Tiled
-    };
-    assert_eq!(default_variant(g), want);
-    assert_eq!(gemm::GemmVariant::ALL.len(), 4);
+    let chosen = default_variant(g);
+    assert!(chosen.supported(g), "default {chosen:?} does not run here");
+    assert_ne!(
+        chosen,
+        GemmVariant::Naive,
+        "the plain baseline is never the default"
+    );
+    let runnable = variants();
+    assert!(runnable.contains(&chosen), "{chosen:?} not in {runnable:?}");
+    let mut r = rng(13);
+    // The first shape fits every variant; the second (N, K odd) only those without quads.
+    for (m, n, k) in [(65, 132, 36), (9, 7, 5)] {
+        let a = upload(&[m, k], &uniform(&mut r, m * k, -1.0, 1.0));
+        let b = upload(&[k, n], &uniform(&mut r, k * n, -1.0, 1.0));
+        let bits = |t: Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let got = bits(matmul(&a, &b, false, false, None));
+        let fitting: Vec<GemmVariant> = runnable
+            .iter()
+            .copied()
+            .filter(|v| v.fits(g, m, n, k, false, false))
+            .collect();
+        let same: Vec<GemmVariant> = fitting
+            .iter()
+            .copied()
+            .filter(|&v| bits(matmul_with(&a, &b, false, false, None, v)) == got)
+            .collect();
+        if chosen.fits(g, m, n, k, false, false) {
+            assert!(
+                same.contains(&chosen),
+                "{m}x{n}x{k}: matmul differs from its default {chosen:?}"
+            );
+        } else {
+            assert!(
+                !same.is_empty(),
+                "{m}x{n}x{k}: matmul agrees with none of the variants that take it, {fitting:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -289,7 +344,8 @@ fn texel_variant_takes_only_whole_texels() {
 
 #[test]
 fn texel_variant_refuses_a_shape_it_does_not_fit() {
-    if !GemmVariant::Texel.supported(gpu()) {
+    let (g, what) = (gpu(), "texel_variant_refuses_a_shape_it_does_not_fit");
+    if !can_run(g, Capability::Texels, GemmVariant::Texel.supported(g), what) {
         return;
     }
     let a = upload(&[2, 3], &[0.0; 6]);

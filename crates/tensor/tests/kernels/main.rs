@@ -12,6 +12,9 @@ mod elementwise;
 mod engine;
 mod gemm;
 mod loss;
+mod oracle;
 mod random;
 mod reduce;
 mod reparam;
+#[path = "fixtures/torch_oracle.rs"]
+mod torch_oracle;

@@ -51,7 +51,7 @@ fn uniform_and_bernoulli_match_reference_exactly() {
             let u = random::uniform(gpu(), &[n], seed, offset).to_vec();
             let want = reference::uniform(n, seed, offset);
             assert!(
-                u.iter().zip(&want).all(|(&g, &w)| g as f64 == w),
+                u.len() == want.len() && u.iter().zip(&want).all(|(&g, &w)| g as f64 == w),
                 "uniform n={n} seed={seed} offset={offset}"
             );
             assert!(u.iter().all(|&x| (0.0..1.0).contains(&x)));

@@ -88,6 +88,38 @@ fn a_non_numeric_cell_is_located_and_named() {
 }
 
 #[test]
+fn quoted_fields_follow_csv_rules_and_columns_count_the_raw_text() {
+    let t = TempDir::new();
+    // A quoted header name may hold a comma; a quoted number is a number.
+    let p = t.write("q.csv", b"\"a,b\",\"y\"\n\"1.5\",1\n");
+    let table = read_csv(&p, &opts("y")).unwrap();
+    assert_eq!(table.names, Some(vec!["a,b".to_string()]));
+    assert_eq!((table.features, table.classes), (vec![1.5], vec![1]));
+
+    // Columns count the file's characters, quotes included.
+    let p = t.write("c.csv", b"1,2,0\n\"1.5\",oops,0\n");
+    let (line, column, msg) = csv_err(read_csv(&p, &CsvOptions::default()).unwrap_err());
+    assert_eq!((line, column), (2, 7), "{msg}");
+    let p = t.write("x.csv", b"1,2,0\n1,\"2,5\",0,9\n");
+    let (line, column, msg) = csv_err(read_csv(&p, &CsvOptions::default()).unwrap_err());
+    assert_eq!((line, column), (2, 11), "{msg}");
+    assert!(msg.contains("4 fields, expected 3"), "{msg}");
+
+    // Blank and whitespace-only lines are skipped but counted.
+    let p = t.write("b.csv", b"a,b,c\n1,2,0\n  \n\r\n1,x,0\n");
+    let (line, column, _) = csv_err(read_csv(&p, &CsvOptions::default()).unwrap_err());
+    assert_eq!((line, column), (5, 3));
+
+    // A field longer than the parser's scratch space still ends where it ends.
+    let mut long = b"1,2,0\n".to_vec();
+    long.extend([b' '; 300]);
+    long.extend(b"1,oops,0\n");
+    let p = t.write("l.csv", &long);
+    let (line, column, _) = csv_err(read_csv(&p, &CsvOptions::default()).unwrap_err());
+    assert_eq!((line, column), (2, 303));
+}
+
+#[test]
 fn labels_must_be_class_numbers() {
     let t = TempDir::new();
     let p = t.write("l.csv", b"1,0\n2,0.5\n");
