@@ -36,6 +36,7 @@ fn main() {
             "--ops" => ops = it.next().unwrap().clone(),
             "portable" => variants.push(Variant::Portable),
             "subgroup" => variants.push(Variant::Subgroup),
+            "tiled" => variants.push(Variant::Tiled(conv::Tiles::DEFAULT)),
             "texel" => variants.push(Variant::Texel),
             other => panic!("unknown argument {other}"),
         }
