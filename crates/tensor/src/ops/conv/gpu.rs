@@ -1,8 +1,7 @@
 //! The convolution GEMMs that read their operands from storage buffers: the portable kernel
-//! (`shaders/conv_portable.wgsl`, what GPUs run), the workgroup-tiled kernel
+//! (`shaders/conv_portable.wgsl`), the workgroup-tiled kernel GPUs run
 //! (`shaders/conv_tiled.wgsl`) and the 8-lane subgroup kernel (`shaders/conv_subgroup.wgsl`).
-//! All walk the implicit GEMM described in
-//! `shaders/prelude/conv_geometry.wgsl`; reductions split for parallelism or for the loop
+//! All walk the implicit GEMM described in `shaders/prelude/conv_geometry.wgsl`; reductions split for parallelism or for the loop
 //! budget are added up, in split order, by `shaders/conv_sum_splits.wgsl`.
 
 use super::{Geometry, Mode, Variant};
@@ -54,8 +53,8 @@ const PORTABLE_MAX_STEPS: usize = 2_048;
 // are about this many workgroups, keeping at least MIN_CHUNK terms per split.
 const TARGET_GROUPS: usize = 64;
 pub(super) const MIN_CHUNK: usize = 256;
-// The portable kernel is what real GPUs run, where a few hundred 64-invocation workgroups
-// leave most of the chip idle (measured on an H200: 133 GFLOP/s for enc2's forward): every
+// On real GPUs a few hundred of the portable kernel's 64-invocation workgroups leave most
+// of the chip idle (measured on an H200: 133 GFLOP/s for enc2's forward): every
 // mode splits its reduction until about this many workgroups exist.
 const PORTABLE_TARGET_GROUPS: usize = 2048;
 const PORTABLE_MIN_CHUNK: usize = 64;

@@ -11,7 +11,7 @@
 //! Read in this order:
 //! - [`reference`]: the plain f64 versions every kernel is tested against;
 //! - `gpu.rs`: the implicit-GEMM kernels that read storage buffers: the portable one
-//!   (`shaders/conv_portable.wgsl`, what GPUs run), the workgroup-tiled one
+//!   (`shaders/conv_portable.wgsl`), the workgroup-tiled one GPUs run
 //!   (`shaders/conv_tiled.wgsl`, its tile shape in `tiled.rs`) and the 8-lane subgroup one
 //!   (`shaders/conv_subgroup.wgsl`), all over the conv geometry of
 //!   `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
@@ -51,15 +51,18 @@ pub enum Variant {
 }
 
 impl Variant {
-    /// Texel (else Subgroup) on CPU adapters that can run it, portable elsewhere.
+    /// Texel (else Subgroup) on CPU adapters that can run it, the workgroup-tiled kernel on
+    /// GPUs, portable elsewhere.
     pub fn best(gpu: &Gpu) -> Variant {
-        let cpu = gpu.summary().class == AdapterClass::Cpu;
-        if cpu && Variant::texel_runs_on(gpu) {
-            Variant::Texel
-        } else if cpu && Variant::subgroup_runs_on(gpu) {
-            Variant::Subgroup
-        } else {
-            Variant::Portable
+        match gpu.summary().class {
+            // The one place GPUs are sent to the workgroup-tiled kernel; `Variant::Portable`
+            // here reverts them to the portable one.
+            AdapterClass::DiscreteGpu | AdapterClass::IntegratedGpu | AdapterClass::VirtualGpu => {
+                Variant::Tiled(Tiles::DEFAULT)
+            }
+            AdapterClass::Cpu if Variant::texel_runs_on(gpu) => Variant::Texel,
+            AdapterClass::Cpu if Variant::subgroup_runs_on(gpu) => Variant::Subgroup,
+            AdapterClass::Cpu | AdapterClass::Other => Variant::Portable,
         }
     }
 
