@@ -1,5 +1,5 @@
-// The conv GEMM for any adapter, what GPUs run (see prelude/conv_geometry.wgsl, composed
-// before this file).
+// The conv GEMM for any adapter, the simple reference for GPUs (see
+// prelude/conv_geometry.wgsl, composed before this file).
 
 // ---- conv_tiled: portable; 8x8 invocations, 4x4 outputs each, plain loads ----
 

@@ -24,11 +24,14 @@
 // piece writes its own partial output and `sum_splits` adds them in split order, so the
 // result never depends on scheduling. Grid z = q tile + q_tiles * (phase + phases * split).
 //
-// Shared by the two kernels that read their operands from storage buffers:
+// Shared by the three kernels that read their operands from storage buffers:
 // - `conv_subgroup` (conv_subgroup.wgsl): an 8-lane subgroup holds a 64 x 64 tile; each lane
 //   gathers 8 rows of G per step, the subgroup shares them with broadcasts, and each lane
 //   multiplies them by its own 8 columns of H. On CPU adapters (lavapipe) a memory load costs
 //   far more than arithmetic, and this loads each operand element once per tile.
+// - `conv_workgroup_tiled` (conv_tiled.wgsl): what GPUs run; a 64 x 64 tile (by default) per
+//   256-invocation workgroup, 4x4 outputs per invocation, both operands staged in
+//   workgroup memory per step of 16 terms.
 // - `conv_tiled` (conv_portable.wgsl): portable; an 8x8 workgroup, 4x4 outputs per
 //   invocation, plain loads.
 // The CPU adapters' fastest, conv_texel, reads the same GEMMs from textures (conv_texel.wgsl).

@@ -5,7 +5,9 @@
 //! worker threads). The FLOP count is 2·N·O·OH·OW·C·KH·KW for every op.
 //!
 //! `cargo run --release -p dvaan-tensor --example conv_probe -- N,C,H,O,K,S,P [--reps R]
-//!  [--ops fwd,dgrad,wgrad] VARIANT...` with VARIANT `portable`, `subgroup` or `texel`.
+//!  [--ops fwd,dgrad,wgrad] VARIANT...` with VARIANT `portable`, `subgroup`, `texel`, `tiled`
+//! (the default tile) or `tiled=M,N,K` (a tile of M x N outputs, K terms per step: a sweep
+//! over tiles needs no rebuild).
 
 use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::{Gpu, Tensor};
@@ -36,7 +38,20 @@ fn main() {
             "--ops" => ops = it.next().unwrap().clone(),
             "portable" => variants.push(Variant::Portable),
             "subgroup" => variants.push(Variant::Subgroup),
+            "tiled" => variants.push(Variant::Tiled(conv::Tiles::DEFAULT)),
             "texel" => variants.push(Variant::Texel),
+            other if other.starts_with("tiled=") => {
+                let mnk: Vec<u32> = other["tiled=".len()..]
+                    .split(',')
+                    .map(|s| s.parse().expect("tiled=M,N,K wants three numbers"))
+                    .collect();
+                let [m, n, k] = mnk[..] else {
+                    panic!("tiled=M,N,K wants three numbers, got {other}")
+                };
+                variants.push(Variant::Tiled(
+                    conv::Tiles::new(m, n, k).unwrap_or_else(|e| panic!("{e}")),
+                ));
+            }
             other => panic!("unknown argument {other}"),
         }
     }

@@ -10,6 +10,7 @@
 pub const PRELUDES: &[(&str, &[&str])] = &[
     ("conv_portable", &["conv_geometry"]),
     ("conv_subgroup", &["conv_geometry"]),
+    ("conv_tiled", &["conv_geometry"]),
     (
         "conv_texel",
         &[

@@ -1,14 +1,21 @@
-use dvaan_tensor::ops::conv::{self, reference, Variant};
+use dvaan_tensor::ops::conv::{self, reference, Tiles, Variant};
 use dvaan_tensor::{with_texel_reads, Gpu, Tensor};
 
 use rand::Rng;
 
 use crate::common::*;
 
-/// Every variant that runs on the test adapter (a skipped one is reported, see [`can_run`]).
+/// Every variant that runs on the test adapter (a skipped one is reported, see [`can_run`]);
+/// the workgroup-tiled one with its default tile and with a smaller one of half the terms per
+/// step (64 invocations; a different split of the reduction into steps and of the operands
+/// among invocations).
 pub fn variants() -> Vec<Variant> {
     let g = gpu();
-    let mut v = vec![Variant::Portable];
+    let mut v = vec![
+        Variant::Portable,
+        Variant::Tiled(Tiles::DEFAULT),
+        Variant::Tiled(Tiles::new(32, 32, 8).unwrap()),
+    ];
     let subgroup = Variant::subgroup_runs_on(g);
     if can_run(g, Capability::Subgroups, subgroup, "conv variant Subgroup") {
         v.push(Variant::Subgroup);
@@ -584,4 +591,19 @@ fn conv2d_rejects_mismatched_channels() {
     let x = Tensor::zeros(gpu(), &[1, 3, 5, 5]);
     let w = Tensor::zeros(gpu(), &[2, 4, 3, 3]);
     conv::conv2d(&x, &w, None, 1, 0);
+}
+
+#[test]
+fn conv_tiles_reject_shapes_the_kernel_cannot_run() {
+    assert!(Tiles::new(64, 64, 16).is_ok());
+    for (m, n, k) in [
+        (62, 64, 16),
+        (64, 40, 16),
+        (64, 64, 0),
+        (64, 64, 24),
+        (2048, 16, 1),
+    ] {
+        let err = Tiles::new(m, n, k).expect_err("an invalid tile");
+        assert!(err.contains("multiple of 4"), "{err}");
+    }
 }

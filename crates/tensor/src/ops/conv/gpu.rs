@@ -1,7 +1,7 @@
 //! The convolution GEMMs that read their operands from storage buffers: the portable kernel
-//! (`shaders/conv_portable.wgsl`, what GPUs run) and the 8-lane subgroup kernel
-//! (`shaders/conv_subgroup.wgsl`). Both walk the implicit GEMM described in
-//! `shaders/prelude/conv_geometry.wgsl`; reductions split for parallelism or for the loop
+//! (`shaders/conv_portable.wgsl`), the workgroup-tiled kernel GPUs run
+//! (`shaders/conv_tiled.wgsl`) and the 8-lane subgroup kernel (`shaders/conv_subgroup.wgsl`).
+//! All walk the implicit GEMM described in `shaders/prelude/conv_geometry.wgsl`; reductions split for parallelism or for the loop
 //! budget are added up, in split order, by `shaders/conv_sum_splits.wgsl`.
 
 use super::{Geometry, Mode, Variant};
@@ -9,6 +9,7 @@ use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
 
 const PORTABLE: Shader = crate::composed_shader!("conv_portable");
 const SUBGROUP: Shader = crate::composed_shader!("conv_subgroup");
+const TILED: Shader = crate::composed_shader!("conv_tiled");
 const SUM_SPLITS: Shader = shader!("conv_sum_splits");
 
 #[repr(C)]
@@ -52,11 +53,15 @@ const PORTABLE_MAX_STEPS: usize = 2_048;
 // are about this many workgroups, keeping at least MIN_CHUNK terms per split.
 const TARGET_GROUPS: usize = 64;
 pub(super) const MIN_CHUNK: usize = 256;
-// The portable kernel is what real GPUs run, where a few hundred 64-invocation workgroups
-// leave most of the chip idle (measured on an H200: 133 GFLOP/s for enc2's forward): every
+// On real GPUs a few hundred of the portable kernel's 64-invocation workgroups leave most
+// of the chip idle (measured on an H200: 133 GFLOP/s for enc2's forward): every
 // mode splits its reduction until about this many workgroups exist.
 const PORTABLE_TARGET_GROUPS: usize = 2048;
 const PORTABLE_MIN_CHUNK: usize = 64;
+// The workgroup-tiled kernel's 256-invocation workgroups: a few per multiprocessor fill a
+// large GPU at about this many; a split shorter than MIN_CHUNK terms (16 steps of the
+// default tile) would spend more on its partial output than on its multiply-adds.
+const TILED_TARGET_GROUPS: usize = 1024;
 
 /// Records the GEMM of `mode` into `out` on the portable or the subgroup kernel (a texel
 /// variant has been replaced by its fallback by now). `src` is the gathered tensor, `plain`
@@ -84,34 +89,65 @@ pub(super) fn run(
         Mode::WeightGrad => (g.c * khw, g.o, g.n * g.oh * g.ow, 1),
     };
     assert!(
-        variant == Variant::Portable || Variant::subgroup_runs_on(gpu),
+        matches!(variant, Variant::Portable | Variant::Tiled(_)) || Variant::subgroup_runs_on(gpu),
         "conv: the subgroup kernel needs subgroups of exactly 8 lanes on this adapter ({})",
         gpu.summary()
     );
-    let (shader, entry, tile, max_steps) = match variant {
-        Variant::Portable => (&PORTABLE, "conv_tiled", PORTABLE_TILE, PORTABLE_MAX_STEPS),
-        Variant::Subgroup | Variant::Texel => (
-            &SUBGROUP,
-            "conv_subgroup",
-            SUBGROUP_TILE,
-            SUBGROUP_MAX_STEPS,
+    let variant = match variant {
+        Variant::Tiled(tiles) if !tiles.fit(gpu) => Variant::Portable,
+        v => v,
+    };
+    // (shader, entry, tile rows p, tile columns q, longest reduction per invocation,
+    // workgroups wanted, shortest split)
+    let (shader, entry, tile_p, tile_q, max_steps, target, min_chunk) = match variant {
+        Variant::Portable => (
+            &PORTABLE,
+            "conv_tiled",
+            PORTABLE_TILE,
+            PORTABLE_TILE,
+            PORTABLE_MAX_STEPS,
+            PORTABLE_TARGET_GROUPS,
+            PORTABLE_MIN_CHUNK,
         ),
-    };
-    let p_tiles = p_count.div_ceil(tile);
-    let q_tiles = q_count.div_ceil(tile);
-    let mut splits = r_count.div_ceil(max_steps).max(1);
-    let (target, min_chunk) = match variant {
-        Variant::Portable => (PORTABLE_TARGET_GROUPS, PORTABLE_MIN_CHUNK),
-        Variant::Subgroup | Variant::Texel if mode == Mode::WeightGrad => {
-            (TARGET_GROUPS, MIN_CHUNK)
+        Variant::Tiled(tiles) => (
+            &TILED,
+            "conv_workgroup_tiled",
+            tiles.m() as usize,
+            tiles.n() as usize,
+            tiles.max_steps(),
+            TILED_TARGET_GROUPS,
+            MIN_CHUNK,
+        ),
+        Variant::Subgroup | Variant::Texel => {
+            let (target, min_chunk) = if mode == Mode::WeightGrad {
+                (TARGET_GROUPS, MIN_CHUNK)
+            } else {
+                (0, 1)
+            };
+            (
+                &SUBGROUP,
+                "conv_subgroup",
+                SUBGROUP_TILE,
+                SUBGROUP_TILE,
+                SUBGROUP_MAX_STEPS,
+                target,
+                min_chunk,
+            )
         }
-        Variant::Subgroup | Variant::Texel => (0, 1),
     };
+    let p_tiles = p_count.div_ceil(tile_p);
+    let q_tiles = q_count.div_ceil(tile_q);
+    let mut splits = r_count.div_ceil(max_steps).max(1);
     let want = target
         .div_ceil(p_tiles * q_tiles * phases)
         .min(r_count / min_chunk);
     splits = splits.max(want);
-    let r_chunk = r_count.div_ceil(splits).max(1);
+    // Splits of whole reduction steps, so that only the last split has a partial one.
+    let step = match variant {
+        Variant::Tiled(tiles) => tiles.k() as usize,
+        _ => 1,
+    };
+    let r_chunk = r_count.div_ceil(splits).max(1).next_multiple_of(step);
     let splits = r_count.div_ceil(r_chunk).max(1);
     let z = q_tiles * phases * splits;
     assert!(
@@ -141,7 +177,14 @@ pub(super) fn run(
     let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
     // Without a bias the kernels never read its binding; any tensor fills it.
     let bias_arg = bias.unwrap_or(plain);
-    Dispatch::new(shader, entry)
+    let mut dispatch = Dispatch::new(shader, entry);
+    if let Variant::Tiled(tiles) = variant {
+        dispatch = dispatch
+            .constant("TILE_M", tiles.m() as f64)
+            .constant("TILE_N", tiles.n() as f64)
+            .constant("TILE_K", tiles.k() as f64);
+    }
+    dispatch
         .constant("MODE", mode as u32 as f64)
         .constant("HAS_BIAS", (bias.is_some() && splits == 1) as u32 as f64)
         .params(&params)

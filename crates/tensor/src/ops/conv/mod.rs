@@ -10,9 +10,11 @@
 //!
 //! Read in this order:
 //! - [`reference`]: the plain f64 versions every kernel is tested against;
-//! - `gpu.rs`: the implicit-GEMM kernels that run anywhere (`shaders/conv_portable.wgsl`,
-//!   what GPUs run) and on 8-lane subgroups (`shaders/conv_subgroup.wgsl`), both over the
-//!   conv geometry of `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
+//! - `gpu.rs`: the implicit-GEMM kernels that read storage buffers: the portable one
+//!   (`shaders/conv_portable.wgsl`), the workgroup-tiled one GPUs run
+//!   (`shaders/conv_tiled.wgsl`, its tile shape in `tiled.rs`) and the 8-lane subgroup one
+//!   (`shaders/conv_subgroup.wgsl`), all over the conv geometry of
+//!   `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
 //!   `shaders/conv_sum_splits.wgsl`;
 //! - `texel.rs`: [`Variant::Texel`] for CPU adapters (`shaders/conv_texel.wgsl`, its operands
 //!   laid out channels-last in textures by `shaders/conv_layout.wgsl`).
@@ -20,6 +22,9 @@
 mod gpu;
 pub mod reference;
 mod texel;
+mod tiled;
+
+pub use tiled::Tiles;
 
 use crate::{AdapterClass, Gpu, Tensor};
 
@@ -27,8 +32,14 @@ use crate::{AdapterClass, Gpu, Tensor};
 /// picks the fast one for the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
-    /// 8x8 workgroups, 4x4 outputs per invocation, plain loads.
+    /// 8x8 workgroups, 4x4 outputs per invocation, plain loads: the simple reference for
+    /// the GPU kernels.
     Portable,
+    /// The textbook GPU GEMM: each step of the reduction stages both operands' panels in
+    /// workgroup memory, each invocation computes 4x4 outputs from them. Adapters without
+    /// the workgroup memory or invocations the tile needs ([`Tiles::fit`]) run
+    /// [`Variant::Portable`] instead.
+    Tiled(Tiles),
     /// One 8-lane subgroup per workgroup sharing gathered operands by broadcasts, 64x8
     /// outputs per invocation: for CPU adapters, where every memory load is expensive.
     Subgroup,
@@ -40,15 +51,18 @@ pub enum Variant {
 }
 
 impl Variant {
-    /// Texel (else Subgroup) on CPU adapters that can run it, portable elsewhere.
+    /// Texel (else Subgroup) on CPU adapters that can run it, the workgroup-tiled kernel on
+    /// GPUs, portable elsewhere.
     pub fn best(gpu: &Gpu) -> Variant {
-        let cpu = gpu.summary().class == AdapterClass::Cpu;
-        if cpu && Variant::texel_runs_on(gpu) {
-            Variant::Texel
-        } else if cpu && Variant::subgroup_runs_on(gpu) {
-            Variant::Subgroup
-        } else {
-            Variant::Portable
+        match gpu.summary().class {
+            // The one place GPUs are sent to the workgroup-tiled kernel; `Variant::Portable`
+            // here reverts them to the portable one.
+            AdapterClass::DiscreteGpu | AdapterClass::IntegratedGpu | AdapterClass::VirtualGpu => {
+                Variant::Tiled(Tiles::DEFAULT)
+            }
+            AdapterClass::Cpu if Variant::texel_runs_on(gpu) => Variant::Texel,
+            AdapterClass::Cpu if Variant::subgroup_runs_on(gpu) => Variant::Subgroup,
+            AdapterClass::Cpu | AdapterClass::Other => Variant::Portable,
         }
     }
 
