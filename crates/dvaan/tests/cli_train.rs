@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use cli_support::*;
 use dvaan::cli::gpu_args::GpuArgs;
-use dvaan::run::restore::restore;
 use dvaan::io::checkpoint;
 use dvaan::run::record::RunRecord;
+use dvaan::run::restore::restore;
 use serde_json::Value;
 
 struct Fixture {
