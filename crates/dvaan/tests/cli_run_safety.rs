@@ -26,6 +26,15 @@ fn runtime_dir() -> std::ffi::OsString {
     std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| std::env::temp_dir().into())
 }
 
+/// A tiny run of the plain classifier: what these tests check (the lock, the checkpoint
+/// writer, the engine guard) does not depend on the method, and `cnn` compiles and trains
+/// fewer kernels than DVAAN.
+fn train_args(data: &Path, out: &Path) -> Vec<String> {
+    let mut args = tiny_train_args(data, out);
+    args.extend(["--method".into(), "cnn".into()]);
+    args
+}
+
 fn write_lock(dir: &Path, pid: u32) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(LOCK), format!("pid {pid}\nhost {}\n", host_name())).unwrap();
@@ -40,7 +49,7 @@ fn a_held_lock_refuses_train_force_and_resume() {
     write_lock(&run, me);
     let folder = run.display().to_string();
     let pid = me.to_string();
-    let args = tiny_train_args(&data, &run);
+    let args = train_args(&data, &run);
     fails(&dvaan(&args), &[&folder, &pid, "in use"]);
     let mut forced = args.clone();
     forced.push("--force".into());
@@ -63,7 +72,7 @@ fn a_stale_lock_is_taken_over_and_released() {
     let run = tmp.join("stale");
     // Above Linux's largest PID, so no process has it.
     write_lock(&run, 999_999_999);
-    let out = dvaan(&tiny_train_args(&data, &run));
+    let out = dvaan(&train_args(&data, &run));
     ok(&out);
     assert!(
         stderr(&out).contains("no longer running"),
@@ -79,8 +88,8 @@ fn a_second_train_on_a_running_folder_fails_while_the_first_finishes() {
     let tmp = TempDir::new("lock-race");
     let data = tiny_mnist(&tmp.0);
     let run = tmp.join("busy");
-    let mut args = tiny_train_args(&data, &run);
-    set(&mut args, "--epochs", "3");
+    let mut args = train_args(&data, &run);
+    set(&mut args, "--epochs", "2");
     let first = Command::new(env!("CARGO_BIN_EXE_dvaan"))
         .args(&args)
         .env("XDG_RUNTIME_DIR", runtime_dir())
@@ -106,7 +115,7 @@ fn a_second_train_on_a_running_folder_fails_while_the_first_finishes() {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["status"], "completed");
-    assert_eq!(m["epochs"].as_array().unwrap().len(), 3);
+    assert_eq!(m["epochs"].as_array().unwrap().len(), 2);
     assert!(!run.join(LOCK).exists());
 }
 
@@ -115,7 +124,7 @@ fn a_checkpoint_that_cannot_be_written_stops_the_run_and_keeps_the_last() {
     let tmp = TempDir::new("ckpt-fail");
     let data = tiny_mnist(&tmp.0);
     let run = tmp.join("full");
-    let mut args = tiny_train_args(&data, &run);
+    let mut args = train_args(&data, &run);
     set(&mut args, "--epochs", "2");
     let folder = run.display().to_string();
     fails(
@@ -147,7 +156,7 @@ fn an_engine_failure_names_batch_size_and_adapter() {
     let tmp = TempDir::new("engine");
     let data = tiny_mnist(&tmp.0);
     let run = tmp.join("oom");
-    let args = tiny_train_args(&data, &run);
+    let args = train_args(&data, &run);
     let err = fails(
         &dvaan_with("DVAAN_TEST_ENGINE_PANIC_AT_EPOCH", "1", &args),
         &["batch size 8", "adapter ", "Out of Memory", "--batch"],
