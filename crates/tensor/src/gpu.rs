@@ -24,6 +24,10 @@ pub struct GpuOptions {
     pub backend: Option<String>,
     /// Case-insensitive part of the adapter's name, e.g. `llvmpipe` or `nvidia`.
     pub adapter: Option<String>,
+    /// Open the device without subgroup operations even where the adapter has them, so
+    /// every kernel choice falls back to the variants that need none, as on adapters that
+    /// lack them (GL, some mobile GPUs). By default subgroups are used when available.
+    pub without_subgroups: bool,
 }
 
 /// The kind of device an adapter is, which decides the kernel variants that suit it: CPU
@@ -213,12 +217,19 @@ impl Gpu {
                 backends: options.backend.clone().unwrap_or_else(|| "all".into()),
             })?,
         };
-        Gpu::from_adapter(adapter)
+        Gpu::from_adapter(adapter, options.without_subgroups)
     }
 
-    fn from_adapter(adapter: wgpu::Adapter) -> Result<Gpu, GpuError> {
-        let summary = summarise(&adapter);
-        let features = adapter.features() & wgpu::Features::SUBGROUP;
+    fn from_adapter(adapter: wgpu::Adapter, without_subgroups: bool) -> Result<Gpu, GpuError> {
+        let mut summary = summarise(&adapter);
+        let features = if without_subgroups {
+            wgpu::Features::empty()
+        } else {
+            adapter.features() & wgpu::Features::SUBGROUP
+        };
+        // The summary describes the device as opened, so it never offers subgroups the
+        // device was not given.
+        summary.subgroups &= features.contains(wgpu::Features::SUBGROUP);
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("dvaan"),
@@ -256,6 +267,12 @@ impl Gpu {
     /// variants may be chosen.
     pub fn has_subgroups(&self) -> bool {
         self.0.device.features().contains(wgpu::Features::SUBGROUP)
+    }
+
+    /// The shaders compiled on this device so far, in the order they were first used: what
+    /// a caller checks to know which kernels ran (e.g. that none needs subgroups).
+    pub fn compiled_shaders(&self) -> Vec<crate::Shader> {
+        self.pipelines().shaders()
     }
 
     pub fn device(&self) -> &wgpu::Device {

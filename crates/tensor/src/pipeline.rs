@@ -11,6 +11,8 @@ type Key = (&'static str, String, Vec<(String, u64)>);
 pub(crate) struct PipelineCache {
     modules: HashMap<&'static str, wgpu::ShaderModule>,
     pipelines: HashMap<Key, Arc<Compiled>>,
+    /// Each shader of `modules`, once.
+    shaders: Vec<Shader>,
     pub created: u64,
 }
 
@@ -20,6 +22,11 @@ pub(crate) struct Compiled {
 }
 
 impl PipelineCache {
+    /// The shaders compiled so far, in the order they were first used.
+    pub fn shaders(&self) -> Vec<Shader> {
+        self.shaders.clone()
+    }
+
     pub fn get(
         &mut self,
         device: &wgpu::Device,
@@ -39,6 +46,7 @@ impl PipelineCache {
             return c.clone();
         }
         let module = self.modules.entry(shader.name).or_insert_with(|| {
+            self.shaders.push(*shader);
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(shader.name),
                 source: wgpu::ShaderSource::Wgsl(shader.source.into()),

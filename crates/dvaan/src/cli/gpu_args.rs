@@ -1,4 +1,4 @@
-//! `--backend` and `--adapter`, shared by every subcommand that opens a GPU.
+//! `--backend`, `--adapter` and `--no-subgroups`, shared by every subcommand that opens a GPU.
 
 use dvaan_tensor::GpuOptions;
 
@@ -10,6 +10,10 @@ pub struct GpuArgs {
     /// Use the adapter whose name contains this text (see `dvaan devices`), e.g. llvmpipe.
     #[arg(long)]
     pub adapter: Option<String>,
+    /// Open the device without subgroup operations, so only the kernels that need none run
+    /// (what adapters without them, e.g. GL, run).
+    #[arg(long)]
+    pub no_subgroups: bool,
 }
 
 impl GpuArgs {
@@ -18,6 +22,7 @@ impl GpuArgs {
         GpuOptions {
             backend: self.backend.clone(),
             adapter: self.adapter.clone(),
+            without_subgroups: self.no_subgroups,
         }
     }
 }
