@@ -305,7 +305,15 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
     let epoch = s.trainer.epochs_done() + 1;
     let batch = s.record.config.batch;
     let expected = (s.task.train.len() + s.trainer.pool_size()) / batch;
-    let progress = EpochProgress::new(epoch, s.record.config.epochs, expected, batch, run.quiet);
+    let (finished, base) = (s.trainer.finished_steps(), s.trainer.global_step());
+    let progress = EpochProgress::new(
+        epoch,
+        s.record.config.epochs,
+        expected,
+        batch,
+        run.quiet,
+        move || finished.get().saturating_sub(base),
+    );
     let mut rows: Vec<HistoryRow> = Vec::new();
     let mut write_error = None;
     let history = &mut s.history;
