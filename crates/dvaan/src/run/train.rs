@@ -1,6 +1,6 @@
 //! Training a run into its folder, epoch by epoch. After every epoch it evaluates on the test
 //! split and writes: the checkpoint (atomically), `metrics.json`, `history.csv` (rows appended
-//! as they are read back) and `samples.png`. A resumed run continues from the last checkpoint;
+//! as they are read back), `curves.svg` (atomically) and `samples.png`. A resumed run continues from the last checkpoint;
 //! because every random stream is derived from (seed, epoch, step), the continued run equals
 //! an uninterrupted one.
 //!
@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use dvaan_tensor::{Gpu, GpuOptions};
 
-use super::dir::{RunDir, CHECKPOINT, HISTORY, METRICS, SAMPLES};
+use super::curves::curves_svg;
+use super::dir::{RunDir, CHECKPOINT, CURVES, HISTORY, METRICS, SAMPLES};
 use super::engine_guard::{guard, EngineContext};
 use super::lock::RunLock;
 use super::record::{EpochRecord, LossMeans, Report, RunRecord, TaskRecord};
@@ -390,6 +391,7 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
         write_grid(&s.dir.file(SAMPLES), &images, chw, 4, GRID_PER_ROW)?;
     }
     write_report(s, "running")?;
+    write_atomic(&s.dir.file(CURVES), curves_svg(&s.record.epochs).as_bytes())?;
     if !run.quiet {
         let e = s.record.epochs.last().expect("just pushed");
         println!(
