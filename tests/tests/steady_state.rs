@@ -43,9 +43,16 @@ fn every_method_trains_without_allocating_or_syncing_after_warm_up() {
             trainer.train_epoch(&mut |_| {}).unwrap();
         }
         let before = gpu.counters();
+        let finished_before = trainer.finished_steps().get();
         let stats = trainer.train_epoch(&mut |_| {}).unwrap();
         let after = gpu.counters();
         let name = method.name();
+        // The progress count moves by completion callbacks, with no readback of its own.
+        assert_eq!(
+            trainer.finished_steps().get() - finished_before,
+            stats.steps,
+            "{name}: steps counted finished"
+        );
         assert!(stats.steps >= 5, "{name}: {} steps", stats.steps);
         assert_eq!(
             after.buffers_created, before.buffers_created,

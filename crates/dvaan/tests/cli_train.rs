@@ -89,6 +89,27 @@ fn pairwise_auc(scores: &[f32], labels: &[f32]) -> f64 {
     wins / pairs
 }
 
+/// The series of a curves.svg by name, each with its number of points (markers), in order.
+fn curve_points(path: &Path) -> Vec<(String, usize)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    doc.descendants()
+        .filter(|n| n.attribute("class") == Some("series"))
+        .map(|g| {
+            let name = g.attribute("data-name").expect("a series has a name");
+            let points = g.children().filter(|c| c.has_tag_name("circle")).count();
+            (name.to_string(), points)
+        })
+        .collect()
+}
+
+fn per_epoch_curves(epochs: usize) -> Vec<(String, usize)> {
+    ["L_ele", "L_KL", "L_adv", "L_fea", "mu", "ROC-AUC"]
+        .map(|name| (name.to_string(), epochs))
+        .to_vec()
+}
+
 fn tensors(path: &Path) -> Vec<checkpoint::NamedArray> {
     checkpoint::load::<RunRecord>(path).unwrap().tensors
 }
@@ -150,6 +171,8 @@ fn a_run_writes_every_output() {
     assert!(lines[4].starts_with("1,3,"), "{history}");
     assert_eq!(m["history_rows"], 4);
 
+    assert_eq!(curve_points(&run.join("curves.svg")), per_epoch_curves(2));
+
     // 4 rows of 8 tiles of 28 pixels, 2-pixel borders.
     assert_eq!(png_size(&run.join("samples.png")), (8 * 30 + 2, 4 * 30 + 2));
     let names: Vec<String> = std::fs::read_dir(&run)
@@ -177,6 +200,7 @@ fn a_stopped_run_resumes_to_the_uninterrupted_result() {
     let m = json(&run.join("metrics.json"));
     assert!(m["status"].as_str().unwrap().starts_with("stopped"), "{m}");
     assert_eq!(m["epochs"].as_array().unwrap().len(), 1);
+    assert_eq!(curve_points(&run.join("curves.svg")), per_epoch_curves(1));
     let saved = checkpoint::load::<RunRecord>(&run.join("checkpoint.safetensors")).unwrap();
     assert_eq!(
         saved.run.epochs.len(),
@@ -192,10 +216,13 @@ fn a_stopped_run_resumes_to_the_uninterrupted_result() {
     );
     assert_eq!(b["status"], "completed");
     assert_eq!(numbers(&a), numbers(&b));
-    assert_eq!(
-        std::fs::read_to_string(f.run().join("history.csv")).unwrap(),
-        std::fs::read_to_string(run.join("history.csv")).unwrap()
-    );
+    for file in ["history.csv", "curves.svg"] {
+        assert_eq!(
+            std::fs::read_to_string(f.run().join(file)).unwrap(),
+            std::fs::read_to_string(run.join(file)).unwrap(),
+            "{file}"
+        );
+    }
     assert!(
         tensors(&f.run().join("checkpoint.safetensors"))
             == tensors(&run.join("checkpoint.safetensors")),

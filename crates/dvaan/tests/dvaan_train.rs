@@ -242,6 +242,7 @@ fn steady_state_epoch_reads_back_once_and_creates_nothing() {
     let stats = t.train_epoch(&mut |_| {}).unwrap();
     let after = gpu.counters();
     assert_eq!(stats.steps, 2);
+    assert_eq!(t.finished_steps().get(), 4, "steps counted finished");
     assert_eq!(
         after.buffers_created, before.buffers_created,
         "buffers created after warm-up"

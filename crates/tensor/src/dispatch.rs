@@ -188,6 +188,24 @@ impl Gpu {
         self.recorder().submit(self.queue());
     }
 
+    /// Submits all recorded work and calls `done` once the GPU has finished it, without
+    /// waiting and without a readback: for progress that follows the GPU rather than the
+    /// host's recording. wgpu runs such callbacks only while the device is polled, so this
+    /// polls once without blocking (running the callbacks of work already finished); a
+    /// later [`Gpu::poll`], [`Gpu::sync`] or readback runs the rest.
+    pub fn flush_then(&self, done: impl FnOnce() + Send + 'static) {
+        self.flush();
+        self.queue().on_submitted_work_done(done);
+        self.poll();
+    }
+
+    /// Runs the callbacks of finished work (see [`Gpu::flush_then`]) without waiting for any.
+    pub fn poll(&self) {
+        // Polling only asks what has finished; a lost device is reported by the next
+        // blocking call, which has a caller to tell.
+        let _ = self.device().poll(wgpu::PollType::Poll);
+    }
+
     /// Submits all recorded work and waits until the GPU has finished it.
     pub fn sync(&self) {
         self.flush();

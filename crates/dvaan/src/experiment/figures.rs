@@ -10,10 +10,10 @@ use std::path::Path;
 use super::grid::{ratio_label, Grid};
 use super::outcome::Metric;
 use super::pca::project_2d;
-use super::svg::{Chart, Series, Style};
 use super::tables::entry;
 use super::Outcome;
 use crate::io::io_error;
+use crate::io::svg::{Chart, Series, Style};
 use crate::Result;
 
 /// Figure 5 for one dataset: a line per method, a point per ratio.

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! OUT/experiment.json     the grid and settings of the last run
-//! OUT/cells/…/            metrics.json, history.csv, checkpoint, samples.png (+ latent.csv)
+//! OUT/cells/…/            metrics.json, history.csv, curves.svg, checkpoint, samples.png (+ latent.csv)
 //! OUT/runs.csv            one row per cell: status and final metrics
 //! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3)
 //! OUT/figures/*.svg|png   Figures 1, 4, 5, 6 analogues
@@ -22,7 +22,6 @@ pub mod paper;
 pub mod pca;
 pub mod preset;
 mod report;
-pub mod svg;
 mod synthetic;
 pub mod tables;
 

@@ -8,10 +8,10 @@ use super::figures::{auc_vs_ratio, latent_panel, mu_curves};
 use super::grid::{file_safe, ratio_label};
 use super::latent::{read_latent, write_latent, LATENT};
 use super::outcome::{Metric, Outcome, Status};
-use super::svg::{figure, Chart};
 use super::{tables, Plan};
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
+use crate::io::svg::{figure, Chart};
 use crate::run::dir::SAMPLES;
 use crate::Result;
 

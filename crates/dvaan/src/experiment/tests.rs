@@ -4,9 +4,9 @@ use super::figures::{auc_vs_ratio, latent_panel, read_mu};
 use super::grid::{expand_methods, ratio_label, split_ova};
 use super::outcome::summarise;
 use super::pca::{principal_axes, project_2d};
-use super::svg::{nice_ticks, Chart, Series, Style};
 use super::tables::{csv, entry, markdown};
 use super::*;
+use crate::io::svg::{nice_ticks, Chart, Series, Style};
 use crate::run::record::MetricsRecord;
 
 fn grid() -> Grid {

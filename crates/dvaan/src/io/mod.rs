@@ -1,5 +1,6 @@
 //! A run's files: checkpoints (safetensors, written atomically), `history.csv`, the PNG sample
-//! grid, the JSON report, and the progress bar shown while training.
+//! grid, the JSON report, the progress bar shown while training, and the SVG charts of a run
+//! and of the experiment.
 
 pub mod atomic;
 pub mod checkpoint;
@@ -8,5 +9,6 @@ mod error;
 pub mod grid;
 pub mod history;
 pub mod progress;
+pub mod svg;
 
 pub use error::{io_error, OutputError};

@@ -13,7 +13,8 @@ pub const CHECKPOINT: &str = "checkpoint.safetensors";
 pub const METRICS: &str = "metrics.json";
 pub const HISTORY: &str = "history.csv";
 pub const SAMPLES: &str = "samples.png";
-const RUN_FILES: [&str; 4] = [CHECKPOINT, METRICS, HISTORY, SAMPLES];
+pub const CURVES: &str = "curves.svg";
+const RUN_FILES: [&str; 5] = [CHECKPOINT, METRICS, HISTORY, SAMPLES, CURVES];
 
 #[derive(Debug, Clone)]
 pub struct RunDir(pub PathBuf);

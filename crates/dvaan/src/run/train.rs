@@ -1,6 +1,6 @@
 //! Training a run into its folder, epoch by epoch. After every epoch it evaluates on the test
 //! split and writes: the checkpoint (atomically), `metrics.json`, `history.csv` (rows appended
-//! as they are read back) and `samples.png`. A resumed run continues from the last checkpoint;
+//! as they are read back), `curves.svg` (atomically) and `samples.png`. A resumed run continues from the last checkpoint;
 //! because every random stream is derived from (seed, epoch, step), the continued run equals
 //! an uninterrupted one.
 //!
@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use dvaan_tensor::{Gpu, GpuOptions};
 
-use super::dir::{RunDir, CHECKPOINT, HISTORY, METRICS, SAMPLES};
+use super::curves::curves_svg;
+use super::dir::{RunDir, CHECKPOINT, CURVES, HISTORY, METRICS, SAMPLES};
 use super::engine_guard::{guard, EngineContext};
 use super::lock::RunLock;
 use super::record::{EpochRecord, LossMeans, Report, RunRecord, TaskRecord};
@@ -305,7 +306,15 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
     let epoch = s.trainer.epochs_done() + 1;
     let batch = s.record.config.batch;
     let expected = (s.task.train.len() + s.trainer.pool_size()) / batch;
-    let progress = EpochProgress::new(epoch, s.record.config.epochs, expected, batch, run.quiet);
+    let (finished, base) = (s.trainer.finished_steps(), s.trainer.global_step());
+    let progress = EpochProgress::new(
+        epoch,
+        s.record.config.epochs,
+        expected,
+        batch,
+        run.quiet,
+        move || finished.get().saturating_sub(base),
+    );
     let mut rows: Vec<HistoryRow> = Vec::new();
     let mut write_error = None;
     let history = &mut s.history;
@@ -382,6 +391,7 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
         write_grid(&s.dir.file(SAMPLES), &images, chw, 4, GRID_PER_ROW)?;
     }
     write_report(s, "running")?;
+    write_atomic(&s.dir.file(CURVES), curves_svg(&s.record.epochs).as_bytes())?;
     if !run.quiet {
         let e = s.record.epochs.last().expect("just pushed");
         println!(

@@ -22,4 +22,4 @@ pub use crate::config::{MethodKind, TrainConfig};
 pub use evaluate::EvalMetrics;
 pub use history::StepLog;
 pub use state::NamedArray;
-pub use trainer::{EpochStats, Trainer};
+pub use trainer::{EpochStats, FinishedSteps, Trainer};

@@ -1,6 +1,8 @@
 //! The training loop, one epoch at a time, for every method: Algorithm 1 of the paper for
 //! DVAAN, the same loop with another [`Method`]'s step for the baselines.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use dvaan_tensor::{Gpu, Tensor};
@@ -28,6 +30,24 @@ pub struct EpochStats {
     pub last: Option<StepLog>,
 }
 
+/// How many steps (over all epochs) the GPU has finished, counted by completion callbacks
+/// rather than readbacks, so it moves every step at no cost to the step. A clonable handle:
+/// a progress display on another thread watches it.
+#[derive(Clone)]
+pub struct FinishedSteps {
+    count: Arc<AtomicUsize>,
+    gpu: Gpu,
+}
+
+impl FinishedSteps {
+    /// Steps finished so far. Polls the device first (without waiting), since wgpu reports
+    /// finished work only when polled.
+    pub fn get(&self) -> usize {
+        self.gpu.poll();
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
 pub struct Trainer {
     pub(super) gpu: Gpu,
     pub(super) config: TrainConfig,
@@ -37,6 +57,7 @@ pub struct Trainer {
     pub(super) epochs_done: usize,
     pub(super) global_step: usize,
     history: History,
+    finished: Arc<AtomicUsize>,
     /// The batch, rewritten every step.
     x: Tensor,
     y: Tensor,
@@ -68,6 +89,7 @@ impl Trainer {
         Ok(Trainer {
             gpu: gpu.clone(),
             history: History::new(gpu, config.log_every),
+            finished: Arc::new(AtomicUsize::new(0)),
             x: Tensor::zeros(gpu, &batch_shape),
             y: Tensor::zeros(gpu, &[config.batch]),
             host_x: Vec::new(),
@@ -97,6 +119,10 @@ impl Trainer {
             self.history
                 .push(epoch, self.global_step, &losses, self.model.mu());
             self.global_step += 1;
+            let (finished, done) = (self.finished.clone(), self.global_step);
+            self.gpu.flush_then(move || {
+                finished.fetch_max(done, Ordering::Relaxed);
+            });
             if self.history.is_full() {
                 last = self.report(on_log)?.or(last);
             }
@@ -172,6 +198,14 @@ impl Trainer {
     /// Steps taken so far over all epochs.
     pub fn global_step(&self) -> usize {
         self.global_step
+    }
+
+    /// The count of steps the GPU has finished, to watch while an epoch runs.
+    pub fn finished_steps(&self) -> FinishedSteps {
+        FinishedSteps {
+            count: self.finished.clone(),
+            gpu: self.gpu.clone(),
+        }
     }
 
     /// Samples in D⁺.

@@ -1,6 +1,8 @@
 //! Small hand-written SVG charts: one `Chart` is a framed plot area with axes, ticks, labels,
 //! a legend, and any number of series drawn as lines, markers (scatter) or both, optionally
-//! with vertical error bars. `figure` places several charts side by side in one file.
+//! with vertical error bars. `figure` places several charts side by side in one file,
+//! `figure_rows` in rows. Each series is one `<g class="series" data-name="…">` group, so
+//! a reader (or a test) finds it by name.
 //!
 //! Coordinates: data values map linearly (or logarithmically with `log_x`) onto the plot
 //! area; SVG's y axis points down, so `py` flips it.
@@ -278,6 +280,7 @@ impl Chart {
 }
 
 fn draw_series(out: &mut String, s: &Series, px: &dyn Fn(f64) -> f64, py: &dyn Fn(f64) -> f64) {
+    let _ = write!(out, r##"<g class="series" data-name="{}">"##, esc(&s.name));
     let pts: Vec<(usize, f64, f64)> = s
         .points
         .iter()
@@ -317,20 +320,29 @@ fn draw_series(out: &mut String, s: &Series, px: &dyn Fn(f64) -> f64, py: &dyn F
             );
         }
     }
+    out.push_str("</g>");
 }
 
 /// Charts side by side in one SVG document.
 pub fn figure(charts: &[Chart]) -> String {
-    let n = charts.len().max(1) as f64;
+    figure_rows(charts, charts.len())
+}
+
+/// Charts in rows of `per_row` (the last row may be shorter), in one SVG document.
+pub fn figure_rows(charts: &[Chart], per_row: usize) -> String {
+    let per_row = per_row.clamp(1, charts.len().max(1));
+    let rows = charts.len().div_ceil(per_row).max(1);
     let mut out = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{HEIGHT}" viewBox="0 0 {w} {HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">"##,
-        w = WIDTH * n
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">"##,
+        w = WIDTH * per_row as f64,
+        h = HEIGHT * rows as f64
     );
     for (i, c) in charts.iter().enumerate() {
         let _ = write!(
             out,
-            r##"<g class="chart" transform="translate({} 0)">"##,
-            WIDTH * i as f64
+            r##"<g class="chart" transform="translate({} {})">"##,
+            WIDTH * (i % per_row) as f64,
+            HEIGHT * (i / per_row) as f64
         );
         c.body(&mut out);
         out.push_str("</g>");
