@@ -14,7 +14,7 @@ pub const PUBLISHED: &[(&str, &str, f64, &str, f64)] = &[];
 
 /// Where the numbers come from, for the notes under each table.
 pub const SOURCE: &str = "Guo, Zhu, Wang, Chen, IJCAI 2019 (doi:10.24963/ijcai.2019/334); \
-    `n/a` where the value was not available to us (see src/experiment/paper.rs)";
+    `n/a` where the value was not available to us (see crates/dvaan/src/experiment/paper.rs)";
 
 pub fn published(metric: Metric, dataset: &str, ratio: f64, method: &str) -> Option<f64> {
     lookup(PUBLISHED, metric, dataset, ratio, method)
