@@ -4,7 +4,9 @@
 //! With every tensor viewed as `[outer, mid, inner]` around the axis, part p (of `mid_p`
 //! along the axis, starting at `off_p` in the whole) is `outer` rows of `mid_p·inner`
 //! contiguous elements; in the whole, row o of part p starts at `o·mid·inner + off_p·inner`.
-//! Both directions are one copy kernel per part, so each copy is a single pass.
+//! Both directions are one copy per part, so each copy is a single pass: a kernel, or, where
+//! the part is one contiguous run (`outer` = 1, e.g. along the batch axis), a plain buffer
+//! copy recorded in the same encoder, which needs no kernel launch.
 
 use crate::{grid_1d, shader, Dispatch, Shader, Tensor};
 
@@ -39,6 +41,10 @@ fn copy_slab(
     src_at: (usize, usize),
     dst_at: (usize, usize),
 ) {
+    if outer == 1 {
+        dst.copy_region(dst_at.1, src, src_at.1, row);
+        return;
+    }
     let n = outer * row;
     assert!(
         src.numel().max(dst.numel()) < u32::MAX as usize,

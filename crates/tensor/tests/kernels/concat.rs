@@ -1,5 +1,7 @@
 use dvaan_tensor::ops::concat::{self as cat, reference};
 
+use dvaan_tensor::{Gpu, Tensor};
+
 use crate::common::*;
 
 /// Parts of different lengths along `axis`, otherwise equal to `shape`.
@@ -25,6 +27,7 @@ const CASES: &[(&[usize], usize, &[usize])] = &[
     (&[64, 1, 7, 7], 1, &[92, 36]), // decoder-sized channel concat
     (&[7, 1], 1, &[1, 0, 32]),      // an empty part
     (&[1, 1, 1], 2, &[1, 1]),
+    (&[3, 92, 3, 1], 0, &[2, 0, 1, 3]), // whole runs (buffer copies), an empty one among them
 ];
 
 #[test]
@@ -89,6 +92,33 @@ fn split_matches_reference_and_inverts_concat() {
             "concat(split(x)) != x for {whole:?} axis {axis}"
         );
     }
+}
+
+#[test]
+fn contiguous_parts_are_copied_without_a_kernel() {
+    // A private device, so other tests running in parallel do not move its counters.
+    let gpu = Gpu::new().unwrap();
+    let x = Tensor::from_slice(
+        &gpu,
+        &[3, 2, 5],
+        &(0..30).map(|v| v as f32).collect::<Vec<_>>(),
+    );
+    let y = Tensor::from_slice(&gpu, &[1, 2, 5], &[-1.0; 10]);
+    let before = gpu.counters().dispatches;
+    let whole = cat::concat(&[&x, &y], 0);
+    let pieces = cat::split(&whole, 0, &[1, 3]);
+    assert_eq!(
+        gpu.counters().dispatches,
+        before,
+        "axis-0 parts ran a kernel"
+    );
+    let mut want: Vec<f32> = (0..30).map(|v| v as f32).collect();
+    want.extend([-1.0; 10]);
+    assert_eq!(whole.to_vec(), want);
+    assert_eq!(pieces[1].to_vec(), want[10..]);
+    // Parts that are `outer` runs each still take the kernel: one dispatch per part.
+    let _ = cat::concat(&[&x, &x], 1);
+    assert_eq!(gpu.counters().dispatches, before + 2);
 }
 
 #[test]
