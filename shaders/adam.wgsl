@@ -11,7 +11,7 @@
 
 @compute @workgroup_size(WG)
 fn adam_step4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = p.first + gid.x + gid.y * nwg.x * WG;
     if (i >= p.n) { return; }
     let q = adam_quad(param4[i], grad4[i], m4[i], v4[i]);
     m4[i] = q.m;

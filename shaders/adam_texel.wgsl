@@ -12,7 +12,7 @@
 
 @compute @workgroup_size(WG)
 fn adam_step4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * WG;
+    let i = p.first + gid.x + gid.y * nwg.x * WG;
     if (i >= p.n) { return; }
     let q = adam_quad(texel(param_tex, i), texel(grad_tex, i), texel(m_tex, i), texel(v_tex, i));
     m4[i] = q.m;

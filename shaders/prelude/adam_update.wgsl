@@ -10,8 +10,8 @@
 override WG: u32 = 256u;
 
 struct Params {
-    n: u32,        // adam_step4: vec4 count; adam_step: element count
-    first: u32,    // adam_step: first element to update
+    n: u32,        // one past the last vec4 (adam_step4) or element (adam_step) to update
+    first: u32,    // the first vec4 (adam_step4) or element (adam_step) to update
     beta1: f32,
     beta2: f32,
     eps: f32,

@@ -1,7 +1,16 @@
 //! Adam over one parameter group, on the engine's fused update kernel
-//! (`dvaan_tensor::ops::adam::adam_step`, `shaders/adam.wgsl`).
+//! (`dvaan_tensor::ops::adam`, `shaders/adam.wgsl`).
+//!
+//! The group's moments live side by side in two flat buffers, each parameter's segment at an
+//! offset a view may start at, so one dispatch updates the whole group: each step copies the
+//! gradients and the parameters into flat buffers of the same layout (plain buffer copies,
+//! no kernel), runs the update over them, and copies the parameters back. Every element sees
+//! the arithmetic a step of its own tensor would; the padding between segments (which starts
+//! each segment at a whole texel, at least) holds zeros, which the update keeps zero.
 
-use dvaan_tensor::ops::adam::adam_step;
+use std::ops::Range;
+
+use dvaan_tensor::ops::adam::adam_step_range;
 pub use dvaan_tensor::ops::adam::AdamConfig;
 use dvaan_tensor::Tensor;
 
@@ -13,23 +22,48 @@ pub struct Adam {
     pub config: AdamConfig,
     names: Vec<String>,
     params: Vec<Param>,
-    m: Vec<Tensor>,
-    v: Vec<Tensor>,
+    /// Where each parameter's elements start in the flat buffers.
+    offsets: Vec<usize>,
+    /// None for an empty group.
+    flat: Option<Flat>,
     steps: u32,
+}
+
+/// The group laid out flat: the moments (the optimiser's state), and the buffers each step
+/// gathers the parameters and their gradients into.
+struct Flat {
+    param: Tensor,
+    grad: Tensor,
+    m: Tensor,
+    v: Tensor,
 }
 
 impl Adam {
     pub fn new(params: Vec<(String, Param)>, config: AdamConfig) -> Adam {
         let (names, params): (Vec<String>, Vec<Param>) = params.into_iter().unzip();
-        let zeros = |p: &Param| Tensor::zeros(p.value().gpu(), p.shape());
-        let m = params.iter().map(zeros).collect();
-        let v = params.iter().map(zeros).collect();
+        let mut offsets = Vec::with_capacity(params.len());
+        let mut len = 0;
+        let flat = params.first().map(|first| {
+            let gpu = first.value().gpu();
+            let align = Tensor::view_alignment(gpu);
+            for p in &params {
+                offsets.push(len);
+                len = (len + p.value().numel()).next_multiple_of(align);
+            }
+            let zeros = || Tensor::zeros(gpu, &[len]);
+            Flat {
+                param: zeros(),
+                grad: zeros(),
+                m: zeros(),
+                v: zeros(),
+            }
+        });
         Adam {
             config,
             names,
             params,
-            m,
-            v,
+            offsets,
+            flat,
             steps: 0,
         }
     }
@@ -41,11 +75,35 @@ impl Adam {
 
     /// One update of every parameter that has a gradient in `grads` (a parameter the loss
     /// did not reach is left alone, like PyTorch leaves a parameter whose `grad` is None).
+    /// One dispatch per run of neighbouring parameters that have one: one in all when every
+    /// parameter does.
     pub fn step(&mut self, grads: &Gradients) {
         self.steps += 1;
-        for ((p, m), v) in self.params.iter().zip(&self.m).zip(&self.v) {
-            if let Some(g) = grads.get(p) {
-                adam_step(p.value(), g, m, v, self.steps, &self.config);
+        let Some(f) = &self.flat else { return };
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        let mut joins_run = false;
+        for (p, &at) in self.params.iter().zip(&self.offsets) {
+            let Some(g) = grads.get(p) else {
+                joins_run = false;
+                continue;
+            };
+            let n = p.value().numel();
+            f.grad.copy_region(at, g, 0, n);
+            f.param.copy_region(at, p.value(), 0, n);
+            // Through the padding to a whole quad, so that no run ends in a scalar dispatch.
+            let end = (at + n).next_multiple_of(4);
+            match runs.last_mut() {
+                Some(run) if joins_run => run.end = end,
+                _ => runs.push(at..end),
+            }
+            joins_run = true;
+        }
+        for run in runs {
+            adam_step_range(&f.param, &f.grad, &f.m, &f.v, run, self.steps, &self.config);
+        }
+        for (p, &at) in self.params.iter().zip(&self.offsets) {
+            if grads.get(p).is_some() {
+                p.value().copy_region(0, &f.param, at, p.value().numel());
                 p.mark_updated();
             }
         }
@@ -61,13 +119,14 @@ impl Adam {
         self.steps = steps;
     }
 
-    /// The moments as `("<name>.m", m)` and `("<name>.v", v)`, sharing storage with the
-    /// optimiser: read them to save a checkpoint, `write` into them to restore one.
+    /// The moments as `("<name>.m", m)` and `("<name>.v", v)`, views of the optimiser's flat
+    /// buffers: read them to save a checkpoint, `write` into them to restore one.
     pub fn state(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::with_capacity(2 * self.names.len());
-        for ((name, m), v) in self.names.iter().zip(&self.m).zip(&self.v) {
-            out.push((format!("{name}.m"), m.clone()));
-            out.push((format!("{name}.v"), v.clone()));
+        let Some(f) = &self.flat else { return out };
+        for ((name, p), &at) in self.names.iter().zip(&self.params).zip(&self.offsets) {
+            out.push((format!("{name}.m"), f.m.view(at, p.shape())));
+            out.push((format!("{name}.v"), f.v.view(at, p.shape())));
         }
         out
     }

@@ -28,6 +28,8 @@ impl Drop for Storage {
 pub struct Tensor {
     shape: Vec<usize>,
     storage: Arc<Storage>,
+    /// Where the elements start in the buffer, in elements: 0 except for [`Tensor::view`]s.
+    offset: usize,
 }
 
 impl Tensor {
@@ -44,6 +46,7 @@ impl Tensor {
                 class,
                 gpu: gpu.clone(),
             }),
+            offset: 0,
         }
     }
 
@@ -80,8 +83,11 @@ impl Tensor {
             rec.submit(gpu.queue());
         }
         if !data.is_empty() {
-            gpu.queue()
-                .write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
+            gpu.queue().write_buffer(
+                self.buffer(),
+                self.byte_offset(),
+                bytemuck::cast_slice(data),
+            );
         }
         gpu.tally().count_upload();
     }
@@ -89,9 +95,11 @@ impl Tensor {
     /// Records a zero fill (no host transfer).
     pub fn fill_zero(&self) {
         let gpu = self.gpu();
-        gpu.recorder()
-            .encoder(gpu.device())
-            .clear_buffer(self.buffer(), 0, Some(self.byte_len()));
+        gpu.recorder().encoder(gpu.device()).clear_buffer(
+            self.buffer(),
+            self.byte_offset(),
+            Some(self.byte_len()),
+        );
     }
 
     /// Records a copy of `src`'s contents into `self` (same number of elements).
@@ -106,9 +114,9 @@ impl Tensor {
         let gpu = self.gpu();
         gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
-            0,
+            src.byte_offset(),
             self.buffer(),
-            0,
+            self.byte_offset(),
             Some(self.byte_len()),
         );
     }
@@ -129,9 +137,9 @@ impl Tensor {
         let gpu = self.gpu();
         gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
-            (src_start * 4) as u64,
+            src.byte_offset() + (src_start * 4) as u64,
             self.buffer(),
-            (dst_start * 4) as u64,
+            self.byte_offset() + (dst_start * 4) as u64,
             Some((len * 4) as u64),
         );
     }
@@ -153,7 +161,7 @@ impl Tensor {
             let mut rec = gpu.recorder();
             rec.encoder(gpu.device()).copy_buffer_to_buffer(
                 self.buffer(),
-                0,
+                self.byte_offset(),
                 &staging,
                 0,
                 Some(bytes),
@@ -201,7 +209,44 @@ impl Tensor {
         Tensor {
             shape: shape.to_vec(),
             storage: self.storage.clone(),
+            offset: self.offset,
         }
+    }
+
+    /// Elements `offset .. offset + numel(shape)` of this tensor seen as a tensor of `shape`,
+    /// sharing its storage (no copy): e.g. one parameter's moments inside an optimiser's flat
+    /// buffer. Kernels bind a view at its offset, so the offset must be a multiple of the
+    /// device's storage-buffer offset alignment ([`Tensor::view_alignment`] elements).
+    pub fn view(&self, offset: usize, shape: &[usize]) -> Tensor {
+        let numel: usize = shape.iter().product();
+        assert!(
+            offset + numel <= self.numel(),
+            "view of {shape:?} at {offset} is outside {:?}",
+            self.shape
+        );
+        let align = Tensor::view_alignment(self.gpu());
+        assert!(
+            (self.offset + offset).is_multiple_of(align),
+            "view at element {offset}: views start at multiples of {align} elements"
+        );
+        Tensor {
+            shape: shape.to_vec(),
+            storage: self.storage.clone(),
+            offset: self.offset + offset,
+        }
+    }
+
+    /// The element offsets a [`Tensor::view`] may start at are multiples of this.
+    /// At least a texel (four floats), so a view can be staged into a texture.
+    pub fn view_alignment(gpu: &Gpu) -> usize {
+        (gpu.limits().min_storage_buffer_offset_alignment as usize)
+            .div_ceil(4)
+            .max(4)
+    }
+
+    /// Where the elements start in [`Tensor::buffer`], in bytes (0 unless a view).
+    pub fn byte_offset(&self) -> u64 {
+        (self.offset * 4) as u64
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -224,6 +269,7 @@ impl Tensor {
         &self.storage.gpu
     }
 
+    /// The whole buffer; a view's elements start at [`Tensor::byte_offset`] in it.
     pub fn buffer(&self) -> &wgpu::Buffer {
         self.storage
             .buffer
@@ -236,7 +282,7 @@ impl Tensor {
         (self.numel().max(1) * 4) as u64
     }
 
-    /// True when both tensors share one buffer (clones and reshapes do).
+    /// True when both tensors share one buffer (clones, reshapes and views do).
     pub fn same_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
@@ -244,7 +290,7 @@ impl Tensor {
     pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: self.buffer(),
-            offset: 0,
+            offset: self.byte_offset(),
             size: std::num::NonZeroU64::new(self.byte_len()),
         })
     }

@@ -107,7 +107,7 @@ impl Gpu {
                 wgpu::TexelCopyBufferInfo {
                     buffer: tensor.buffer(),
                     layout: wgpu::TexelCopyBufferLayout {
-                        offset: first_row as u64 * row_bytes as u64,
+                        offset: tensor.byte_offset() + first_row as u64 * row_bytes as u64,
                         bytes_per_row: Some(row_bytes),
                         rows_per_image: Some(height),
                     },

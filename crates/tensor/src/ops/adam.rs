@@ -7,9 +7,13 @@
 //! The bias corrections depend only on `t`, so they are folded on the CPU (in f64) into
 //! `step_size = lr / (1 - β1^t)` and `1 / √(1 - β2^t)`; the kernel reads each of param, grad,
 //! m, v once and writes param, m, v once, four elements per invocation (vec4), with a second
-//! small dispatch for the last `n % 4` elements. Where the adapter prefers texel reads
+//! small dispatch for the last `n % 4` elements. [`adam_step_range`] updates part of the
+//! tensors, so an optimiser that keeps a network's parameters side by side in flat buffers
+//! updates them all in one dispatch. Where the adapter prefers texel reads
 //! ([`crate::Gpu::texel_reads`]) the four-element kernel reads its inputs from staged textures
 //! (`shaders/adam_texel.wgsl`), elsewhere from the buffers (`shaders/adam.wgsl`).
+
+use std::ops::Range;
 
 use crate::{grid_1d, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
@@ -62,6 +66,22 @@ pub fn adam_step(
     step: u32,
     cfg: &AdamConfig,
 ) {
+    adam_step_range(param, grad, m, v, 0..param.numel(), step, cfg);
+}
+
+/// [`adam_step`] on elements `range` only, leaving the others alone: one dispatch updates
+/// many parameters that lie side by side in flat buffers (an optimiser's whole network), each
+/// element with the same arithmetic as a step of its own tensor. Four elements per
+/// invocation from the first multiple of four in `range`, one per invocation around them.
+pub fn adam_step_range(
+    param: &Tensor,
+    grad: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    range: Range<usize>,
+    step: u32,
+    cfg: &AdamConfig,
+) {
     for (name, t) in [("grad", grad), ("m", m), ("v", v)] {
         assert_eq!(
             t.shape(),
@@ -72,17 +92,21 @@ pub fn adam_step(
         );
     }
     assert!(
+        range.start <= range.end && range.end <= param.numel(),
+        "adam_step: range {range:?} outside {} elements",
+        param.numel()
+    );
+    assert!(
         step >= 1,
         "adam_step: steps count from 1 (bias correction divides by 1 - beta^t)"
     );
     let t = step as i32;
     let bc1 = 1.0 - (cfg.beta1 as f64).powi(t);
     let bc2 = 1.0 - (cfg.beta2 as f64).powi(t);
-    let n = param.numel();
-    let quads = n / 4;
-    let mut params = Params {
-        n: quads as u32,
-        first: 0,
+    let quads = range.start.next_multiple_of(4).min(range.end) / 4..range.end / 4;
+    let params = |first: usize, end: usize| Params {
+        n: end as u32,
+        first: first as u32,
         beta1: cfg.beta1,
         beta2: cfg.beta2,
         eps: cfg.eps,
@@ -99,28 +123,40 @@ pub fn adam_step(
             .arg(m)
             .arg(v)
     };
-    match gpu.texel_reads(&[param, grad, m, v]) {
-        Some(staged) => staged
-            .iter()
-            .fold(
-                Dispatch::new(&TEXEL, "adam_step4")
-                    .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-                    .params(&params)
-                    .arg(param)
-                    .arg(m)
-                    .arg(v),
-                |d, t| d.texels(t),
-            )
-            .groups(grid_1d(quads, WG))
-            .run(gpu),
-        None => dispatch("adam_step4", &params)
-            .groups(grid_1d(quads, WG))
-            .run(gpu),
+    let quad_params = params(quads.start, quads.end);
+    let quad_groups = grid_1d(quads.len(), WG);
+    if !quads.is_empty() {
+        match gpu.texel_reads(&[param, grad, m, v]) {
+            Some(staged) => staged
+                .iter()
+                .fold(
+                    Dispatch::new(&TEXEL, "adam_step4")
+                        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+                        .params(&quad_params)
+                        .arg(param)
+                        .arg(m)
+                        .arg(v),
+                    |d, t| d.texels(t),
+                )
+                .groups(quad_groups)
+                .run(gpu),
+            None => dispatch("adam_step4", &quad_params)
+                .groups(quad_groups)
+                .run(gpu),
+        }
     }
-    if n > quads * 4 {
-        params.n = n as u32;
-        params.first = (quads * 4) as u32;
-        dispatch("adam_step", &params).groups([1, 1, 1]).run(gpu);
+    // The elements before the first whole quad and after the last.
+    let (head, tail) = if quads.is_empty() {
+        (range.clone(), range.end..range.end)
+    } else {
+        (range.start..quads.start * 4, quads.end * 4..range.end)
+    };
+    for part in [head, tail] {
+        if !part.is_empty() {
+            dispatch("adam_step", &params(part.start, part.end))
+                .groups([1, 1, 1])
+                .run(gpu);
+        }
     }
 }
 
