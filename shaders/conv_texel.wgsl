@@ -1,7 +1,7 @@
 // The convolutions on CPU adapters: forward and weight gradient with gemm_texel's tiling
 // (gemm_texel.wgsl), and the input gradient as forwards, one per stride phase. Composed after
 // prelude/texel_layout.wgsl, texel_operands.wgsl (a_texel, b_texel), subgroup_tile.wgsl
-// (rank4, TILE_COLS) and conv_texel_params.wgsl (tp, the sizes of one GEMM).
+// (rank4, TILE_COLS) and conv_texel_params.wgsl (tp, the sizes of one GEMM) and conv_texel_phases.wgsl.
 //
 // On CPU adapters (lavapipe) a storage load is a bounds-checked loop over the lanes for every
 // float, while a texel fetch gathers four floats per lane at once. This variant reads both
@@ -16,10 +16,13 @@
 //                                      (weight gradient);
 // and every quad of channels is one texel: C % 4 == 0.
 //
-// The input gradient runs MODE 0 once per stride phase: within a phase it is a stride-1
-// convolution of dy (laid out as x_pad is, with the padding its reads need) by the phase's
-// taps reversed (w laid out per phase as [C, KHP, KWP, O] by weight_phase); off_h/off_w
-// place the first read, b_base the phase's weights, out_* the phase's outputs in dx.
+// The input gradient runs MODE 0 on every stride phase in one dispatch (PHASES, grid z = the
+// phase): within a phase it is a stride-1 convolution of dy (laid out as x_pad is, with the
+// padding its reads need) by the phase's taps reversed (w laid out per phase as
+// [C, KHP, KWP, O] by weight_phases); `phase_gemm` turns the convolution's sizes in tp into
+// the phase's GEMM: off_h/off_w place the first read, b_base the phase's weights, out_* the
+// phase's outputs in dx. Workgroups past a phase's rows (phases differ in size by a row or
+// column of pixels) return at once.
 //
 //   MODE 0, forward:      rows p = (n, oh, ow), columns o, r = (kh, kw, c)
 //                         A = x_pad texel at pixel (oh·S + kh, ow·S + kw), B = w_khwc texel
@@ -41,27 +44,58 @@ override SG_WG: u32 = 8u;
 // 4 for GEMMs of at most 32 columns, which would leave half of an 8-column tile idle). A
 // taller tile feeds each fetched B texel to more multiply-adds.
 override TX_ROWS: u32 = 64u;
+// Whether this dispatch is the input gradient, one phase per grid z.
+override PHASES: bool = false;
 
-@group(0) @binding(3) var<storage, read> bias: array<f32>; // read only when tp.has_bias
+// The sizes of this workgroup's GEMM: tp, or with PHASES the GEMM of phase z.
+var<private> gp: TexelParams;
+
+fn phase_gemm(z: u32) -> TexelParams {
+    var g = tp;
+    let h = phase_axis(z / tp.stride, tp.dx_h, tp.kh);
+    let w = phase_axis(z % tp.stride, tp.dx_w, tp.kw);
+    g.stride = 1u;
+    g.kh = h.taps;
+    g.kw = w.taps;
+    g.oh = h.len;
+    g.ow = w.len;
+    // dy index d + i - a, in dy padded by tp.pad, for tap a = taps - 1 (the first, reversed).
+    g.off_h = select(0u, h.d + tp.pad - (h.taps - 1u), h.taps > 0u);
+    g.off_w = select(0u, w.d + tp.pad - (w.taps - 1u), w.taps > 0u);
+    g.rows = tp.n * h.len * w.len;
+    g.steps = h.taps * w.taps * (tp.c / 4u);
+    g.b_base = phase_rows_before(z, tp.cols) * (tp.c / 4u);
+    g.out_0 = h.first * tp.dx_w + w.first;
+    return g;
+}
+
+fn gemm_params(z: u32) -> TexelParams {
+    if (PHASES) {
+        return phase_gemm(z);
+    }
+    return tp;
+}
+
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // read only when gp.has_bias
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;
 
 // The x_pad texel of channels 0..3 at the top-left tap of output pixel (oy, ox) of image n.
 fn tx_pixel(p: vec3<u32>) -> u32 {
-    return ((p.x * tp.hp + p.y * tp.stride + tp.off_h) * tp.wp + p.z * tp.stride + tp.off_w) * (tp.c / 4u);
+    return ((p.x * gp.hp + p.y * gp.stride + gp.off_h) * gp.wp + p.z * gp.stride + gp.off_w) * (gp.c / 4u);
 }
 
 // (n, oh, ow) of flat output pixel i.
 fn tx_decode(i: u32) -> vec3<u32> {
-    let ohw = tp.oh * tp.ow;
+    let ohw = gp.oh * gp.ow;
     let pix = i % ohw;
-    return vec3(i / ohw, pix / tp.ow, pix % tp.ow);
+    return vec3(i / ohw, pix / gp.ow, pix % gp.ow);
 }
 
 // The next output pixel in (n, oh, ow) order, without a division.
 fn tx_next(p: vec3<u32>) -> vec3<u32> {
-    let wrap_x = p.z + 1u == tp.ow;
+    let wrap_x = p.z + 1u == gp.ow;
     let y = p.y + select(0u, 1u, wrap_x);
-    let wrap_y = y == tp.oh;
+    let wrap_y = y == gp.oh;
     return vec3(p.x + select(0u, 1u, wrap_y), select(y, 0u, wrap_y), select(p.z + 1u, 0u, wrap_x));
 }
 
@@ -69,32 +103,32 @@ fn tx_next(p: vec3<u32>) -> vec3<u32> {
 fn tx_row_at(row: u32) -> u32 {
     if (MODE == 0u) {
         let p = tx_decode(row);
-        return tp.out_0 + p.x * tp.out_n + p.y * tp.out_i + p.z * tp.out_j;
+        return gp.out_0 + p.x * gp.out_n + p.y * gp.out_i + p.z * gp.out_j;
     }
-    return row * tp.c * tp.kh * tp.kw;
+    return row * gp.c * gp.kh * gp.kw;
 }
 
 // ... and how far from there column `col` sits.
 fn tx_col_at(col: u32) -> u32 {
     if (MODE == 0u) {
-        return col * tp.out_q;
+        return col * gp.out_q;
     }
-    return (col % tp.c) * tp.kh * tp.kw + col / tp.c;
+    return (col % gp.c) * gp.kh * gp.kw + col / gp.c;
 }
 
 // Row `row` of this invocation's eight columns j0 .. j0+7, which sit at `at` plus c_lo / c_hi.
 fn tx_store_row8(row: u32, at: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>, lo: vec4<f32>,
                  hi: vec4<f32>) {
-    if (row < tp.rows) {
-        if (j0 < tp.cols) { dst[at + c_lo.x] = lo.x; }
-        if (j0 + 1u < tp.cols) { dst[at + c_lo.y] = lo.y; }
-        if (j0 + 2u < tp.cols) { dst[at + c_lo.z] = lo.z; }
-        if (j0 + 3u < tp.cols) { dst[at + c_lo.w] = lo.w; }
+    if (row < gp.rows) {
+        if (j0 < gp.cols) { dst[at + c_lo.x] = lo.x; }
+        if (j0 + 1u < gp.cols) { dst[at + c_lo.y] = lo.y; }
+        if (j0 + 2u < gp.cols) { dst[at + c_lo.z] = lo.z; }
+        if (j0 + 3u < gp.cols) { dst[at + c_lo.w] = lo.w; }
         if (TILE_COLS == 8u) {
-            if (j0 + 4u < tp.cols) { dst[at + c_hi.x] = hi.x; }
-            if (j0 + 5u < tp.cols) { dst[at + c_hi.y] = hi.y; }
-            if (j0 + 6u < tp.cols) { dst[at + c_hi.z] = hi.z; }
-            if (j0 + 7u < tp.cols) { dst[at + c_hi.w] = hi.w; }
+            if (j0 + 4u < gp.cols) { dst[at + c_hi.x] = hi.x; }
+            if (j0 + 5u < gp.cols) { dst[at + c_hi.y] = hi.y; }
+            if (j0 + 6u < gp.cols) { dst[at + c_hi.z] = hi.z; }
+            if (j0 + 7u < gp.cols) { dst[at + c_hi.w] = hi.w; }
         }
     }
 }
@@ -106,7 +140,7 @@ fn tx_store_row8(row: u32, at: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>, l
 // cost as much as a few hundred reduction steps.
 fn tx_store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, c_lo: vec4<u32>, c_hi: vec4<u32>,
                  b_lo: vec4<f32>, b_hi: vec4<f32>, split: u32) {
-    let base = split * tp.len;
+    let base = split * gp.len;
     let t0 = transpose(acc[0]);
     let t1 = transpose(acc[1]);
     let t2 = transpose(acc[2]);
@@ -124,16 +158,16 @@ fn tx_store_rows(acc: array<mat4x4<f32>, 4>, i0: u32, j0: u32, c_lo: vec4<u32>, 
 // Where columns j .. j+3 sit from a row's start (columns past the last repeat it: never
 // stored), and their bias (MODE 0 only; zero without one).
 fn tx_cols4(j: u32) -> vec4<u32> {
-    let last = tp.cols - 1u;
+    let last = gp.cols - 1u;
     return vec4(tx_col_at(min(j, last)), tx_col_at(min(j + 1u, last)),
                 tx_col_at(min(j + 2u, last)), tx_col_at(min(j + 3u, last)));
 }
 
 fn tx_bias4(j: u32) -> vec4<f32> {
-    if (MODE != 0u || tp.has_bias == 0u) {
+    if (MODE != 0u || gp.has_bias == 0u) {
         return vec4(0.0);
     }
-    let last = tp.cols - 1u;
+    let last = gp.cols - 1u;
     return vec4(bias[min(j, last)], bias[min(j + 1u, last)], bias[min(j + 2u, last)],
                 bias[min(j + 3u, last)]);
 }
@@ -142,13 +176,17 @@ fn tx_bias4(j: u32) -> vec4<f32> {
 fn conv_texel(@builtin(local_invocation_index) lid: u32,
               @builtin(subgroup_invocation_id) lane: u32,
               @builtin(workgroup_id) wg: vec3<u32>) {
+    gp = gemm_params(wg.z);
     let row0 = wg.y * TX_ROWS;
+    if (row0 >= gp.rows) {
+        return;
+    }
     let j0 = (wg.x * SG_WG + lid) * TILE_COLS;
-    let split = wg.z;
+    let split = select(wg.z, 0u, PHASES);
     let l = lane % 8u;
-    let c4 = tp.c / 4u;
-    let last_row = tp.rows - 1u;
-    let last_col = tp.cols - 1u;
+    let c4 = gp.c / 4u;
+    let last_row = gp.rows - 1u;
+    let last_col = gp.cols - 1u;
     // One accumulator set per group of eight rows, spelled out so each stays a plain value
     // (acc8 .. acc15 only in the 128-row tile; the compiler drops what a tile leaves unused).
     var acc0: array<mat4x4<f32>, 4>;
@@ -186,13 +224,13 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
         let a14 = tx_pixel(tx_decode(min(row0 + 112u + l, last_row)));
         let a15 = tx_pixel(tx_decode(min(row0 + 120u + l, last_row)));
         // B: row o of w_khwc, for this invocation's output channels.
-        let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * tp.steps + tp.b_base;
-        let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * tp.steps + tp.b_base;
+        let b_lo = min(vec4(j0) + vec4(0u, 1u, 2u, 3u), vec4(last_col)) * gp.steps + gp.b_base;
+        let b_hi = min(vec4(j0) + vec4(4u, 5u, 6u, 7u), vec4(last_col)) * gp.steps + gp.b_base;
         // For one kernel row kh the taps (kw, c) are KW·C/4 consecutive texels in both x_pad
         // and w_khwc.
-        let run = tp.kw * c4;
-        for (var kh = 0u; kh < tp.kh; kh++) {
-            let a_kh = kh * tp.wp * c4;
+        let run = gp.kw * c4;
+        for (var kh = 0u; kh < gp.kh; kh++) {
+            let a_kh = kh * gp.wp * c4;
             let b_kh = kh * run;
             for (var t = 0u; t < run; t++) {
                 let bt = b_kh + t;
@@ -225,10 +263,10 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
             }
         }
     } else {
-        let begin = min(split * tp.r_chunk, tp.steps);
-        let end = min(begin + tp.r_chunk, tp.steps);
+        let begin = min(split * gp.r_chunk, gp.steps);
+        let end = min(begin + gp.r_chunk, gp.steps);
         // A: row o of dy_rows, four k per texel.
-        let row_texels = tp.kp / 4u;
+        let row_texels = gp.kp / 4u;
         let a0 = min(row0 + l, last_row) * row_texels;
         let a1 = min(row0 + 8u + l, last_row) * row_texels;
         let a2 = min(row0 + 16u + l, last_row) * row_texels;
@@ -252,8 +290,8 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
         let q1 = min(j0 / 4u + 1u, q_last);
         let tap0 = q0 / c4;
         let tap1 = q1 / c4;
-        let off0 = ((tap0 / tp.kw) * tp.wp + tap0 % tp.kw) * c4 + q0 % c4;
-        let off1 = ((tap1 / tp.kw) * tp.wp + tap1 % tp.kw) * c4 + q1 % c4;
+        let off0 = ((tap0 / gp.kw) * gp.wp + tap0 % gp.kw) * c4 + q0 % c4;
+        let off1 = ((tap1 / gp.kw) * gp.wp + tap1 % gp.kw) * c4 + q1 % c4;
         var pix = tx_decode(begin);
         for (var k = begin; k < end; k += 4u) {
             // Pixels k .. k+3; those at or past K (n = N) read zero.
@@ -262,19 +300,19 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
             let p2 = tx_next(p1);
             let p3 = tx_next(p2);
             pix = tx_next(p3);
-            let x0 = select(0u, tx_pixel(p0), p0.x < tp.n);
-            let x1 = select(0u, tx_pixel(p1), p1.x < tp.n);
-            let x2 = select(0u, tx_pixel(p2), p2.x < tp.n);
-            let x3 = select(0u, tx_pixel(p3), p3.x < tp.n);
+            let x0 = select(0u, tx_pixel(p0), p0.x < gp.n);
+            let x1 = select(0u, tx_pixel(p1), p1.x < gp.n);
+            let x2 = select(0u, tx_pixel(p2), p2.x < gp.n);
+            let x3 = select(0u, tx_pixel(p3), p3.x < gp.n);
             let zero = vec4(0.0);
             let b0 = transpose(mat4x4<f32>(
-                b_texel(x0 + off0), select(zero, b_texel(x1 + off0), p1.x < tp.n),
-                select(zero, b_texel(x2 + off0), p2.x < tp.n), select(zero, b_texel(x3 + off0), p3.x < tp.n)));
+                b_texel(x0 + off0), select(zero, b_texel(x1 + off0), p1.x < gp.n),
+                select(zero, b_texel(x2 + off0), p2.x < gp.n), select(zero, b_texel(x3 + off0), p3.x < gp.n)));
             var b1: mat4x4<f32>;
             if (TILE_COLS == 8u) {
                 b1 = transpose(mat4x4<f32>(
-                    b_texel(x0 + off1), select(zero, b_texel(x1 + off1), p1.x < tp.n),
-                    select(zero, b_texel(x2 + off1), p2.x < tp.n), select(zero, b_texel(x3 + off1), p3.x < tp.n)));
+                    b_texel(x0 + off1), select(zero, b_texel(x1 + off1), p1.x < gp.n),
+                    select(zero, b_texel(x2 + off1), p2.x < gp.n), select(zero, b_texel(x3 + off1), p3.x < gp.n)));
             }
             let at = k / 4u;
             rank4(&acc0, a_texel(a0 + at), b0, b1);
@@ -330,26 +368,28 @@ fn conv_texel(@builtin(local_invocation_index) lid: u32,
 // one), and needs no broadcasts. Each output is still one serial sum in a fixed order.
 
 fn narrow_store(row: u32, v: vec4<f32>) {
-    if (row >= tp.rows) {
+    if (row >= gp.rows) {
         return;
     }
     let at = tx_row_at(row);
     let c = tx_cols4(0u);
     let r = v + tx_bias4(0u);
     dst[at + c.x] = r.x;
-    if (tp.cols > 1u) { dst[at + c.y] = r.y; }
-    if (tp.cols > 2u) { dst[at + c.z] = r.z; }
-    if (tp.cols > 3u) { dst[at + c.w] = r.w; }
+    if (gp.cols > 1u) { dst[at + c.y] = r.y; }
+    if (gp.cols > 2u) { dst[at + c.z] = r.z; }
+    if (gp.cols > 3u) { dst[at + c.w] = r.w; }
 }
 
 @compute @workgroup_size(64)
-fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(workgroup_id) wg: vec3<u32>) {
+    gp = gemm_params(wg.z);
     let row0 = tx_index(gid, nwg) * 8u;
-    if (row0 >= tp.rows) {
+    if (row0 >= gp.rows) {
         return;
     }
-    let c4 = tp.c / 4u;
-    let last_row = tp.rows - 1u;
+    let c4 = gp.c / 4u;
+    let last_row = gp.rows - 1u;
     let a0 = tx_pixel(tx_decode(row0));
     let a1 = tx_pixel(tx_decode(min(row0 + 1u, last_row)));
     let a2 = tx_pixel(tx_decode(min(row0 + 2u, last_row)));
@@ -358,7 +398,7 @@ fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let a5 = tx_pixel(tx_decode(min(row0 + 5u, last_row)));
     let a6 = tx_pixel(tx_decode(min(row0 + 6u, last_row)));
     let a7 = tx_pixel(tx_decode(min(row0 + 7u, last_row)));
-    let bq = min(vec4(0u, 1u, 2u, 3u), vec4(tp.cols - 1u)) * tp.steps + tp.b_base;
+    let bq = min(vec4(0u, 1u, 2u, 3u), vec4(gp.cols - 1u)) * gp.steps + gp.b_base;
     var acc0: vec4<f32>;
     var acc1: vec4<f32>;
     var acc2: vec4<f32>;
@@ -367,9 +407,9 @@ fn conv_texel_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     var acc5: vec4<f32>;
     var acc6: vec4<f32>;
     var acc7: vec4<f32>;
-    let run = tp.kw * c4;
-    for (var kh = 0u; kh < tp.kh; kh++) {
-        let a_kh = kh * tp.wp * c4;
+    let run = gp.kw * c4;
+    for (var kh = 0u; kh < gp.kh; kh++) {
+        let a_kh = kh * gp.wp * c4;
         let b_kh = kh * run;
         for (var t = 0u; t < run; t++) {
             let bt = b_kh + t;

@@ -95,25 +95,42 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     put_texel(t, v);
 }
 
-// w [O, C, KH, KW] -> the block of one input-gradient phase, [C, KHP, KWP, O] from texel
-// b_base, taps reversed: (a, b) holds tap (kh0 + S·(KHP-1-a), kw0 + S·(KWP-1-b)). One
-// invocation per (c, a, b).
+// w [O, C, KH, KW] -> the blocks of the input gradient's phases (conv_texel_phases.wgsl), one
+// after the other in phase order: phase z's block is [C, KHP, KWP, O] with its taps reversed,
+// (a, b) holding tap (kh0 + S·(KHP-1-a), kw0 + S·(KWP-1-b)). One invocation per row (c, a, b)
+// of all the blocks, C·KH·KW in all, since every tap belongs to exactly one phase.
 @compute @workgroup_size(64)
-fn weight_phase(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn weight_phases(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let r = tx_index(gid, nwg);
     if (r >= tp.len) {
         return;
     }
+    // The phase whose block holds row r, and r's place in it.
+    var z = 0u;
+    var before = 0u;
+    var h = phase_axis(0u, 1u, tp.kh);
+    var w = phase_axis(0u, 1u, tp.kw);
+    loop {
+        h = phase_axis(z / tp.stride, 1u, tp.kh);
+        w = phase_axis(z % tp.stride, 1u, tp.kw);
+        let rows = tp.c * h.taps * w.taps;
+        if (r < before + rows || z + 1u >= tp.stride * tp.stride) {
+            break;
+        }
+        before += rows;
+        z++;
+    }
     let o4 = tp.o / 4u;
-    let taps = tp.khp * tp.kwp;
-    let t = r % taps;
-    let kh = tp.kh0 + tp.stride * (tp.khp - 1u - t / tp.kwp);
-    let kw = tp.kw0 + tp.stride * (tp.kwp - 1u - t % tp.kwp);
+    let taps = h.taps * w.taps;
+    let local = r - before;
+    let t = local % taps;
+    let kh = h.k0 + tp.stride * (h.taps - 1u - t / w.taps);
+    let kw = w.k0 + tp.stride * (w.taps - 1u - t % w.taps);
     let khw = tp.kh * tp.kw;
     let step = tp.c * khw;
-    var at = (r / taps) * khw + kh * tp.kw + kw;
+    var at = (local / taps) * khw + kh * tp.kw + kw;
     for (var q = 0u; q < o4; q++) {
-        put_texel(tp.b_base + r * o4 + q, vec4(src_at(at), src_at(at + step), src_at(at + 2u * step), src_at(at + 3u * step)));
+        put_texel(r * o4 + q, vec4(src_at(at), src_at(at + step), src_at(at + 2u * step), src_at(at + 3u * step)));
         at += 4u * step;
     }
 }

@@ -11,11 +11,14 @@ struct TexelParams {
     // B's rows start, and out[p, q] at out_0 + n·out_n + q·out_q + oh·out_i + ow·out_j.
     off_h: u32, off_w: u32, b_base: u32, out_0: u32,
     out_n: u32, out_q: u32, out_i: u32, out_j: u32,
-    // weight_phase only: the phase's first taps and tap counts
+    // unused
     kh0: u32, kw0: u32, khp: u32, kwp: u32,
     // x_padded_nhwc and weight_khwc: channels of the source (c ≥ c_src rounds it up to whole
     // quads; channels c_src .. c are laid out as zeros).
-    c_src: u32, _pad0: u32, _pad1: u32, _pad2: u32,
+    c_src: u32,
+    // The input gradient's phases (conv_texel_phases.wgsl): the convolution's padding and
+    // the size of dx.
+    conv_pad: u32, dx_h: u32, dx_w: u32,
 }
 
 @group(0) @binding(0) var<uniform> tp: TexelParams;

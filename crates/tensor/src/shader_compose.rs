@@ -18,15 +18,26 @@ pub const PRELUDES: &[(&str, &[&str])] = &[
             "texel_operands",
             "subgroup_tile",
             "conv_texel_params",
+            "conv_texel_phases",
         ],
     ),
     (
         "conv_layout",
-        &["texel_layout", "conv_texel_params", "conv_layout_kernels"],
+        &[
+            "texel_layout",
+            "conv_texel_params",
+            "conv_texel_phases",
+            "conv_layout_kernels",
+        ],
     ),
     (
         "conv_layout_texel",
-        &["texel_layout", "conv_texel_params", "conv_layout_kernels"],
+        &[
+            "texel_layout",
+            "conv_texel_params",
+            "conv_texel_phases",
+            "conv_layout_kernels",
+        ],
     ),
     ("batch_norm", &["batch_norm_passes"]),
     ("batch_norm_texel", &["texel_layout", "batch_norm_passes"]),

@@ -3,8 +3,9 @@
 //! by the layout kernels of `shaders/conv_layout.wgsl`, so that every four reduction terms
 //! are one texel fetch in `shaders/conv_texel.wgsl`. The forward reads x as zero-padded NHWC
 //! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
-//! gradient, one stride phase at a time, dy as zero-padded NHWC and the phase's taps of w,
-//! reversed, as [C, KHP, KWP, O]. Channels that are not whole quads (a 3-channel image) are
+//! gradient dy as zero-padded NHWC and, for every stride phase, the phase's taps of w,
+//! reversed, as [C, KHP, KWP, O] (one layout dispatch for all phases, and one GEMM dispatch
+//! whose grid z runs over them). Channels that are not whole quads (a 3-channel image) are
 //! laid out filled up with zero channels, which add exact zeros to each sum; the weight
 //! gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
 //! columns (the input gradient into one channel) runs a narrow kernel without the 64-column
@@ -87,7 +88,9 @@ struct TexelParams {
     khp: u32,
     kwp: u32,
     c_src: u32,
-    _pad: [u32; 3],
+    conv_pad: u32,
+    dx_h: u32,
+    dx_w: u32,
 }
 
 /// The texel kernel's tile (`TX_ROWS` rows, `TILE_COLS` columns per invocation in the shader).
@@ -294,6 +297,7 @@ impl TexelPlan {
             self.groups,
             self.tile,
             self.sg_wg,
+            false,
         );
         if let Some(partials) = partials {
             // Only the weight gradient splits; it has no bias.
@@ -342,11 +346,13 @@ fn texel_gemm(
     groups: [u32; 3],
     tile: TexelTile,
     sg_wg: usize,
+    phases: bool,
 ) {
     let narrow = mode == Mode::Forward && prm.cols <= NARROW_COLS;
     let dispatch = if narrow {
-        Dispatch::new(&TEXEL, "conv_texel_narrow")
-            .groups(grid_1d((prm.rows as usize).div_ceil(NARROW_ROWS), 64))
+        // Rows fold into grid x and y; z stays the phase.
+        let [x, y, _] = grid_1d((prm.rows as usize).div_ceil(NARROW_ROWS), 64);
+        Dispatch::new(&TEXEL, "conv_texel_narrow").groups([x, y, groups[2]])
     } else {
         Dispatch::new(&TEXEL, "conv_texel")
             .constant("SG_WG", sg_wg as f64)
@@ -356,6 +362,7 @@ fn texel_gemm(
     };
     dispatch
         .constant("MODE", mode as u32 as f64)
+        .constant("PHASES", phases as u32 as f64)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .params(prm)
         .texels(a)
@@ -365,12 +372,11 @@ fn texel_gemm(
         .run(dst.gpu());
 }
 
-/// One axis of one input-gradient phase (see `prelude/conv_geometry.wgsl`): outputs
-/// first + S·i for i < len, taps k0 + S·a for a < taps, reading dy at d + i - a.
+/// One axis of one input-gradient phase (see `prelude/conv_texel_phases.wgsl`, which the
+/// kernels compute the same from): outputs first + S·i for i < len, taps k0 + S·a for
+/// a < taps, reading dy at d + i - a. The host needs it only to size dy's padding and the grid.
 struct PhaseAxis {
-    first: usize,
     len: usize,
-    k0: usize,
     taps: usize,
     d: usize,
 }
@@ -380,9 +386,7 @@ impl PhaseAxis {
         let count_from = |f: usize, n: usize| if f < n { (n - f).div_ceil(stride) } else { 0 };
         let k0 = (first + pad) % stride;
         PhaseAxis {
-            first,
             len: count_from(first, size),
-            k0,
             taps: count_from(k0, kernel),
             d: (first + pad) / stride,
         }
@@ -398,14 +402,6 @@ impl PhaseAxis {
             .saturating_sub(self.d)
             .max((self.d + self.len).saturating_sub(dy_len))
     }
-
-    /// Where output i = 0 reads with reversed tap 0 (tap taps - 1), in dy padded by `pad`.
-    fn offset(&self, pad: usize) -> usize {
-        if self.taps == 0 {
-            return 0;
-        }
-        self.d + pad - (self.taps - 1)
-    }
 }
 
 /// The input gradient on the texel kernel, or false (nothing recorded) when it does not
@@ -413,6 +409,7 @@ impl PhaseAxis {
 /// stride-1 forward convolution of dy with that phase's taps reversed, so each phase runs the
 /// forward GEMM (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid
 /// out as [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
+/// One layout dispatch writes every phase's block and one GEMM dispatch runs every phase.
 fn texel_input_grad(
     g: &Geometry,
     dy: &Tensor,
@@ -450,6 +447,7 @@ fn texel_input_grad(
         && gpu.texels_fit(w_len)
         && max_taps * o4 <= TEXEL_MAX_STEPS
         && max_rows.div_ceil(TEXEL_ROWS) <= limit
+        && s * s <= limit
         && g.c.div_ceil(4 * sg_wg) <= limit
         && [dy_len, w_len, out.numel()]
             .iter()
@@ -475,61 +473,40 @@ fn texel_input_grad(
     };
     let a = gpu.texel_target(dy_len);
     lay_out_into("x_padded_nhwc", dy, &base, &a, g.n * hp * wp);
+    // Every phase's block of w, one after the other, then every phase's GEMM: one dispatch
+    // each, the phases found from the convolution's sizes (prelude/conv_texel_phases.wgsl).
+    let phased = TexelParams {
+        conv_pad: u(g.pad),
+        dx_h: u(g.h),
+        dx_w: u(g.w),
+        ..base
+    };
     let b = gpu.texel_target(w_len);
-    // Each phase's block of w, one after the other; then each phase's GEMM.
-    let mut b_base = 0;
-    let mut gemms = Vec::new();
-    for rh in &rows_h {
-        for cw in &cols_w {
-            let taps = rh.taps * cw.taps;
-            let prm = TexelParams {
-                c: u(g.c),
-                c_src: u(g.c),
-                kh0: u(rh.k0),
-                kw0: u(cw.k0),
-                khp: u(rh.taps),
-                kwp: u(cw.taps),
-                b_base: u(b_base),
-                ..base
-            };
-            if taps > 0 {
-                lay_out_into("weight_phase", w, &prm, &b, g.c * taps);
-            }
-            let rows = g.n * rh.len * cw.len;
-            if rows > 0 {
-                gemms.push(TexelParams {
-                    c: u(g.o),
-                    stride: 1,
-                    off_h: u(rh.offset(pad)),
-                    off_w: u(cw.offset(pad)),
-                    oh: u(rh.len),
-                    ow: u(cw.len),
-                    kh: u(rh.taps),
-                    kw: u(cw.taps),
-                    rows: u(rows),
-                    cols: u(g.c),
-                    steps: u(taps * o4),
-                    out_0: u(rh.first * g.w + cw.first),
-                    out_n: u(g.c * g.h * g.w),
-                    out_q: u(g.h * g.w),
-                    out_i: u(s * g.w),
-                    out_j: u(s),
-                    len: u(out.numel()),
-                    has_bias: bias.is_some() as u32,
-                    ..prm
-                });
-            }
-            b_base += g.c * taps * o4;
-        }
-    }
-    for prm in &gemms {
-        let tile = TexelTile::for_gemm(prm.rows as usize, g.c, sg_wg, false);
-        let (col_tiles, row_tiles) = tile.grid(prm.rows as usize, g.c, sg_wg);
-        let groups = [u(col_tiles), u(row_tiles), 1];
-        // Without a bias, w stands in for it (never read).
-        let operands = (&*a, &*b, bias.unwrap_or(w), out);
-        texel_gemm(Mode::Forward, prm, operands, groups, tile, sg_wg);
-    }
+    let layout = TexelParams {
+        c: u(g.c),
+        c_src: u(g.c),
+        ..phased
+    };
+    lay_out_into("weight_phases", w, &layout, &b, g.c * g.kh * g.kw);
+    let gemm = TexelParams {
+        c: u(g.o),
+        cols: u(g.c),
+        out_n: u(g.c * g.h * g.w),
+        out_q: u(g.h * g.w),
+        out_i: u(s * g.w),
+        out_j: u(s),
+        len: u(out.numel()),
+        has_bias: bias.is_some() as u32,
+        // The most of any phase, which sizes the grid; each phase finds its own.
+        rows: u(max_rows),
+        ..phased
+    };
+    let tile = TexelTile::for_gemm(max_rows, g.c, sg_wg, false);
+    let (col_tiles, row_tiles) = tile.grid(max_rows, g.c, sg_wg);
+    let groups = [u(col_tiles), u(row_tiles), u(s * s)];
+    // Without a bias, w stands in for it (never read).
+    let operands = (&*a, &*b, bias.unwrap_or(w), out);
+    texel_gemm(Mode::Forward, &gemm, operands, groups, tile, sg_wg, true);
     true
 }
 
