@@ -14,6 +14,11 @@
 //   backward: xhat = (x − mean)·inv_std,  dbeta = Σdy,  dgamma = Σ dy·xhat
 //             dx = gamma·inv_std·(dy − dbeta/R − xhat·dgamma/R)
 //
+// With p.relu set, a ReLU follows: the forward stores max(y, 0), and the backward first
+// takes dy through the ReLU, dy·[out > 0] with `out` the stored output (binding 9), exactly
+// as the element-wise ReLU and its backward would, without their dispatches. Without it the
+// backward binds some other tensor there and never reads it.
+//
 // The passes are shared by two shaders that differ in how they read x and dy (x_at, x_quad,
 // bx_at, bx_quad, bdy_at, bdy_quad, declared by each at bindings 1 and 2): batch_norm.wgsl
 // from storage buffers, batch_norm_texel.wgsl from staged textures.
@@ -30,6 +35,10 @@ struct Params {
     eps: f32,
     step_n: u32,    // WG / HW
     step_i: u32,    // WG % HW
+    relu: u32,      // 1: a ReLU follows (training forward and backward only)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -141,12 +150,20 @@ fn bn_train(
     let b = beta[c];
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        y[i] = ((x_at(i) - x0) - shifted_mean) * g + b;
+        y[i] = relu_if_set(((x_at(i) - x0) - shifted_mean) * g + b);
     }
 
     if (lane == 0u) {
         save_statistics(c, mean, inv_std, m2);
     }
+}
+
+fn relu_if_set(v: f32) -> f32 {
+    return select(v, max(v, 0.0), p.relu != 0u);
+}
+
+fn relu4_if_set(v: vec4<f32>) -> vec4<f32> {
+    return select(v, max(v, vec4(0.0)), p.relu != 0u);
 }
 
 // The saved statistics for backward, and the running averages.
@@ -198,7 +215,7 @@ fn bn_train4(
     let g = gamma[c] * inv_std;
     let b = beta[c];
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
-        y4[w.index] = ((x_quad(w.index) - x0) - shifted_mean) * g + b;
+        y4[w.index] = relu4_if_set(((x_quad(w.index) - x0) - shifted_mean) * g + b);
     }
     if (lane == 0u) {
         save_statistics(c, mean, inv_std, m2);
@@ -212,6 +229,16 @@ fn bn_train4(
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(9) var<storage, read> relu_out: array<f32>;
+
+// dy at value i, taken through the ReLU when one follows.
+fn dy_at(i: u32) -> f32 {
+    let g = bdy_at(i);
+    if (p.relu == 0u) {
+        return g;
+    }
+    return select(0.0, 1.0, relu_out[i] > 0.0) * g;
+}
 
 @compute @workgroup_size(WG)
 fn bn_backward(
@@ -228,7 +255,7 @@ fn bn_backward(
     var s = vec2<f32>(0.0, 0.0);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        let g = bdy_at(i);
+        let g = dy_at(i);
         s += vec2<f32>(g, g * (x_hat(bx_at(i), mean, inv_std)));
     }
     let sums = workgroup_sum2(lane, s);
@@ -236,7 +263,7 @@ fn bn_backward(
     let t = dx_terms(c, inv_std, sums);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let i = w.index;
-        dx[i] = t.k * (bdy_at(i) - t.mean_dy - x_hat(bx_at(i), mean, inv_std) * t.mean_dy_xhat);
+        dx[i] = t.k * (dy_at(i) - t.mean_dy - x_hat(bx_at(i), mean, inv_std) * t.mean_dy_xhat);
     }
     if (lane == 0u) {
         save_parameter_grads(c, sums);
@@ -263,6 +290,15 @@ fn save_parameter_grads(c: u32, sums: vec2<f32>) {
 
 // bn_backward four values at a time (see bn_train4).
 @group(0) @binding(6) var<storage, read_write> dx4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> relu_out4: array<vec4<f32>>;
+
+fn dy_quad(q: u32) -> vec4<f32> {
+    let g = bdy_quad(q);
+    if (p.relu == 0u) {
+        return g;
+    }
+    return select(vec4(0.0), vec4(1.0), relu_out4[q] > vec4(0.0)) * g;
+}
 
 @compute @workgroup_size(WG)
 fn bn_backward4(
@@ -278,7 +314,7 @@ fn bn_backward4(
     var s_dy = vec4(0.0);
     var s_dy_xhat = vec4(0.0);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
-        let g = bdy_quad(w.index);
+        let g = dy_quad(w.index);
         s_dy += g;
         s_dy_xhat += g * ((bx_quad(w.index) - mean) * inv_std);
     }
@@ -287,7 +323,7 @@ fn bn_backward4(
     let t = dx_terms(c, inv_std, sums);
     for (var w = walk_start(c, lane); w.n < p.batch; w = walk_next(w)) {
         let xhat = (bx_quad(w.index) - mean) * inv_std;
-        dx4[w.index] = t.k * (bdy_quad(w.index) - t.mean_dy - xhat * t.mean_dy_xhat);
+        dx4[w.index] = t.k * (dy_quad(w.index) - t.mean_dy - xhat * t.mean_dy_xhat);
     }
     if (lane == 0u) {
         save_parameter_grads(c, sums);

@@ -51,6 +51,23 @@ impl BatchNorm {
     }
 }
 
+impl BatchNorm {
+    /// [`BatchNorm::forward`] followed by a ReLU ([`Tape::batch_norm_relu`]: one engine op
+    /// each way in training mode).
+    pub fn forward_relu(&self, tape: &Tape, x: &Var) -> Var {
+        let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
+        tape.batch_norm_relu(
+            x,
+            &gamma,
+            &beta,
+            &self.running_mean,
+            &self.running_var,
+            self.momentum,
+            self.eps,
+        )
+    }
+}
+
 impl Layer for BatchNorm {
     fn params(&self) -> Vec<(String, Param)> {
         vec![

@@ -37,6 +37,37 @@ impl Backward for TrainBackward {
     }
 }
 
+/// Batch norm and the ReLU after it, as one engine op each way: the output `out` decides
+/// which values the ReLU let through.
+struct TrainReluBackward {
+    x: Tensor,
+    out: Tensor,
+    gamma: Tensor,
+    mean: Tensor,
+    inv_std: Tensor,
+}
+
+impl Backward for TrainReluBackward {
+    fn name(&self) -> &'static str {
+        "batch_norm_relu(train)"
+    }
+    fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
+        let g = bn::batch_norm_relu_backward(
+            &self.x,
+            &self.out,
+            single(dy),
+            &self.gamma,
+            &self.mean,
+            &self.inv_std,
+        );
+        vec![
+            wants[0].then_some(g.dx),
+            wants[1].then_some(g.dgamma),
+            wants[2].then_some(g.dbeta),
+        ]
+    }
+}
+
 struct EvalBackward {
     x: Tensor,
     gamma: Tensor,
@@ -128,5 +159,42 @@ impl Tape {
             };
             self.record1(saved, &inputs, y)
         }
+    }
+
+    /// [`Tape::batch_norm`] followed by a ReLU. In training mode both run as one engine op
+    /// forward and one backward, with the results of the two ops in sequence; in evaluation
+    /// mode they are the two ops.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm_relu(
+        &self,
+        x: &Var,
+        gamma: &Var,
+        beta: &Var,
+        running_mean: &Tensor,
+        running_var: &Tensor,
+        momentum: f32,
+        eps: f32,
+    ) -> Var {
+        if !self.is_training() {
+            let y = self.batch_norm(x, gamma, beta, running_mean, running_var, momentum, eps);
+            return self.relu(&y);
+        }
+        let out = bn::batch_norm_relu_train(
+            x.value(),
+            gamma.value(),
+            beta.value(),
+            running_mean,
+            running_var,
+            momentum,
+            eps,
+        );
+        let saved = TrainReluBackward {
+            x: x.value().clone(),
+            out: out.y.clone(),
+            gamma: gamma.value().clone(),
+            mean: out.mean,
+            inv_std: out.inv_std,
+        };
+        self.record1(saved, &[x, gamma, beta], out.y)
     }
 }

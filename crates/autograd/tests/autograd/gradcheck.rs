@@ -342,6 +342,39 @@ fn batch_norm() {
     }
 }
 
+/// The fused batch norm → ReLU of training mode. Finite differences need every output away
+/// from the ReLU's kink: β = ±3 with |γ·x̂| < 3 lets a whole channel through or none, so
+/// both kinds of channel are checked (values on both sides of the kink within one channel
+/// are the engine test's, bit for bit against the separate kernels).
+#[test]
+fn batch_norm_relu() {
+    let mut r = rng(8);
+    for shape in [vec![6, 4], vec![3, 4, 3, 3], vec![2, 4, 1, 1]] {
+        let c = shape[1];
+        let n: usize = shape.iter().product();
+        let ins = [
+            input(&shape, uniform(&mut r, n, -1.0, 1.0)),
+            input(&[c], vec![1.0, 0.8, 1.2, 0.9]),
+            input(&[c], vec![3.0, -3.0, 3.0, -3.0]),
+        ];
+        let (rm, rv) = (upload(&[c], &[0.0; 4]), upload(&[c], &[1.0; 4]));
+        let s = shape.clone();
+        check(
+            &format!("batch_norm_relu {shape:?}"),
+            &ins,
+            |t, v| t.batch_norm_relu(&v[0], &v[1], &v[2], &rm, &rv, 0.1, 1e-5),
+            |th| {
+                let y = bn::reference::batch_norm_train(
+                    &th[0], &s, &th[1], &th[2], &[0.0; 4], &[1.0; 4], 0.1, 1e-5,
+                )
+                .y;
+                ew::reference::activation(&y, ew::Activation::Relu)
+            },
+            DOT,
+        );
+    }
+}
+
 #[test]
 fn reparameterize() {
     let mut r = rng(8);

@@ -19,6 +19,10 @@
 //! ```text
 //! dbeta = Σ dy,  dgamma = Σ dy·xhat,  dx = gamma·inv_std·(dy − dbeta/R − xhat·dgamma/R)
 //! ```
+//! [`batch_norm_relu_train`] and [`batch_norm_relu_backward`] fuse a following ReLU into
+//! the same dispatches (the forward stores `max(y, 0)`, the backward masks `dy` by the stored
+//! output), as the models' "batch norm → ReLU" blocks use them.
+//!
 //! Training forward and backward are each one dispatch with one workgroup per channel,
 //! [`reduction_width`] invocations wide; where H·W is a multiple of 4 their `…4` entries read
 //! and write four neighbouring values at a time. Their passes (`shaders/prelude/
@@ -64,6 +68,8 @@ struct Params {
     eps: f32,
     step_n: u32,
     step_i: u32,
+    relu: u32,
+    _pad: [u32; 3],
 }
 
 /// (N, C, HW) of a [N, C] or [N, C, H, W] input; panics naming `op` otherwise.
@@ -132,6 +138,8 @@ fn params(wg: u32, n: usize, c: usize, hw: usize, count: usize, momentum: f32, e
         eps,
         step_n: wg / hw,
         step_i: wg % hw,
+        relu: 0,
+        _pad: [0; 3],
     }
 }
 
@@ -156,7 +164,50 @@ pub fn batch_norm_train(
     momentum: f32,
     eps: f32,
 ) -> BatchNormTrain {
-    let op = "batch_norm_train";
+    let stats = [running_mean, running_var];
+    train(
+        "batch_norm_train",
+        x,
+        gamma,
+        beta,
+        stats,
+        (momentum, eps),
+        false,
+    )
+}
+
+/// [`batch_norm_train`] followed by a ReLU in the same dispatch: `y` is `max(bn(x), 0)`,
+/// bit for bit what the element-wise ReLU of [`batch_norm_train`]'s `y` gives.
+pub fn batch_norm_relu_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f32,
+    eps: f32,
+) -> BatchNormTrain {
+    let stats = [running_mean, running_var];
+    train(
+        "batch_norm_relu_train",
+        x,
+        gamma,
+        beta,
+        stats,
+        (momentum, eps),
+        true,
+    )
+}
+
+fn train(
+    op: &str,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    [running_mean, running_var]: [&Tensor; 2],
+    (momentum, eps): (f32, f32),
+    relu: bool,
+) -> BatchNormTrain {
     let (n, c, hw) = check_forward(op, x, [gamma, beta, running_mean, running_var]);
     assert!(
         n * hw > 0,
@@ -172,7 +223,10 @@ pub fn batch_norm_train(
     let (entry, walk) = pick_entry("bn_train", "bn_train4", hw);
     reading(entry, &[x], staged.as_deref())
         .constant("WG", wg as f64)
-        .params(&params(wg, n, c, walk, n * hw, momentum, eps))
+        .params(&Params {
+            relu: relu as u32,
+            ..params(wg, n, c, walk, n * hw, momentum, eps)
+        })
         .arg(gamma)
         .arg(beta)
         .arg(running_mean)
@@ -223,7 +277,38 @@ pub fn batch_norm_backward(
     mean: &Tensor,
     inv_std: &Tensor,
 ) -> BatchNormGrads {
-    let op = "batch_norm_backward";
+    backward("batch_norm_backward", x, dy, None, [gamma, mean, inv_std])
+}
+
+/// The backward of [`batch_norm_relu_train`], whose output was `out`: `dy` is first taken
+/// through the ReLU (`dy·[out > 0]`), in the same dispatch; bit for bit the element-wise
+/// ReLU backward followed by [`batch_norm_backward`].
+pub fn batch_norm_relu_backward(
+    x: &Tensor,
+    out: &Tensor,
+    dy: &Tensor,
+    gamma: &Tensor,
+    mean: &Tensor,
+    inv_std: &Tensor,
+) -> BatchNormGrads {
+    let op = "batch_norm_relu_backward";
+    assert_eq!(
+        out.shape(),
+        dy.shape(),
+        "{op}: out {:?} and dy {:?} differ",
+        out.shape(),
+        dy.shape()
+    );
+    backward(op, x, dy, Some(out), [gamma, mean, inv_std])
+}
+
+fn backward(
+    op: &str,
+    x: &Tensor,
+    dy: &Tensor,
+    relu_out: Option<&Tensor>,
+    [gamma, mean, inv_std]: [&Tensor; 3],
+) -> BatchNormGrads {
     let (n, c, hw) = dims(op, x);
     assert_eq!(
         x.shape(),
@@ -252,13 +337,18 @@ pub fn batch_norm_backward(
     let (entry, walk) = pick_entry("bn_backward", "bn_backward4", hw);
     reading(entry, &[x, dy], staged.as_deref())
         .constant("WG", wg as f64)
-        .params(&params(wg, n, c, walk, n * hw, 0.0, 0.0))
+        .params(&Params {
+            relu: relu_out.is_some() as u32,
+            ..params(wg, n, c, walk, n * hw, 0.0, 0.0)
+        })
         .arg(gamma)
         .arg(mean)
         .arg(inv_std)
         .arg(&dx)
         .arg(&dgamma)
         .arg(&dbeta)
+        // Read only with a ReLU; dy stands in otherwise.
+        .arg(relu_out.unwrap_or(dy))
         .groups(grid_1d(c, 1))
         .run(gpu);
     BatchNormGrads { dx, dgamma, dbeta }

@@ -435,3 +435,55 @@ fn train_rejects_wrong_gamma() {
     let c = upload(&[3], &[1.0; 3]);
     bn::batch_norm_train(&x, &v, &c, &c, &c, MOMENTUM, EPS);
 }
+
+/// Batch norm with its ReLU fused gives, bit for bit, the separate kernels it replaces (each
+/// held to its f64 reference above): the forward the ReLU of the training forward (with the
+/// same statistics and running averages), the backward the ReLU's backward followed by the
+/// batch-norm backward. On every shape above (batch 1, 92 channels, planes that are and are
+/// not whole quads, 1-d), from buffers and from staged textures.
+#[test]
+fn relu_fused_matches_the_separate_kernels_bit_for_bit() {
+    use dvaan_tensor::ops::elementwise::{activation, activation_backward, Activation};
+    let bits = |t: &Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for reads in [false, true] {
+        with_texel_reads(Some(reads), || {
+            for (s, &shape) in SHAPES.iter().enumerate() {
+                let k = case(shape, 0.5, 1.0, 70 + s as u64);
+                let n: usize = shape.iter().product();
+                let dy = upload(shape, &uniform(&mut rng(80 + s as u64), n, -1.0, 1.0));
+                let dev = |v: &[f32]| upload(&[v.len()], v);
+                let (xt, gt, bt) = (upload(shape, &k.x), dev(&k.gamma), dev(&k.beta));
+                let what = format!("{shape:?} texel reads {reads}");
+                let (rm, rv) = (dev(&k.running_mean), dev(&k.running_var));
+                let plain = bn::batch_norm_train(&xt, &gt, &bt, &rm, &rv, MOMENTUM, EPS);
+                let relu = activation(&plain.y, Activation::Relu);
+                let (rm_f, rv_f) = (dev(&k.running_mean), dev(&k.running_var));
+                let fused = bn::batch_norm_relu_train(&xt, &gt, &bt, &rm_f, &rv_f, MOMENTUM, EPS);
+                assert!(bits(&fused.y) == bits(&relu), "forward {what}");
+                assert!(bits(&fused.mean) == bits(&plain.mean), "mean {what}");
+                assert!(
+                    bits(&fused.inv_std) == bits(&plain.inv_std),
+                    "inv_std {what}"
+                );
+                assert!(
+                    bits(&rm_f) == bits(&rm) && bits(&rv_f) == bits(&rv),
+                    "running {what}"
+                );
+
+                let masked = activation_backward(&relu, &dy, Activation::Relu);
+                let want = bn::batch_norm_backward(&xt, &masked, &gt, &plain.mean, &plain.inv_std);
+                let got = bn::batch_norm_relu_backward(
+                    &xt,
+                    &fused.y,
+                    &dy,
+                    &gt,
+                    &fused.mean,
+                    &fused.inv_std,
+                );
+                assert!(bits(&got.dx) == bits(&want.dx), "dx {what}");
+                assert!(bits(&got.dgamma) == bits(&want.dgamma), "dgamma {what}");
+                assert!(bits(&got.dbeta) == bits(&want.dbeta), "dbeta {what}");
+            }
+        });
+    }
+}
