@@ -1,20 +1,29 @@
 //! How many dispatches one warm DVAAN training step records, per kernel (`shader::entry`):
 //! batch 64 of 28×28×1 images, as `benches/benches/dvaan_step.rs` runs it.
 //!
-//! `cargo run -p dvaan --example step_kernels`
+//! `cargo run -p dvaan --example step_kernels [-- --no-subgroups]`
 //!
 //! The kernels are those the adapter's class picks (texel variants and their staging on CPU
-//! adapters, tiled or subgroup kernels on GPUs). Each dispatch is waited for on its own, so
-//! the times printed beside the counts are for finding hot kernels only.
+//! adapters, tiled or subgroup kernels on GPUs); `--no-subgroups` opens the device without
+//! subgroups, which on a CPU adapter runs the plain buffer kernels instead of the texel ones.
+//! Each dispatch is waited for on its own, so the times printed beside the counts are for
+//! finding hot kernels only; the wall time of three warm steps, each started on an idle GPU,
+//! comes first.
 
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
-use dvaan_tensor::{Gpu, Tensor};
+use std::time::Instant;
+
+use dvaan_tensor::{Gpu, GpuOptions, Tensor};
 
 const BATCH: usize = 64;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let gpu = Gpu::new()?;
+    let options = GpuOptions {
+        without_subgroups: std::env::args().any(|a| a == "--no-subgroups"),
+        ..GpuOptions::default()
+    };
+    let gpu = Gpu::with_options(&options)?;
     let cfg = TrainConfig {
         batch: BATCH,
         ..TrainConfig::default()
@@ -30,10 +39,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         model.step(&x, &y, step);
     }
     gpu.sync();
+    let timed = 3;
+    let mut seconds = 0.0;
+    for step in 2..2 + timed {
+        let t = Instant::now();
+        model.step(&x, &y, step);
+        gpu.sync();
+        seconds += t.elapsed().as_secs_f64();
+    }
+    println!(
+        "{:.0} ms/step (mean of {timed})",
+        seconds * 1e3 / timed as f64
+    );
 
     let before = gpu.counters().dispatches;
     gpu.profile_kernels(true);
-    model.step(&x, &y, 2);
+    model.step(&x, &y, 2 + timed);
     let mut kernels = gpu.kernel_profile();
     gpu.profile_kernels(false);
     let dispatches = gpu.counters().dispatches - before;
