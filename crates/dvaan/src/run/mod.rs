@@ -10,6 +10,7 @@ pub mod curves;
 pub mod dir;
 pub mod engine_guard;
 pub mod lock;
+pub mod predict;
 pub mod record;
 pub mod restore;
 pub mod table;
