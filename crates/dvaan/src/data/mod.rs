@@ -7,6 +7,7 @@ mod cifar;
 mod csv;
 mod dataset;
 mod error;
+mod export;
 mod idx;
 mod inputs;
 mod kind;
@@ -25,6 +26,7 @@ pub use cifar::{read_cifar_file, CifarRecords};
 pub use csv::{read_csv, CsvOptions, LabelColumn, Table};
 pub use dataset::Dataset;
 pub use error::DataError;
+pub use export::{export_dir, exported_kind, write_split, SplitData};
 pub use idx::{
     read_idx_images, read_idx_labels, write_idx_images, write_idx_labels, IdxImages, IdxLabels,
 };

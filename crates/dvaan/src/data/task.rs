@@ -50,6 +50,16 @@ impl TaskSpec {
         self.classes().role(class)
     }
 
+    /// The stored class numbers to write for a positive and a negative sample so that the
+    /// same task reads them back: the pair's classes, or for one-vs-all the positive class
+    /// and the lowest other class.
+    pub fn class_numbers(&self) -> (u32, u32) {
+        match self.classes() {
+            Classes::Pair { positive, negative } => (positive, negative),
+            Classes::OneVsAll { positive } => (positive, u32::from(positive == 0)),
+        }
+    }
+
     /// The paper's pair, every positive kept, seed 0.
     pub fn new(dataset: DatasetKind, data_dir: impl Into<PathBuf>) -> TaskSpec {
         TaskSpec {

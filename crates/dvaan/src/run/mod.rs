@@ -12,6 +12,7 @@ pub mod engine_guard;
 pub mod lock;
 pub mod predict;
 pub mod record;
+pub mod resample;
 pub mod restore;
 pub mod table;
 pub mod test_metrics;
