@@ -60,6 +60,7 @@ pub fn predict(run: &PredictRun) -> Result<Prediction> {
 fn predict_guarded(run: &PredictRun, context: &EngineContext) -> Result<Prediction> {
     let r = restore(&run.checkpoint, run.data_dir.as_deref(), &run.gpu)?;
     context.set_adapter(&r.gpu.summary().to_string());
+    context.injected_failure();
     let spec = r
         .record
         .task

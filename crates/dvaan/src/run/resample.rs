@@ -86,6 +86,7 @@ fn resample_guarded(run: &ResampleRun, context: &EngineContext) -> Result<Resamp
     check_empty(&run.out)?;
     let r = restore(&run.checkpoint, run.data_dir.as_deref(), &run.gpu)?;
     context.set_adapter(&r.gpu.summary().to_string());
+    context.injected_failure();
     let images = r.task.train.shape.len() == 3;
     if run.png && !images {
         return Err(Error::Usage(format!(
