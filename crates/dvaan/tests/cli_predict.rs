@@ -261,6 +261,27 @@ fn csv_inputs_are_standardised_as_in_training_with_or_without_labels() {
     let (plain_header, plain_rows) = scores(&plain_out);
     assert_eq!(column(&plain_header, &plain_rows, "logit"), logits);
 
+    // The transform is the one the run recorded: a training file changed afterwards (other
+    // statistics) changes no score.
+    let m = json(&std::fs::read_to_string(run.join("metrics.json")).unwrap());
+    assert_eq!(
+        m["task"]["standardiser"]["mean"].as_array().unwrap().len(),
+        2
+    );
+    write_table(&dir.join("train.csv"), 40, 7, true);
+    let later = tmp.join("later.csv");
+    ok(&dvaan(&[
+        "predict",
+        "--checkpoint",
+        &arg(&run),
+        "--input",
+        &arg(&unlabelled),
+        "--out",
+        &arg(&later),
+    ]));
+    let (later_header, later_rows) = scores(&later);
+    assert_eq!(column(&later_header, &later_rows, "logit"), logits);
+
     let wide = tmp.join("wide.csv");
     std::fs::write(&wide, "1,2,3,4\n").unwrap();
     let o = dvaan(&[

@@ -1,6 +1,6 @@
 //! Scoring new data with a trained run: the input is read for the shape the model was
 //! trained on, scaled (pixels) or standardised (features, with the statistics of the run's
-//! own training set, as training did), and scored by the classifier in evaluation mode
+//! own training set that its checkpoint records), and scored by the classifier in evaluation mode
 //! through the same path as `eval` ([`super::test_metrics`]). With labels, the samples that
 //! belong to the run's task are evaluated like the test split.
 
@@ -13,7 +13,7 @@ use super::engine_guard::{guard, EngineContext};
 use super::record::MetricsRecord;
 use super::restore::{restore, Restored};
 use super::test_metrics::score_and_evaluate;
-use crate::data::{read_inputs, DataError, Dataset, InputSpec, Inputs, TaskSpec};
+use crate::data::{read_inputs, DataError, Dataset, InputSpec, Inputs, Standardiser, TaskSpec};
 use crate::io::atomic::write_atomic;
 use crate::metrics::{ImbalancedReport, ScoreKind};
 use crate::{Error, Result};
@@ -74,8 +74,7 @@ fn predict_guarded(run: &PredictRun, context: &EngineContext) -> Result<Predicti
             label_column: &spec.csv.label,
         },
     )?;
-    if let Some(s) = &r.task.standardiser {
-        check_same_training_data(&r, &run.checkpoint)?;
+    if let Some(s) = run_standardiser(&r, &run.checkpoint)? {
         s.apply(&mut inputs.x);
         warn_far_out(&inputs, shape[0], &run.input);
     }
@@ -168,12 +167,16 @@ fn roles(inputs: &Inputs, spec: &TaskSpec, input: &Path) -> Result<Option<Vec<Op
     Ok(Some(classes.iter().map(|&c| spec.role(c)).collect()))
 }
 
-/// The run's standardisation is fitted again from its training data; that is only the run's
-/// transform when the data is the same as when it trained.
-fn check_same_training_data(r: &Restored, checkpoint: &Path) -> Result<()> {
+/// The standardisation the run trained with: the one its checkpoint records; for a
+/// checkpoint written before that was recorded, the one fitted again on its training data,
+/// which is the run's only when that data is unchanged (checked by its class counts).
+fn run_standardiser<'a>(r: &'a Restored, checkpoint: &Path) -> Result<Option<&'a Standardiser>> {
+    if let Some(recorded) = &r.recorded_standardiser {
+        return Ok(Some(recorded));
+    }
     let now = r.record.task.train;
-    if r.recorded_train.samples == 0 || r.recorded_train == now {
-        return Ok(());
+    if r.task.standardiser.is_none() || r.recorded_train.samples == 0 || r.recorded_train == now {
+        return Ok(r.task.standardiser.as_ref());
     }
     Err(Error::Usage(format!(
         "{}: the run was trained on {} samples ({} positive), but {} now holds {} ({} \

@@ -7,7 +7,7 @@ use std::path::Path;
 use dvaan_tensor::{Gpu, GpuOptions};
 
 use super::record::{ClassCounts, RunRecord};
-use crate::data::Task;
+use crate::data::{Standardiser, Task};
 use crate::io::checkpoint::{self, NamedArray};
 use crate::io::OutputError;
 use crate::train::Trainer;
@@ -18,6 +18,8 @@ pub struct Restored {
     /// The training set's class counts as the checkpoint recorded them (`record` holds those
     /// of the data loaded now).
     pub recorded_train: ClassCounts,
+    /// The standardisation the checkpoint recorded (tabular runs; `None` in older ones).
+    pub recorded_standardiser: Option<Standardiser>,
     pub task: Task,
     pub gpu: Gpu,
     pub trainer: Trainer,
@@ -28,6 +30,7 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     let mut record = loaded.run;
     let recorded_shape = record.task.sample_shape.clone();
     let recorded_train = record.task.train;
+    let recorded_standardiser = record.task.standardiser.clone();
     let task = record.task.load(record.config.seed, data_dir)?;
     if task.train.shape != recorded_shape {
         return Err(OutputError::Incompatible {
@@ -46,6 +49,7 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     Ok(Restored {
         record,
         recorded_train,
+        recorded_standardiser,
         task,
         gpu,
         trainer,
