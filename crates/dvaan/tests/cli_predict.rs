@@ -163,6 +163,39 @@ fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
     assert_eq!(plain_header, ["index", "probability", "logit", "predicted"]);
     assert_eq!(column(&plain_header, &plain_rows, "logit"), logits);
 
+    // A class outside the task (digit 3) is scored but left out of the metrics.
+    let mixed = tmp.join("mixed-labels");
+    let classes: Vec<u8> = (0..12)
+        .map(|i| {
+            if i == 0 {
+                3
+            } else if i % 2 == 0 {
+                5
+            } else {
+                6
+            }
+        })
+        .collect();
+    dvaan::data::write_idx_labels(&mixed, &classes).unwrap();
+    let mixed_out = tmp.join("mixed.csv");
+    let o = dvaan(&[
+        "predict",
+        "--checkpoint",
+        &arg(&run),
+        "--input",
+        &arg(&images),
+        "--labels",
+        &arg(&mixed),
+        "--out",
+        &arg(&mixed_out),
+    ]);
+    let text = ok(&o);
+    assert!(text.contains("(11 samples, 5 positive)"), "{text}");
+    assert!(stderr(&o).contains("1 samples are of classes outside the task"));
+    let (mixed_header, mixed_rows) = scores(&mixed_out);
+    assert_eq!(mixed_rows[0][1..3], ["3", ""]);
+    assert_eq!(column(&mixed_header, &mixed_rows, "logit"), logits);
+
     // Input that does not fit the model.
     let predict = |input: &Path, extra: &[&str]| {
         let mut args = vec![
