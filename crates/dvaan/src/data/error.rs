@@ -112,6 +112,13 @@ pub enum DataError {
     },
     /// A mini-batch size of zero or larger than the training set.
     BatchSize { batch: usize, n: usize },
+    /// Data to score (or its labels) that does not fit the trained model: the wrong shape,
+    /// channels or format for it.
+    Unfit {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
     /// Values handed to `Dataset::new` that do not fit together (a caller's mistake).
     Inconsistent(String),
 }
@@ -282,6 +289,9 @@ impl fmt::Display for DataError {
                 "mini-batch size {batch} does not fit a training set of {n} samples; choose a \
                  batch size between 1 and {n}"
             ),
+            Unfit { path, problem, fix } => {
+                write!(f, "{}: {problem}.\nfix: {fix}", path.display())
+            }
             Inconsistent(message) => write!(f, "{message}"),
         }
     }

@@ -94,7 +94,7 @@ pub fn imbalanced_report(
     kind: ScoreKind,
 ) -> Result<ImbalancedReport, MetricError> {
     check(scores, labels)?;
-    let (tp, fp, tn, fneg) = confusion(scores, labels, kind.threshold());
+    let (tp, fp, tn, fneg) = confusion(scores, labels, kind);
     // The negative class's hits are the correct rejections; its misses the false alarms.
     let positive = class_row(tp, fp, tn, fneg);
     let negative = class_row(tn, fneg, tp, fp);

@@ -82,6 +82,12 @@ impl ScoreKind {
             ScoreKind::Logit => 0.0,
         }
     }
+
+    /// The decision every threshold metric counts: positive when the score is above the
+    /// threshold.
+    pub fn predicts_positive(self, score: f32) -> bool {
+        score > self.threshold()
+    }
 }
 
 /// Every metric of the evaluation protocol for one test run.
@@ -178,10 +184,10 @@ pub fn average_precision(scores: &[f32], labels: &[f32]) -> Result<f64, MetricEr
 }
 
 /// (tp, fp, tn, fn) at `threshold`.
-fn confusion(scores: &[f32], labels: &[f32], threshold: f32) -> (f64, f64, f64, f64) {
+fn confusion(scores: &[f32], labels: &[f32], kind: ScoreKind) -> (f64, f64, f64, f64) {
     let (mut tp, mut fp, mut tn, mut fneg) = (0.0, 0.0, 0.0, 0.0);
     for (&s, &l) in scores.iter().zip(labels) {
-        match (s > threshold, l == 1.0) {
+        match (kind.predicts_positive(s), l == 1.0) {
             (true, true) => tp += 1.0,
             (true, false) => fp += 1.0,
             (false, false) => tn += 1.0,
@@ -193,7 +199,7 @@ fn confusion(scores: &[f32], labels: &[f32], threshold: f32) -> (f64, f64, f64, 
 
 pub fn evaluate(scores: &[f32], labels: &[f32], kind: ScoreKind) -> Result<Metrics, MetricError> {
     check(scores, labels)?;
-    let (tp, fp, tn, fneg) = confusion(scores, labels, kind.threshold());
+    let (tp, fp, tn, fneg) = confusion(scores, labels, kind);
     let tpr = tp / (tp + fneg);
     let tnr = tn / (tn + fp);
     Ok(Metrics {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{load_task, CsvOptions, DatasetKind, LabelColumn, Task, TaskSpec};
+use crate::data::{load_task, CsvOptions, DatasetKind, LabelColumn, Standardiser, Task, TaskSpec};
 use crate::io::history::HistoryRow;
 use crate::metrics::ImbalancedReport;
 use crate::train::{EvalMetrics, TrainConfig};
@@ -26,6 +26,11 @@ pub struct TaskRecord {
     pub sample_shape: Vec<usize>,
     pub train: ClassCounts,
     pub test: ClassCounts,
+    /// The per-feature mean and std tabular inputs were standardised with (fitted on the
+    /// training set), so that new data can be given the same transform. Absent for images
+    /// and in checkpoints written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardiser: Option<Standardiser>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,6 +152,7 @@ impl TaskRecord {
         self.sample_shape = task.train.shape.clone();
         self.train = counts(&task.train);
         self.test = counts(&task.test);
+        self.standardiser = task.standardiser.clone();
         Ok(task)
     }
 }

@@ -210,6 +210,7 @@ fn start(run: &TrainRun) -> Result<Session> {
         sample_shape: Vec::new(),
         train: Default::default(),
         test: Default::default(),
+        standardiser: None,
     };
     // Check data and flags before touching the output folder or the GPU.
     let task = task_record.load(config.seed, None)?;
