@@ -94,13 +94,17 @@ fn check_tables(out: &Path) {
     for key in METRICS {
         let md = read(&out.join("tables").join(format!("{key}.md")));
         assert!(md.contains("## Imbalance 1:2\n"), "{md}");
-        assert!(md.contains("| method | mnist | mnist (paper) |"), "{md}");
+        // The paper reports no ratio 1:2, so no paper column.
+        assert!(md.contains("| method | mnist |\n|---|---|\n"), "{md}");
         for method in ["dvaan", "dvaan-mu"] {
             let row = md
                 .lines()
                 .find(|l| l.starts_with(&format!("| {method} | ")))
                 .unwrap_or_else(|| panic!("{key}.md has no row for {method}:\n{md}"));
-            assert!(row.contains(" ± ") && row.ends_with("| n/a |"), "{row}");
+            assert!(
+                row.contains(" ± ") && row.matches('|').count() == 3,
+                "{row}"
+            );
         }
         let csv = read(&out.join("tables").join(format!("{key}.csv")));
         let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();

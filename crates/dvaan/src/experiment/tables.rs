@@ -1,10 +1,11 @@
 //! The paper's tables from the finished cells: per metric, one Markdown table per imbalance
 //! ratio (methods as rows, datasets as columns, mean ± std over seeds, the published value in
-//! the column beside ours), and one long-format CSV with a row per (ratio, dataset, method).
+//! a column beside ours wherever the paper reports one for that dataset and ratio), and one
+//! long-format CSV with a row per (ratio, dataset, method).
 
 use std::fmt::Write;
 
-use super::grid::{ratio_label, Grid};
+use super::grid::{ratio_label, split_ova, Grid};
 use super::outcome::{group, summarise, Metric, Outcome, Status, Summary};
 use super::paper;
 
@@ -92,8 +93,22 @@ fn cell_text(e: &Entry) -> String {
     }
 }
 
+/// The paper's value at our precision; `–` where the paper has no row for the method.
 fn fmt_paper(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| format!("{v:.3}"))
+    v.map_or("–".into(), |v| format!("{v:.4}"))
+}
+
+/// `Imbalance 1:R`; at 1:1 with one-vs-all datasets, what 1:1 means there.
+fn ratio_heading(ratio: f64, datasets: &[String]) -> String {
+    let head = format!("Imbalance 1:{}", ratio_label(ratio));
+    if ratio == 1.0 && datasets.iter().any(|d| split_ova(d).1.is_some()) {
+        format!(
+            "{head} (no positive removed: a one-vs-all task keeps the class's natural share, \
+             about 1:9 in a ten-class set)"
+        )
+    } else {
+        head
+    }
 }
 
 /// The rows of a metric's tables.
@@ -126,20 +141,27 @@ pub fn markdown(grid: &Grid, outcomes: &[Outcome], metric: Metric) -> String {
                     .any(|o| &o.cell.dataset == d && o.cell.ratio == ratio)
             })
             .collect();
-        let _ = writeln!(out, "## Imbalance 1:{}\n", ratio_label(ratio));
+        let _ = writeln!(out, "## {}\n", ratio_heading(ratio, &datasets));
         let mut head = "| method |".to_string();
         let mut rule = "|---|".to_string();
         for d in &datasets {
-            let _ = write!(head, " {d} | {d} (paper) |");
-            rule.push_str("---|---|");
+            let _ = write!(head, " {d} |");
+            rule.push_str("---|");
+            if paper::reports(metric, d, ratio) {
+                let _ = write!(head, " {d} (paper) |");
+                rule.push_str("---|");
+            }
         }
         let _ = writeln!(out, "{head}\n{rule}");
         for m in &rows {
             let mut line = format!("| {m} |");
             for d in &datasets {
                 let e = entry(outcomes, metric, d, ratio, m);
-                let p = paper::published(metric, d, ratio, m);
-                let _ = write!(line, " {} | {} |", cell_text(&e), fmt_paper(p));
+                let _ = write!(line, " {} |", cell_text(&e));
+                if paper::reports(metric, d, ratio) {
+                    let p = paper::published(metric, d, ratio, m);
+                    let _ = write!(line, " {} |", fmt_paper(p));
+                }
             }
             let _ = writeln!(out, "{line}");
         }
