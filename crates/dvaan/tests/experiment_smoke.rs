@@ -110,7 +110,7 @@ fn check_tables(out: &Path) {
         let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
         assert_eq!(
             rows[0].join(","),
-            "metric,ratio,dataset,method,status,n,mean,std,paper"
+            "metric,ratio,dataset,method,status,n,mean,std,paper,threshold_rule"
         );
         assert_eq!(rows.len(), 3, "{csv}");
         for (row, method) in rows[1..].iter().zip(["dvaan", "dvaan-mu"]) {

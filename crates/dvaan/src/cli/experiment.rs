@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
+use crate::config::ThresholdRule;
 use crate::experiment::grid::expand_methods;
 use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset};
 use crate::{Error, Result};
@@ -46,6 +47,13 @@ pub struct Args {
     /// Adam learning rate of every cell.
     #[arg(long)]
     pub lr: Option<f32>,
+    /// Decision threshold of G-mean, F1 and balanced accuracy in every cell: fixed
+    /// (probability 0.5) or validation (chosen on a held-out slice of the training data).
+    #[arg(long, value_enum)]
+    pub threshold: Option<ThresholdRule>,
+    /// Share of each training class held out for --threshold validation [default: 0.2].
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
     /// Train nothing: rebuild the tables and figures from the cells already finished.
     #[arg(long)]
     pub report_only: bool,
@@ -106,6 +114,8 @@ pub fn plan(args: &Args) -> Result<Plan> {
     settings.batch = args.batch.or(settings.batch);
     settings.latent = args.latent.or(settings.latent);
     settings.lr = args.lr.or(settings.lr);
+    settings.threshold = args.threshold.or(settings.threshold);
+    settings.validation_fraction = args.validation_fraction.or(settings.validation_fraction);
     Ok(Plan {
         out: args.out.clone(),
         grid,

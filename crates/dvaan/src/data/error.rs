@@ -112,6 +112,12 @@ pub enum DataError {
     },
     /// A mini-batch size of zero or larger than the training set.
     BatchSize { batch: usize, n: usize },
+    /// A validation slice that cannot hold a sample of each class and leave one to train on.
+    ValidationSplit {
+        class: &'static str,
+        available: usize,
+        fraction: f64,
+    },
     /// Values handed to `Dataset::new` that do not fit together (a caller's mistake).
     Inconsistent(String),
 }
@@ -281,6 +287,16 @@ impl fmt::Display for DataError {
                 f,
                 "mini-batch size {batch} does not fit a training set of {n} samples; choose a \
                  batch size between 1 and {n}"
+            ),
+            ValidationSplit {
+                class,
+                available,
+                fraction,
+            } => write!(
+                f,
+                "a validation slice of {fraction} needs at least one {class} training sample \
+                 to hold out and one to train on, but the training set has {available}; \
+                 fix: use a milder imbalance ratio, or --threshold fixed"
             ),
             Inconsistent(message) => write!(f, "{message}"),
         }

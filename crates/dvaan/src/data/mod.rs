@@ -13,6 +13,7 @@ mod rng;
 mod source;
 mod standardise;
 mod task;
+mod validation;
 
 #[cfg(test)]
 mod tests;
@@ -29,3 +30,4 @@ pub use kind::{DatasetKind, SplitName, DEBIAN_FASHION_MNIST};
 pub use mnist_json::{import_mnist_json, ImportSummary, SPLIT_SEED as MNIST_SPLIT_SEED};
 pub use standardise::Standardiser;
 pub use task::{load_task, Task, TaskSpec};
+pub use validation::{split_validation, stratified_holdout};

@@ -75,11 +75,16 @@ impl Metric {
         match self {
             Metric::RocAuc => "Table 1 analogue: test ROC-AUC",
             Metric::PrAuc => "Test PR-AUC (average precision)",
-            Metric::GMean => "Test G-mean (threshold: logit 0)",
+            Metric::GMean => "Test G-mean",
             Metric::ReconMse => {
                 "Table 3 analogue: reconstruction MSE per value (posterior mean decoded)"
             }
         }
+    }
+
+    /// True for the metrics that depend on the decision threshold.
+    pub fn thresholded(self) -> bool {
+        self == Metric::GMean
     }
 
     pub fn value(self, m: &MetricsRecord) -> f64 {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::grid::{Block, Grid, ALL_METHODS};
+use crate::config::ThresholdRule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -31,6 +32,10 @@ pub struct CellSettings {
     pub log_every: Option<usize>,
     pub aug_every: Option<usize>,
     pub aug_n: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
 }
 
 /// What a preset fixes.
@@ -66,6 +71,7 @@ impl Preset {
                     log_every: Some(1),
                     aug_every: Some(1),
                     aug_n: Some(8),
+                    ..Default::default()
                 },
                 synthetic_data: true,
             },

@@ -159,7 +159,7 @@ fn latent_panels(
 /// One row per cell.
 pub fn runs_csv(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "cell,dataset,ratio,method,seed,status,epochs,roc_auc,pr_auc,g_mean,f1,balanced_accuracy,recon_mse,mu,wall_s\n",
+        "cell,dataset,ratio,method,seed,status,epochs,roc_auc,pr_auc,g_mean,f1,balanced_accuracy,recon_mse,mu,wall_s,threshold_rule,threshold\n",
     );
     for o in outcomes {
         let status = match &o.status {
@@ -176,7 +176,7 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
         };
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{status},{},{},{},{},{},{},{},{},{:.1}",
+            "{},{},{},{},{},{status},{},{},{},{},{},{},{},{},{:.1},{},{}",
             o.cell.name(),
             tables::csv_field(&o.cell.dataset),
             ratio_label(o.cell.ratio),
@@ -190,7 +190,9 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
             m(|x| x.balanced_accuracy),
             m(|x| x.recon_mse),
             o.mu.map_or(String::new(), |v| format!("{v}")),
-            o.wall_s
+            o.wall_s,
+            o.metrics.as_ref().map_or("", |x| x.threshold_rule.label()),
+            m(|x| x.threshold)
         );
     }
     out

@@ -35,6 +35,8 @@ fn metrics(auc: f64) -> MetricsRecord {
         f1: 0.4,
         balanced_accuracy: 0.6,
         recon_mse: 0.02,
+        threshold_rule: Default::default(),
+        threshold: 0.0,
     }
 }
 
@@ -167,7 +169,7 @@ fn markdown_and_csv_tables_have_a_row_per_method() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "metric,ratio,dataset,method,status,n,mean,std,paper"
+        "metric,ratio,dataset,method,status,n,mean,std,paper,threshold_rule"
     );
     assert_eq!(
         lines.len(),
@@ -185,7 +187,12 @@ fn markdown_and_csv_tables_have_a_row_per_method() {
         "{table}"
     );
     assert_eq!(f[8], "0.9871", "{table}");
-    assert_eq!(lines[2], "roc_auc,5,mnist,cnn,not implemented,0,,,");
+    assert_eq!(f[9], "0.5", "{table}");
+    assert_eq!(lines[2], "roc_auc,5,mnist,cnn,not implemented,0,,,,");
+    assert!(
+        md.contains("\nThreshold rule: 0.5 (probability 0.5, i.e. logit 0"),
+        "{md}"
+    );
     // Table 3 keeps the encoder–decoder methods only.
     let recon = csv(&g, &o, Metric::ReconMse);
     assert!(

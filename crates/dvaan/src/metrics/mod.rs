@@ -19,8 +19,12 @@
 use std::fmt;
 
 pub mod imbalanced;
+pub mod threshold;
 
-pub use imbalanced::{imbalanced_report, ClassReport, ImbalancedReport, IBA_ALPHA};
+pub use imbalanced::{
+    imbalanced_report, imbalanced_report_at, ClassReport, ImbalancedReport, IBA_ALPHA,
+};
+pub use threshold::best_g_mean_threshold;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricError {
@@ -192,8 +196,13 @@ fn confusion(scores: &[f32], labels: &[f32], threshold: f32) -> (f64, f64, f64, 
 }
 
 pub fn evaluate(scores: &[f32], labels: &[f32], kind: ScoreKind) -> Result<Metrics, MetricError> {
+    evaluate_at(scores, labels, kind.threshold())
+}
+
+/// The metrics with positive predicted for scores strictly above `threshold`.
+pub fn evaluate_at(scores: &[f32], labels: &[f32], threshold: f32) -> Result<Metrics, MetricError> {
     check(scores, labels)?;
-    let (tp, fp, tn, fneg) = confusion(scores, labels, kind.threshold());
+    let (tp, fp, tn, fneg) = confusion(scores, labels, threshold);
     let tpr = tp / (tp + fneg);
     let tnr = tn / (tn + fp);
     Ok(Metrics {

@@ -7,7 +7,7 @@ use std::path::Path;
 use dvaan_tensor::{Gpu, GpuOptions};
 
 use super::record::RunRecord;
-use crate::data::Task;
+use crate::data::{Dataset, Task};
 use crate::io::checkpoint::{self, NamedArray};
 use crate::io::OutputError;
 use crate::train::Trainer;
@@ -16,6 +16,8 @@ use crate::{Error, Result};
 pub struct Restored {
     pub record: RunRecord,
     pub task: Task,
+    /// The validation slice of `--threshold validation`, held out of `task.train`.
+    pub validation: Option<Dataset>,
     pub gpu: Gpu,
     pub trainer: Trainer,
 }
@@ -24,7 +26,9 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     let loaded = checkpoint::load::<RunRecord>(path)?;
     let mut record = loaded.run;
     let recorded_shape = record.task.sample_shape.clone();
-    let task = record.task.load(record.config.seed, data_dir)?;
+    let config = record.config.clone();
+    let data = record.task.load(&config, data_dir)?;
+    let (task, validation) = (data.task, data.validation);
     if task.train.shape != recorded_shape {
         return Err(OutputError::Incompatible {
             path: path.to_path_buf(),
@@ -42,6 +46,7 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     Ok(Restored {
         record,
         task,
+        validation,
         gpu,
         trainer,
     })
