@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::gpu_args::GpuArgs;
 use crate::config::ThresholdRule;
 use crate::experiment::grid::expand_methods;
-use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset};
+use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset, Shard};
 use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +54,14 @@ pub struct Args {
     /// Share of each training class held out for --threshold validation [default: 0.2].
     #[arg(long)]
     pub validation_fraction: Option<f64>,
+    /// Run only shard K of N: the cells at positions i with i mod N = K − 1 in the grid's
+    /// canonical order (block, dataset, ratio, method, seed). Give each shard its own --out.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Train nothing: write the report of the whole grid from the cells finished in these
+    /// output folders (repeat the flag, e.g. one per shard) into --out.
+    #[arg(long)]
+    pub from: Vec<PathBuf>,
     /// Train nothing: rebuild the tables and figures from the cells already finished.
     #[arg(long)]
     pub report_only: bool,
@@ -125,5 +133,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         gpu: args.gpu.options(),
         verbose: args.verbose,
         report_only: args.report_only,
+        shard: args.shard,
+        from: args.from.clone(),
     })
 }

@@ -51,7 +51,7 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
         )?;
         let _ = writeln!(index, "- Figure 5 analogue ({dataset}): figures/{fig5}");
         let fig4 = format!("fig4_mu_{safe}.svg");
-        let chart = mu_curves(&plan.grid, &plan.cells_dir(), outcomes, &dataset)?;
+        let chart = mu_curves(&plan.grid, outcomes, &dataset)?;
         save_svg(&figures_dir.join(&fig4), &chart.to_svg())?;
         let _ = writeln!(index, "- Figure 4 analogue ({dataset}): figures/{fig4}");
         let fig1 = format!("fig1_latent_{safe}.svg");
@@ -59,7 +59,7 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
         save_svg(&figures_dir.join(&fig1), &figure(&panels))?;
         let _ = writeln!(index, "- Figure 1 analogue ({dataset}): figures/{fig1}");
         if let Some(o) = first_done(outcomes, &dataset, "dvaan") {
-            let src = plan.cells_dir().join(o.cell.name()).join(SAMPLES);
+            let src = o.dir.join(SAMPLES);
             if src.is_file() {
                 let fig6 = format!("fig6_samples_{safe}.png");
                 std::fs::copy(&src, figures_dir.join(&fig6)).map_err(io_error(&src, "copy"))?;
@@ -132,14 +132,14 @@ fn latent_panels(
                 c.empty_note = format!("no finished {method} cell");
                 return c;
             };
-            let dir = plan.cells_dir().join(o.cell.name());
+            let dir = &o.dir;
             let title = format!(
                 "{method}, {dataset} 1:{} (seed {})",
                 ratio_label(o.cell.ratio),
                 o.cell.seed
             );
-            let codes = write_latent(&dir, data_dir, &plan.gpu)
-                .and_then(|_| read_latent(&dir.join(LATENT)));
+            let codes =
+                write_latent(dir, data_dir, &plan.gpu).and_then(|_| read_latent(&dir.join(LATENT)));
             match codes {
                 Ok((labels, z, d)) => latent_panel(&title, &labels, &z, d),
                 Err(e) => {
