@@ -198,6 +198,37 @@ fn check_tables(out: &Path) {
             );
         }
     }
+    // dvaan against dvaan-mu, seed by seed, from the cells' own final ROC-AUC.
+    let auc = |cell: String| {
+        json(&out.join("cells").join(cell).join("metrics.json"))["final"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+    };
+    let diffs: Vec<f64> = (0..2)
+        .map(|s| auc(format!("mnist-r2-dvaan-s{s}")) - auc(format!("mnist-r2-dvaan-mu-s{s}")))
+        .collect();
+    let ablation = read(&out.join("tables/ablation.csv"));
+    let row: Vec<&str> = ablation
+        .lines()
+        .find(|l| l.contains("dvaan - dvaan-mu"))
+        .unwrap_or_else(|| panic!("{ablation}"))
+        .split(',')
+        .collect();
+    assert_eq!(
+        row[..4],
+        ["mnist", "2", "dvaan - dvaan-mu", "2"],
+        "{ablation}"
+    );
+    let (mean, std) = (
+        (diffs[0] + diffs[1]) / 2.0,
+        (diffs[0] - diffs[1]).abs() / 2f64.sqrt(),
+    );
+    let got: Vec<f64> = row[4..].iter().map(|v| v.parse().unwrap()).collect();
+    assert!(
+        (got[0] - mean).abs() < 1e-12 && (got[1] - std).abs() < 1e-12,
+        "{ablation}: cells give {diffs:?}"
+    );
+    assert!(read(&out.join("tables/ablation.md")).contains("| mnist | 1:2 |"));
     let runs = read(&out.join("runs.csv"));
     assert_eq!(runs.lines().count(), 1 + CELLS.len(), "{runs}");
     assert_eq!(

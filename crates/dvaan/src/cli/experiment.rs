@@ -12,8 +12,10 @@ use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), paper
-    /// (the paper's grid, for a GPU). Without it, --methods and --datasets are required.
+    /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), deep
+    /// (DVAAN against its ablations over 10 epochs, 6-35 h on a 2-core CPU), ova (Table 2
+    /// at CPU scale), paper (Tables 1–3 on MNIST and Fashion-MNIST, for GPUs). Without it,
+    /// --methods and --datasets are required.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
     /// Output folder; running again with the same folder keeps the finished cells.
@@ -86,7 +88,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         None => {
             if args.methods.is_none() || args.datasets.is_none() {
                 return Err(Error::Usage(
-                    "give --preset smoke|cpu|paper, or --methods and --datasets".into(),
+                    "give --preset smoke|cpu|deep|ova|paper, or --methods and --datasets".into(),
                 ));
             }
             let grid = Grid {

@@ -13,11 +13,13 @@
 //! OUT/experiment.json     the grid and settings of the last run
 //! OUT/cells/…/            metrics.json, history.csv, curves.svg, checkpoint, samples.png (+ latent.csv)
 //! OUT/runs.csv            one row per cell: status and final metrics
-//! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3)
+//! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3),
+//!                         dvaan against dvaan-a and dvaan-mu (ablation.*) when the grid has them
 //! OUT/figures/*.svg|png   Figures 1, 4, 5, 6 analogues
 //! OUT/README.md           an index of the above with notes on skipped or failed cells
 //! ```
 
+pub mod ablation;
 mod cell;
 pub mod figures;
 mod gather;

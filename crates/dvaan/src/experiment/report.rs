@@ -8,7 +8,7 @@ use super::figures::{auc_vs_ratio, latent_panel, mu_curves};
 use super::grid::{file_safe, ratio_label};
 use super::latent::{read_latent, write_latent, LATENT};
 use super::outcome::{Metric, Outcome, Status};
-use super::{tables, Plan};
+use super::{ablation, tables, Plan};
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
 use crate::io::svg::{figure, Chart};
@@ -38,6 +38,17 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
             metric.title(),
             metric.key(),
             metric.key()
+        );
+    }
+    if ablation::applies(&plan.grid) {
+        let stem = tables_dir.join("ablation");
+        let md = ablation::markdown(&plan.grid, outcomes);
+        write_atomic(&stem.with_extension("md"), md.as_bytes())?;
+        let csv = ablation::csv(&plan.grid, outcomes);
+        write_atomic(&stem.with_extension("csv"), csv.as_bytes())?;
+        index.push_str(
+            "- DVAAN against its ablations (paired by seed): tables/ablation.md, \
+             tables/ablation.csv\n",
         );
     }
     index.push_str("\n## Figures\n\n");

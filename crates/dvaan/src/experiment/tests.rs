@@ -322,3 +322,120 @@ fn reports_are_read_with_null_metrics_as_nan() {
     assert!(m.recon_mse.is_nan());
     assert_eq!(report.config.seed, 4);
 }
+
+#[test]
+fn depth_presets_hold_the_cells_and_settings_they_promise() {
+    use crate::config::ThresholdRule;
+    let deep = Preset::Deep.plan();
+    let cells = deep.grid.cells();
+    assert_eq!(cells.len(), 45);
+    let mut tasks: Vec<(String, f64)> =
+        cells.iter().map(|c| (c.dataset.clone(), c.ratio)).collect();
+    tasks.dedup();
+    assert_eq!(
+        tasks,
+        [
+            ("mnist".to_string(), 20.0),
+            ("mnist".to_string(), 50.0),
+            ("fashion-mnist".to_string(), 50.0)
+        ]
+    );
+    assert_eq!(
+        deep.grid.methods(),
+        ["dvaan", "dvaan-mu", "dvaan-a", "vae-gan", "cnn"]
+    );
+    assert_eq!(deep.grid.seeds, [0, 1, 2]);
+    for p in [Preset::Deep, Preset::Ova, Preset::Paper] {
+        let plan = p.plan();
+        assert_eq!(plan.grid.check(), Ok(()), "{p:?}");
+        assert_eq!(plan.settings.epochs, 10, "{p:?}");
+        assert_eq!(
+            plan.settings.threshold,
+            Some(ThresholdRule::Validation),
+            "{p:?}"
+        );
+        assert_eq!(plan.settings.validation_fraction, Some(0.2), "{p:?}");
+        assert!(!plan.synthetic_data);
+        assert!(
+            plan.grid.cells().iter().all(|c| c.method_kind().is_some()),
+            "{p:?}: every method is implemented"
+        );
+    }
+    let ova = Preset::Ova.plan().grid.cells();
+    assert_eq!(ova.len(), 7);
+    assert!(ova
+        .iter()
+        .all(|c| c.dataset == "mnist-ova5" && c.ratio == 1.0 && c.seed == 0));
+    // Every cell of Tables 1 and 2 finds the paper's number beside it.
+    let paper = Preset::Paper.plan().grid.cells();
+    assert_eq!(paper.len(), 11 * 2 * 3 + 7 * 20 * 3);
+    let table_rows = paper
+        .iter()
+        .filter(|c| preset::TABLE1_METHODS.contains(&c.method.as_str()))
+        .filter(|c| {
+            super::paper::published(Metric::RocAuc, &c.dataset, c.ratio, &c.method).is_some()
+        })
+        .count();
+    assert_eq!(table_rows, 7 * 2 * 3 + 7 * 20 * 3);
+    for d in ["mnist", "fashion-mnist"] {
+        for k in 0..10 {
+            let name = format!("{d}-ova{k}");
+            assert!(
+                paper.iter().any(|c| c.dataset == name && c.ratio == 1.0),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ablation_differences_are_paired_by_seed() {
+    let o = vec![
+        outcome("mnist", 20.0, "dvaan", 0, Some(0.90)),
+        outcome("mnist", 20.0, "dvaan", 1, Some(0.94)),
+        outcome("mnist", 20.0, "dvaan", 2, Some(0.92)),
+        outcome("mnist", 20.0, "dvaan-a", 0, Some(0.80)),
+        outcome("mnist", 20.0, "dvaan-a", 1, None),
+        outcome("mnist", 20.0, "dvaan-a", 2, Some(0.88)),
+    ];
+    let g = Grid {
+        blocks: vec![Block {
+            methods: vec!["dvaan".into(), "dvaan-a".into(), "dvaan-mu".into()],
+            datasets: vec!["mnist".into()],
+            ratios: vec![20.0],
+        }],
+        seeds: vec![0, 1, 2],
+    };
+    assert!(ablation::applies(&g));
+    // Seeds 0 and 2 finished both: 0.10 and 0.04, mean 0.07, sample std 0.03·√2.
+    let d =
+        ablation::paired_differences(&[(0, 0.90), (1, 0.94), (2, 0.92)], &[(2, 0.88), (0, 0.80)]);
+    assert_eq!(d.len(), 2);
+    assert!(
+        (d[0] - 0.10).abs() < 1e-12 && (d[1] - 0.04).abs() < 1e-12,
+        "{d:?}"
+    );
+    let md = ablation::markdown(&g, &o);
+    assert!(
+        md.contains(
+            "| mnist | 1:20 | 0.9200 ± 0.0200 | 0.8400 ± 0.0566 | – | +0.0700 ± 0.0424 (n=2) | – |"
+        ),
+        "{md}"
+    );
+    let csv = ablation::csv(&g, &o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "dataset,ratio,comparison,n,mean,std");
+    assert!(
+        lines[1].starts_with("mnist,20,dvaan - dvaan-a,2,0.07"),
+        "{csv}"
+    );
+    assert_eq!(lines[2], "mnist,20,dvaan - dvaan-mu,0,,");
+    let without = Grid {
+        blocks: vec![Block {
+            methods: vec!["dvaan".into(), "cnn".into()],
+            ..g.blocks[0].clone()
+        }],
+        seeds: vec![0],
+    };
+    assert!(!ablation::applies(&without));
+}
