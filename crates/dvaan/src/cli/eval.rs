@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
 use crate::run::dir::checkpoint_path;
+use crate::run::engine_guard::{guard, EngineContext};
 use crate::run::restore::restore;
 use crate::run::table::{print_metrics, print_per_class};
 use crate::run::test_metrics::evaluate_test;
@@ -27,8 +28,14 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    guard("evaluation", |context| run_guarded(args, context))
+}
+
+fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
     let path = checkpoint_path(&args.checkpoint);
     let r = restore(&path, args.data_dir.as_deref(), &args.gpu.options())?;
+    context.set_adapter(&r.gpu.summary().to_string());
+    context.injected_failure();
     let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test, r.validation.as_ref())?;
     if args.json {
         let mut json = serde_json::to_value(metrics).expect("metrics serialise");

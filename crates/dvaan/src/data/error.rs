@@ -118,6 +118,13 @@ pub enum DataError {
         available: usize,
         fraction: f64,
     },
+    /// Data to score (or its labels) that does not fit the trained model: the wrong shape,
+    /// channels or format for it.
+    Unfit {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
     /// Values handed to `Dataset::new` that do not fit together (a caller's mistake).
     Inconsistent(String),
 }
@@ -298,6 +305,9 @@ impl fmt::Display for DataError {
                  to hold out and one to train on, but the training set has {available}; \
                  fix: use a milder imbalance ratio, or --threshold fixed"
             ),
+            Unfit { path, problem, fix } => {
+                write!(f, "{}: {problem}.\nfix: {fix}", path.display())
+            }
             Inconsistent(message) => write!(f, "{message}"),
         }
     }

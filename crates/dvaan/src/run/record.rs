@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ThresholdRule;
 use crate::data::{load_task, split_validation, CsvOptions, DatasetKind, LabelColumn, Task};
-use crate::data::{Dataset, TaskSpec};
+use crate::data::{Dataset, Standardiser, TaskSpec};
 use crate::io::history::HistoryRow;
 use crate::metrics::ImbalancedReport;
 use crate::train::{EvalMetrics, TrainConfig};
@@ -32,6 +32,11 @@ pub struct TaskRecord {
     /// `train` counts what is left to train on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<ClassCounts>,
+    /// The per-feature mean and std tabular inputs were standardised with (fitted on the
+    /// training set), so that new data can be given the same transform. Absent for images
+    /// and in checkpoints written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardiser: Option<Standardiser>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -173,6 +178,7 @@ impl TaskRecord {
         self.train = counts(&task.train);
         self.test = counts(&task.test);
         self.validation = validation.as_ref().map(counts);
+        self.standardiser = task.standardiser.clone();
         Ok(LoadedTask { task, validation })
     }
 }

@@ -219,6 +219,7 @@ fn start(run: &TrainRun) -> Result<Session> {
         train: Default::default(),
         test: Default::default(),
         validation: None,
+        standardiser: None,
     };
     // Check data and flags before touching the output folder or the GPU.
     let loaded = task_record.load(&config, None)?;
