@@ -1,6 +1,7 @@
 //! `dvaan predict` end to end: new data scored by a trained run gives the numbers `eval`
 //! gives on the same samples (IDX, a folder of PNGs, CSV with and without labels, the
-//! run's standardisation applied), and input that does not fit the model is a clean error.
+//! run's standardisation applied, and at the run's decision threshold, the validation one
+//! included), and input that does not fit the model is a clean error.
 //! The plain classifier trains for one epoch: scoring does not depend on the method.
 
 mod cli_support;
@@ -103,6 +104,7 @@ fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
             "label",
             "probability",
             "logit",
+            "threshold",
             "predicted"
         ]
     );
@@ -160,7 +162,10 @@ fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
     assert!(text.contains("scored 12 samples"), "{text}");
     assert!(!text.contains("ROC-AUC"), "metrics without labels: {text}");
     let (plain_header, plain_rows) = scores(&plain_out);
-    assert_eq!(plain_header, ["index", "probability", "logit", "predicted"]);
+    assert_eq!(
+        plain_header,
+        ["index", "probability", "logit", "threshold", "predicted"]
+    );
     assert_eq!(column(&plain_header, &plain_rows, "logit"), logits);
 
     // A class outside the task (digit 3) is scored but left out of the metrics.
@@ -230,6 +235,66 @@ fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
     std::fs::write(rgb.join("a.png"), colour).unwrap();
     fails(&predict(&rgb, &[]), &["a.png", "RGB", "grayscale", "fix:"]);
     assert!(!tmp.join("never.csv").exists());
+}
+
+#[test]
+fn a_validation_threshold_run_predicts_at_the_threshold_eval_uses() {
+    let tmp = TempDir::new("predict-validation");
+    let data = tiny_mnist(&tmp.0);
+    let run = tmp.join("run");
+    let rule = ["--threshold", "validation", "--validation-fraction", "0.25"];
+    train_cnn(&data, &run, &rule);
+    let eval = json(&ok(&dvaan(&["eval", "--checkpoint", &arg(&run), "--json"])));
+    assert_eq!(eval["threshold_rule"], "validation G-mean", "{eval}");
+    let threshold = eval["threshold"].as_f64().expect("a finite threshold") as f32;
+
+    let images = data.join("mnist/t10k-images-idx3-ubyte");
+    let labels = data.join("mnist/t10k-labels-idx1-ubyte");
+    let out = tmp.join("scores.csv");
+    let predicted = json(&ok(&dvaan(&[
+        "predict",
+        "--checkpoint",
+        &arg(&run),
+        "--input",
+        &arg(&images),
+        "--labels",
+        &arg(&labels),
+        "--out",
+        &arg(&out),
+        "--json",
+    ])));
+    assert_same_metrics(&eval, &predicted);
+    for key in ["threshold_rule", "threshold"] {
+        assert_eq!(predicted[key], eval[key], "{key}: {predicted}");
+        assert_eq!(predicted["metrics"][key], eval[key], "{key}: {predicted}");
+    }
+    let (header, rows) = scores(&out);
+    let logits = logits_f32(&header, &rows);
+    assert_eq!(logits, eval_logits(&run));
+    let at = header.iter().position(|h| h == "threshold").unwrap();
+    let predicted_label = column(&header, &rows, "predicted");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[at].parse::<f32>().unwrap(), threshold, "row {i}");
+        assert_eq!(predicted_label[i] == 1.0, logits[i] > threshold, "row {i}");
+    }
+    let positive = logits.iter().filter(|&&l| l > threshold).count();
+    assert_eq!(predicted["predicted_positive"], positive, "{predicted}");
+
+    let text = ok(&dvaan(&[
+        "predict",
+        "--checkpoint",
+        &arg(&run),
+        "--input",
+        &arg(&images),
+        "--out",
+        &arg(&tmp.join("plain.csv")),
+    ]));
+    assert!(
+        text.contains(&format!(
+            "{positive} predicted positive (logit > {threshold}, threshold rule validation G-mean)"
+        )),
+        "{text}"
+    );
 }
 
 /// Two features around 500 and 40 (far from 0, so scoring unstandardised rows would give

@@ -36,7 +36,7 @@ fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
     let r = restore(&path, args.data_dir.as_deref(), &args.gpu.options())?;
     context.set_adapter(&r.gpu.summary().to_string());
     context.injected_failure();
-    let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test)?;
+    let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test, r.validation.as_ref())?;
     if args.json {
         let mut json = serde_json::to_value(metrics).expect("metrics serialise");
         json["per_class"] = serde_json::to_value(per_class).expect("the report serialises");
@@ -57,7 +57,10 @@ fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
         println!();
         print_per_class(
             &format!(
-                "per class, at the decision threshold (logit > 0; IBA with α = {}):",
+                "per class, at the decision threshold (logit > {}, threshold rule {}; IBA \
+                 with α = {}):",
+                metrics.threshold,
+                metrics.threshold_rule,
                 crate::metrics::IBA_ALPHA
             ),
             &per_class,

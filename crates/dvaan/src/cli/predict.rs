@@ -24,7 +24,9 @@ pub struct Args {
     #[arg(long)]
     pub labels: Option<PathBuf>,
     /// Where to write the scores (CSV: index, [file,] [class, label,] probability, logit,
-    /// predicted).
+    /// threshold, predicted). `predicted` is 1 when the logit is above `threshold`, the run's
+    /// decision threshold: 0, or the one chosen on its validation slice
+    /// (`--threshold validation`), as `eval` uses.
     #[arg(long, default_value = "scores.csv")]
     pub out: PathBuf,
     /// Root data folder of the run's training data, if it moved since training (the model
@@ -62,6 +64,8 @@ pub fn run(args: &Args) -> Result<()> {
         let mut json = serde_json::json!({
             "samples": p.samples,
             "predicted_positive": p.predicted_positive,
+            "threshold_rule": p.decision.rule,
+            "threshold": p.decision.threshold as f64,
             "out": args.out,
         });
         if let Some(e) = &p.evaluated {
@@ -74,7 +78,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     println!(
         "{}: scored {} samples of {} ({}) with {} after {} epochs on {}: {} predicted \
-         positive (logit > 0); wrote {}",
+         positive (logit > {}, threshold rule {}); wrote {}",
         path.display(),
         p.samples,
         args.input.display(),
@@ -83,6 +87,8 @@ pub fn run(args: &Args) -> Result<()> {
         p.restored.trainer.epochs_done(),
         p.restored.gpu.summary(),
         p.predicted_positive,
+        p.decision.threshold,
+        p.decision.rule,
         args.out.display()
     );
     if let Some(e) = &p.evaluated {
@@ -97,7 +103,10 @@ pub fn run(args: &Args) -> Result<()> {
         println!();
         print_per_class(
             &format!(
-                "per class, at the decision threshold (logit > 0; IBA with α = {}):",
+                "per class, at the decision threshold (logit > {}, threshold rule {}; IBA \
+                 with α = {}):",
+                p.decision.threshold,
+                p.decision.rule,
                 crate::metrics::IBA_ALPHA
             ),
             &e.per_class,

@@ -17,6 +17,7 @@ mod rng;
 mod source;
 mod standardise;
 mod task;
+mod validation;
 
 #[cfg(test)]
 mod tests;
@@ -36,3 +37,4 @@ pub use mnist_json::{import_mnist_json, ImportSummary, SPLIT_SEED as MNIST_SPLIT
 pub use png_folder::{read_png_folder, PngImages};
 pub use standardise::Standardiser;
 pub use task::{load_task, pixel_byte, pixel_value, Task, TaskSpec};
+pub use validation::{split_validation, stratified_holdout};

@@ -2,7 +2,9 @@
 //! trained on, scaled (pixels) or standardised (features, with the statistics of the run's
 //! own training set that its checkpoint records), and scored by the classifier in evaluation mode
 //! through the same path as `eval` ([`super::test_metrics`]). With labels, the samples that
-//! belong to the run's task are evaluated like the test split.
+//! belong to the run's task are evaluated like the test split. Every sample is labelled at
+//! the run's decision threshold, rebuilt as `eval` rebuilds it: logit 0, or for a run trained
+//! with `--threshold validation` the logit chosen on its validation slice.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,10 +14,10 @@ use dvaan_tensor::GpuOptions;
 use super::engine_guard::{guard, EngineContext};
 use super::record::MetricsRecord;
 use super::restore::{restore, Restored};
-use super::test_metrics::score_and_evaluate;
+use super::test_metrics::{decision_threshold, score_and_evaluate, Decision};
 use crate::data::{read_inputs, DataError, Dataset, InputSpec, Inputs, Standardiser, TaskSpec};
 use crate::io::atomic::write_atomic;
-use crate::metrics::{ImbalancedReport, ScoreKind};
+use crate::metrics::ImbalancedReport;
 use crate::{Error, Result};
 
 /// A standardised feature this many training standard deviations from the training mean is
@@ -36,6 +38,8 @@ pub struct PredictRun {
 pub struct Prediction {
     pub restored: Restored,
     pub format: &'static str,
+    /// The threshold rule and logit threshold every sample was labelled at.
+    pub decision: Decision,
     pub samples: usize,
     pub predicted_positive: usize,
     /// Samples whose class is not part of the run's task (scored, not evaluated).
@@ -61,6 +65,7 @@ fn predict_guarded(run: &PredictRun, context: &EngineContext) -> Result<Predicti
     let r = restore(&run.checkpoint, run.data_dir.as_deref(), &run.gpu)?;
     context.set_adapter(&r.gpu.summary().to_string());
     context.injected_failure();
+    let decision = decision_threshold(&r.trainer, r.validation.as_ref())?;
     let spec = r
         .record
         .task
@@ -103,7 +108,7 @@ fn predict_guarded(run: &PredictRun, context: &EngineContext) -> Result<Predicti
         } else {
             let x = member.iter().flat_map(|&i| sample(i)).copied().collect();
             let data = Dataset::new("input (labelled)", x, labels, shape.clone())?;
-            let scored = score_and_evaluate(&r.trainer, &data)?;
+            let scored = score_and_evaluate(&r.trainer, &data, decision)?;
             for (&i, &l) in member.iter().zip(&scored.logits) {
                 logits[i] = l;
             }
@@ -128,14 +133,15 @@ fn predict_guarded(run: &PredictRun, context: &EngineContext) -> Result<Predicti
 
     write_atomic(
         &run.out,
-        write_scores(&inputs, roles.as_deref(), &logits).as_bytes(),
+        write_scores(&inputs, roles.as_deref(), &logits, decision).as_bytes(),
     )?;
     Ok(Prediction {
         format: inputs.format,
+        decision,
         samples: inputs.n,
         predicted_positive: logits
             .iter()
-            .filter(|&&l| ScoreKind::Logit.predicts_positive(l))
+            .filter(|&&l| decision.predicts_positive(l))
             .count(),
         outside_task: roles.map_or(0, |r| r.iter().filter(|x| x.is_none()).count()),
         evaluated,
@@ -216,8 +222,15 @@ fn warn_far_out(inputs: &Inputs, d: usize, input: &Path) {
     );
 }
 
-/// The output CSV: one row per sample, in input order.
-fn write_scores(inputs: &Inputs, roles: Option<&[Option<bool>]>, logits: &[f32]) -> String {
+/// The output CSV: one row per sample, in input order. `threshold` repeats the logit
+/// threshold on every row, so that each `predicted` (logit > threshold) can be checked from
+/// the file alone.
+fn write_scores(
+    inputs: &Inputs,
+    roles: Option<&[Option<bool>]>,
+    logits: &[f32],
+    decision: Decision,
+) -> String {
     let mut out = String::from("index");
     if inputs.names.is_some() {
         out.push_str(",file");
@@ -225,7 +238,7 @@ fn write_scores(inputs: &Inputs, roles: Option<&[Option<bool>]>, logits: &[f32])
     if roles.is_some() {
         out.push_str(",class,label");
     }
-    out.push_str(",probability,logit,predicted\n");
+    out.push_str(",probability,logit,threshold,predicted\n");
     for (i, &logit) in logits.iter().enumerate() {
         let _ = write!(out, "{i}");
         if let Some(names) = &inputs.names {
@@ -239,8 +252,12 @@ fn write_scores(inputs: &Inputs, roles: Option<&[Option<bool>]>, logits: &[f32])
             let _ = write!(out, ",{},{label}", classes[i]);
         }
         let probability = 1.0 / (1.0 + (-(logit as f64)).exp());
-        let predicted = u8::from(ScoreKind::Logit.predicts_positive(logit));
-        let _ = writeln!(out, ",{probability:.9},{logit},{predicted}");
+        let predicted = u8::from(decision.predicts_positive(logit));
+        let _ = writeln!(
+            out,
+            ",{probability:.9},{logit},{},{predicted}",
+            decision.threshold
+        );
     }
     out
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use dvaan_tensor::{Gpu, GpuOptions};
 
 use super::record::{ClassCounts, RunRecord};
-use crate::data::{Standardiser, Task};
+use crate::data::{Dataset, Standardiser, Task};
 use crate::io::checkpoint::{self, NamedArray};
 use crate::io::OutputError;
 use crate::train::Trainer;
@@ -21,6 +21,8 @@ pub struct Restored {
     /// The standardisation the checkpoint recorded (tabular runs; `None` in older ones).
     pub recorded_standardiser: Option<Standardiser>,
     pub task: Task,
+    /// The validation slice of `--threshold validation`, held out of `task.train`.
+    pub validation: Option<Dataset>,
     pub gpu: Gpu,
     pub trainer: Trainer,
 }
@@ -31,7 +33,9 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     let recorded_shape = record.task.sample_shape.clone();
     let recorded_train = record.task.train;
     let recorded_standardiser = record.task.standardiser.clone();
-    let task = record.task.load(record.config.seed, data_dir)?;
+    let config = record.config.clone();
+    let data = record.task.load(&config, data_dir)?;
+    let (task, validation) = (data.task, data.validation);
     if task.train.shape != recorded_shape {
         return Err(OutputError::Incompatible {
             path: path.to_path_buf(),
@@ -51,6 +55,7 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
         recorded_train,
         recorded_standardiser,
         task,
+        validation,
         gpu,
         trainer,
     })
