@@ -5,12 +5,17 @@
 //! and convolution FLOPs (`Counters::flops`) and the effective rate they give. Beside them:
 //! the dispatches and submits of a step (`Gpu::counters`), the parameter count of each
 //! network, and the host's cost of a step: the wall time of recording it up to and
-//! including the flush, without waiting for the GPU, per step and per dispatch.
+//! including the flush, without waiting for the GPU, per step and per dispatch, and the
+//! recording thread's CPU time over the same span (which load on the machine does not
+//! inflate).
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
 //! `benches/peer/torch_dvaan_step.py` runs the same step in PyTorch, and
 //! `tools/step-vs-torch.sh` runs both back to back.
+//!
+//! Set `DVAAN_CONV_VARIANT` (`portable`, `tiled=M,N,K`, …) to run the step's convolutions
+//! on another kernel than the adapter's default, e.g. the tile `gpu_sweep` chose.
 //!
 //! Set `DVAAN_PROFILE=1` to also time each forward/backward stage of the step separately,
 //! and each kernel (every dispatch waited for on its own, so the kernel total exceeds a
@@ -23,6 +28,7 @@ use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
 use dvaan_autograd::{Layer, Tape};
 use dvaan_benches::{gpu, time_gpu};
+use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::{Gpu, Tensor};
 
 const BATCH: usize = 64;
@@ -56,6 +62,8 @@ struct StepCost {
     wall_ms: f64,
     /// Recording the step and submitting it, not waiting for the GPU.
     host_us: f64,
+    /// The recording thread's CPU time over the same span.
+    host_cpu_us: f64,
     dispatches: f64,
     submits: f64,
     flops: f64,
@@ -64,12 +72,14 @@ struct StepCost {
 /// Runs [`MEASURED_STEPS`] steps from global step `*step`, each started on an idle GPU.
 fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u64) -> StepCost {
     let before = gpu.counters();
-    let (mut wall, mut host) = (0.0, 0.0);
+    let (mut wall, mut host, mut host_cpu) = (0.0, 0.0, 0.0);
     for _ in 0..MEASURED_STEPS {
         gpu.sync();
         let t = Instant::now();
+        let cpu = thread_cpu_seconds();
         model.step(x, y, *step);
         gpu.flush();
+        host_cpu += thread_cpu_seconds() - cpu;
         host += t.elapsed().as_secs_f64();
         gpu.sync();
         wall += t.elapsed().as_secs_f64();
@@ -80,10 +90,20 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
     StepCost {
         wall_ms: wall * 1e3 / MEASURED_STEPS as f64,
         host_us: host * 1e6 / MEASURED_STEPS as f64,
+        host_cpu_us: host_cpu * 1e6 / MEASURED_STEPS as f64,
         dispatches: per_step(after.dispatches, before.dispatches),
         submits: per_step(after.submits, before.submits),
         flops: per_step(after.flops, before.flops),
     }
+}
+
+/// CPU time this thread has run, from Linux's scheduler statistics (nanoseconds; NaN
+/// elsewhere): unlike wall time, it does not grow when other processes share the cores.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
 }
 
 fn param_count(net: &dyn Layer) -> usize {
@@ -131,8 +151,35 @@ fn profile(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor) {
     }
 }
 
+/// The convolution kernel the step runs: `DVAAN_CONV_VARIANT` (`portable`, `tiled=M,N,K`, …)
+/// or the engine's choice for the adapter.
+fn conv_variant() -> Option<Variant> {
+    let name = std::env::var("DVAAN_CONV_VARIANT").ok()?;
+    match Variant::parse(&name) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            eprintln!("error: DVAAN_CONV_VARIANT: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn dvaan_step(c: &mut Criterion) {
+    let variant = conv_variant();
+    conv::with_variant(variant, || dvaan_step_with(c, variant));
+}
+
+fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
     let gpu = gpu();
+    eprintln!(
+        "conv variant: {:?}{}",
+        Variant::best(&gpu),
+        if variant.is_some() {
+            " (DVAAN_CONV_VARIANT)"
+        } else {
+            ""
+        }
+    );
     let cfg = TrainConfig {
         batch: BATCH,
         ..TrainConfig::default()
@@ -155,11 +202,14 @@ fn dvaan_step(c: &mut Criterion) {
     );
     eprintln!(
         "per step (mean of {MEASURED_STEPS}): {:.0} dispatches, {:.0} submits; host time to \
-         record and submit {:.0} us/step, {:.2} us/dispatch",
+         record and submit {:.0} us/step, {:.2} us/dispatch (wall); {:.0} us/step, {:.2} \
+         us/dispatch (the recording thread's CPU time)",
         cost.dispatches,
         cost.submits,
         cost.host_us,
-        cost.host_us / cost.dispatches.max(1.0)
+        cost.host_us / cost.dispatches.max(1.0),
+        cost.host_cpu_us,
+        cost.host_cpu_us / cost.dispatches.max(1.0)
     );
     eprintln!(
         "parameters: enc {}, dec {}, dis {}",

@@ -1,14 +1,35 @@
 //! Helpers shared by the criterion benches: one device, and timing that waits for the GPU.
 
+pub mod layers;
+
 use std::time::{Duration, Instant};
 
-use dvaan_tensor::Gpu;
+use dvaan_tensor::{Gpu, GpuOptions};
 
-/// The bench device; exits with the engine's message when there is none.
+/// The bench device; exits with the engine's message when there is none. With
+/// `DVAAN_SHADER_CHECKS=off` its shaders are built without wgpu's bounds checks and loop
+/// bounding, to measure what they cost.
 pub fn gpu() -> Gpu {
-    match Gpu::new() {
+    let unchecked = std::env::var("DVAAN_SHADER_CHECKS").is_ok_and(|v| v == "off");
+    let opened = if unchecked {
+        // SAFETY: a benchmark runs the engine's kernels on the shapes of the model, which
+        // the kernel tests cover in range; an out-of-range index would corrupt a timing
+        // run, not a result anyone keeps.
+        unsafe { Gpu::without_shader_checks(&GpuOptions::default()) }
+    } else {
+        Gpu::new()
+    };
+    match opened {
         Ok(g) => {
-            eprintln!("bench adapter: {}", g.summary());
+            eprintln!(
+                "bench adapter: {}{}",
+                g.summary(),
+                if g.shader_checks() {
+                    ""
+                } else {
+                    ", shaders without runtime checks"
+                }
+            );
             g
         }
         Err(e) => {

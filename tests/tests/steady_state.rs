@@ -1,7 +1,8 @@
 //! Across the crates: for every method the trainer offers, a training epoch after warm-up
-//! creates no GPU buffer, compiles no pipeline and reads back exactly once (the end-of-epoch
-//! loss history). This is what "no CPU↔GPU synchronisation and no allocation inside a
-//! training step" means, checked through the public API of all three crates.
+//! creates no GPU buffer, compiles no pipeline, makes no bind group and reads back exactly
+//! once (the end-of-epoch loss history). This is what "no CPU↔GPU synchronisation and no
+//! allocation inside a training step" means, checked through the public API of all three
+//! crates.
 
 use dvaan::data::Dataset;
 use dvaan::train::{MethodKind, TrainConfig, Trainer};
@@ -65,6 +66,10 @@ fn every_method_trains_without_allocating_or_syncing_after_warm_up() {
         assert_eq!(
             after.textures_created, before.textures_created,
             "{name}: staging textures created after warm-up"
+        );
+        assert_eq!(
+            after.bind_groups_created, before.bind_groups_created,
+            "{name}: bind groups created after warm-up"
         );
         assert_eq!(
             after.readbacks - before.readbacks,

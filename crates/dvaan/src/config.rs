@@ -136,6 +136,38 @@ impl FromStr for MethodKind {
     }
 }
 
+/// How the decision threshold of G-mean, F1 and balanced accuracy is set (ROC-AUC and
+/// PR-AUC use none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum ThresholdRule {
+    /// Probability 0.5 (logit 0), fixed before any data is seen.
+    #[default]
+    #[serde(rename = "0.5")]
+    #[value(name = "fixed", alias = "0.5")]
+    Fixed,
+    /// Chosen after training on a stratified validation slice held out of the training
+    /// data: the threshold that maximises G-mean there.
+    #[serde(rename = "validation G-mean")]
+    #[value(name = "validation")]
+    Validation,
+}
+
+impl ThresholdRule {
+    /// As metrics.json and the tables write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ThresholdRule::Fixed => "0.5",
+            ThresholdRule::Validation => "validation G-mean",
+        }
+    }
+}
+
+impl fmt::Display for ThresholdRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
@@ -173,6 +205,11 @@ pub struct TrainConfig {
     pub strict_adv: bool,
     /// Steps between host readbacks of the loss history.
     pub log_every: usize,
+    /// The decision threshold of the thresholded metrics.
+    pub threshold: ThresholdRule,
+    /// Share of each training class held out as the validation slice of
+    /// `ThresholdRule::Validation` (unused with the fixed rule).
+    pub validation_fraction: f64,
 }
 
 impl Default for TrainConfig {
@@ -199,6 +236,8 @@ impl Default for TrainConfig {
             aug_both: false,
             strict_adv: false,
             log_every: 50,
+            threshold: ThresholdRule::Fixed,
+            validation_fraction: 0.2,
         }
     }
 }
@@ -248,6 +287,14 @@ impl TrainConfig {
         }
         if !(self.lr > 0.0 && self.beta1 < 1.0 && self.beta2 < 1.0) {
             return Err("Adam needs --lr > 0 and --beta1, --beta2 in [0, 1)".into());
+        }
+        if self.threshold == ThresholdRule::Validation
+            && !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0)
+        {
+            return Err(format!(
+                "--validation-fraction is {}; it must lie strictly between 0 and 1",
+                self.validation_fraction
+            ));
         }
         if self.mu_min > self.mu_max {
             return Err(format!(

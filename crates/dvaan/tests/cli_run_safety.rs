@@ -164,3 +164,52 @@ fn an_engine_failure_names_batch_size_and_adapter() {
     assert!(!err.contains("RUST_BACKTRACE"), "{err}");
     assert!(!run.join(LOCK).exists());
 }
+
+#[test]
+fn an_engine_failure_after_training_is_an_error_in_every_command() {
+    let tmp = TempDir::new("engine-commands");
+    let data = tiny_mnist(&tmp.0);
+    let run = tmp.join("run");
+    let mut args = train_args(&data, &run);
+    set(&mut args, "--epochs", "1");
+    ok(&dvaan(&args));
+    let folder = run.display().to_string();
+    let out = tmp.join("out").display().to_string();
+    let images = data
+        .join("mnist/t10k-images-idx3-ubyte")
+        .display()
+        .to_string();
+    let commands: [(&str, Vec<&str>); 4] = [
+        ("evaluation", vec!["eval", "--checkpoint", &folder]),
+        (
+            "sampling",
+            vec!["sample", "--checkpoint", &folder, "--out", &out],
+        ),
+        (
+            "prediction",
+            vec![
+                "predict",
+                "--checkpoint",
+                &folder,
+                "--input",
+                &images,
+                "--out",
+                &out,
+            ],
+        ),
+        (
+            "resampling",
+            vec!["resample", "--checkpoint", &folder, "--out", &out],
+        ),
+    ];
+    for (what, command) in commands {
+        let command: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+        let during = format!("failed during {what}");
+        let err = fails(
+            &dvaan_with("DVAAN_TEST_ENGINE_PANIC_IN", what, &command),
+            &[&during, "adapter ", "Out of Memory"],
+        );
+        assert!(!err.contains("RUST_BACKTRACE"), "{err}");
+    }
+    assert!(!tmp.join("out").exists());
+}

@@ -36,23 +36,7 @@ fn main() {
         match a.as_str() {
             "--reps" => reps = it.next().unwrap().parse().unwrap(),
             "--ops" => ops = it.next().unwrap().clone(),
-            "portable" => variants.push(Variant::Portable),
-            "subgroup" => variants.push(Variant::Subgroup),
-            "tiled" => variants.push(Variant::Tiled(conv::Tiles::DEFAULT)),
-            "texel" => variants.push(Variant::Texel),
-            other if other.starts_with("tiled=") => {
-                let mnk: Vec<u32> = other["tiled=".len()..]
-                    .split(',')
-                    .map(|s| s.parse().expect("tiled=M,N,K wants three numbers"))
-                    .collect();
-                let [m, n, k] = mnk[..] else {
-                    panic!("tiled=M,N,K wants three numbers, got {other}")
-                };
-                variants.push(Variant::Tiled(
-                    conv::Tiles::new(m, n, k).unwrap_or_else(|e| panic!("{e}")),
-                ));
-            }
-            other => panic!("unknown argument {other}"),
+            other => variants.push(Variant::parse(other).unwrap_or_else(|e| panic!("{e}"))),
         }
     }
     let out = (h + 2 * p - k) / s + 1;

@@ -10,8 +10,11 @@
 //!
 //! Parameters of all dispatches of one submit live in a single uniform "arena" buffer at
 //! aligned offsets, written once just before the submit (`recorder.rs`): no buffer is
-//! created per dispatch.
+//! created per dispatch. Bind groups are kept and reused when a dispatch binds the same
+//! resources again (`bind_groups.rs`; the parameters' slot is a dynamic offset, not part of
+//! the bind group), and consecutive dispatches share one compute pass.
 
+use crate::bind_groups::{BindingKey, Resource};
 use crate::{Gpu, Shader, Tensor};
 
 /// A binding after the parameters: a tensor's storage buffer, or a staged texture
@@ -113,35 +116,24 @@ impl<'a> Dispatch<'a> {
         } else {
             self.params
         };
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(rec.stage_params(gpu.queue(), &params)),
-        }];
-        for (i, arg) in self.args.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: match arg {
-                    Arg::Tensor(t) => t.binding(),
-                    Arg::Texels(view) => wgpu::BindingResource::TextureView(view),
-                },
-            });
-        }
-        let bind_group = gpu.device().create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &compiled.layout,
-            entries: &entries,
-        });
-        drop(entries);
-        let encoder = rec.encoder(gpu.device());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: None,
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&compiled.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
-        }
+        let (offset, size) = rec.stage_params(gpu.queue(), &params);
+        let mut resources = Vec::with_capacity(1 + self.args.len());
+        // The parameters' binding is the arena's first `size` bytes, moved to this dispatch's
+        // slot by a dynamic offset, so the bind group does not depend on the slot.
+        resources.push(Resource::Buffer(rec.arena().clone(), 0, size));
+        resources.extend(self.args.iter().map(|arg| match arg {
+            Arg::Tensor(t) => t.resource(),
+            Arg::Texels(view) => Resource::Texels((*view).clone()),
+        }));
+        let key = BindingKey {
+            pipeline: compiled.id,
+            resources,
+        };
+        let bind_group = gpu.bind_groups().get(gpu.device(), &compiled.layout, key);
+        let pass = rec.pass(gpu.device());
+        pass.set_pipeline(&compiled.pipeline);
+        pass.set_bind_group(0, &bind_group, &[offset as u32]);
+        pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         rec.count_dispatch();
         drop(rec);
         if let Some(start) = profiled {
@@ -170,6 +162,9 @@ pub struct Counters {
     pub bytes_created: u64,
     pub buffer_reuses: u64,
     pub pipelines_created: u64,
+    /// Bind groups made for dispatches; none in a steady state, where each dispatch binds
+    /// what the same dispatch of the previous step bound.
+    pub bind_groups_created: u64,
     /// Staging textures ([`Gpu::stage_texels`]); like buffers, none in a steady state.
     pub textures_created: u64,
     pub dispatches: u64,
@@ -227,6 +222,7 @@ impl Gpu {
             (p.buffers_created, p.bytes_created, p.reuses)
         };
         let pipelines_created = self.pipelines().created;
+        let bind_groups_created = self.bind_groups().created;
         let textures_created = self.texel_pool().created();
         let (dispatches, submits) = self.recorder().counts();
         let tally = self.tally();
@@ -235,6 +231,7 @@ impl Gpu {
             bytes_created,
             buffer_reuses,
             pipelines_created,
+            bind_groups_created,
             textures_created,
             dispatches,
             submits,
@@ -254,9 +251,10 @@ impl Gpu {
         self.pool().idle_bytes()
     }
 
-    /// Releases idle pooled buffers and the staging textures (work already recorded keeps
-    /// what it uses alive).
+    /// Releases idle pooled buffers, the staging textures and the kept bind groups (work
+    /// already recorded keeps what it uses alive).
     pub fn trim_pool(&self) {
+        self.bind_groups().clear();
         self.texel_pool().clear();
         self.pool().trim();
     }

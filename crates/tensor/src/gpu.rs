@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::bind_groups::BindGroupCache;
 use crate::error::GpuError;
 use crate::kernel_times::KernelTimes;
 use crate::pipeline::PipelineCache;
@@ -97,6 +98,7 @@ struct Inner {
     limits: wgpu::Limits,
     pool: Mutex<BufferPool>,
     pipelines: Mutex<PipelineCache>,
+    bind_groups: Mutex<BindGroupCache>,
     recorder: Mutex<Recorder>,
     texel_pool: Mutex<TexelPool>,
     tally: Tally,
@@ -220,6 +222,25 @@ impl Gpu {
         Gpu::from_adapter(adapter, options.without_subgroups)
     }
 
+    /// [`Gpu::with_options`], with every shader built without wgpu's runtime checks: no
+    /// clamping of out-of-range indices and no bounding of loops. It exists to measure what
+    /// those checks cost (`DVAAN_SHADER_CHECKS=off` in the benches).
+    ///
+    /// # Safety
+    /// A kernel that indexes out of range then reads or writes memory it does not own, and
+    /// a loop that does not end hangs the device. The engine's kernels are tested in range
+    /// on awkward shapes, which is evidence, not proof; the caller accepts the difference.
+    pub unsafe fn without_shader_checks(options: &GpuOptions) -> Result<Gpu, GpuError> {
+        let gpu = Gpu::with_options(options)?;
+        gpu.pipelines().unchecked = true;
+        Ok(gpu)
+    }
+
+    /// False for a device made by [`Gpu::without_shader_checks`].
+    pub fn shader_checks(&self) -> bool {
+        !self.pipelines().unchecked
+    }
+
     fn from_adapter(adapter: wgpu::Adapter, without_subgroups: bool) -> Result<Gpu, GpuError> {
         let mut summary = summarise(&adapter);
         let features = if without_subgroups {
@@ -248,6 +269,7 @@ impl Gpu {
             limits,
             pool: Mutex::new(BufferPool::default()),
             pipelines: Mutex::new(PipelineCache::default()),
+            bind_groups: Mutex::new(BindGroupCache::default()),
             recorder: Mutex::new(recorder),
             texel_pool: Mutex::new(TexelPool::default()),
             tally: Tally::default(),
@@ -294,6 +316,10 @@ impl Gpu {
 
     pub(crate) fn pipelines(&self) -> MutexGuard<'_, PipelineCache> {
         self.0.pipelines.lock().unwrap()
+    }
+
+    pub(crate) fn bind_groups(&self) -> MutexGuard<'_, BindGroupCache> {
+        self.0.bind_groups.lock().unwrap()
     }
 
     pub(crate) fn recorder(&self) -> MutexGuard<'_, Recorder> {

@@ -4,6 +4,7 @@
 //! Shape errors inside the engine are programming errors and panic with a message that
 //! names the op and the shapes; input a user hands over is checked by the callers above.
 
+mod bind_groups;
 mod dispatch;
 mod error;
 mod gpu;
@@ -12,6 +13,8 @@ mod pipeline;
 mod pool;
 mod profile;
 mod recorder;
+mod reflect;
+mod scoped;
 mod shader;
 mod tensor;
 mod texel_pool;

@@ -1,16 +1,28 @@
-//! Compiles each (shader, entry point, override constants) once and keeps it.
+//! Compiles each (shader, entry point, override constants) once and keeps it, with the bind
+//! group layout its WGSL declares (`reflect.rs`: the parameters at a dynamic offset).
+//!
+//! A dispatch finds its pipeline by a hash of the borrowed names and constants, so the
+//! lookup on the hot path allocates nothing; the owned key is kept only to confirm a hit.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use crate::reflect::Reflected;
 use crate::Shader;
 
+/// (shader, entry point, override constants as bit patterns), owned.
 type Key = (&'static str, String, Vec<(String, u64)>);
 
 #[derive(Default)]
 pub(crate) struct PipelineCache {
+    /// Build shader modules without wgpu's bounds checks and loop bounding
+    /// ([`crate::Gpu::without_shader_checks`]).
+    pub unchecked: bool,
     modules: HashMap<&'static str, wgpu::ShaderModule>,
-    pipelines: HashMap<Key, Arc<Compiled>>,
+    reflected: HashMap<&'static str, Reflected>,
+    pipelines: HashMap<u64, Vec<(Key, Arc<Compiled>)>>,
     /// Each shader of `modules`, once.
     shaders: Vec<Shader>,
     pub created: u64,
@@ -18,7 +30,32 @@ pub(crate) struct PipelineCache {
 
 pub(crate) struct Compiled {
     pub pipeline: wgpu::ComputePipeline,
+    /// Binding 0 (the parameters) takes a dynamic offset into the arena.
     pub layout: wgpu::BindGroupLayout,
+    /// Distinct per pipeline of this cache: what a bind group's key names it by.
+    pub id: u64,
+}
+
+fn hash_of(shader: &str, entry: &str, constants: &[(&str, f64)]) -> u64 {
+    let mut h = DefaultHasher::new();
+    shader.hash(&mut h);
+    entry.hash(&mut h);
+    for (name, value) in constants {
+        name.hash(&mut h);
+        value.to_bits().hash(&mut h);
+    }
+    h.finish()
+}
+
+fn matches(key: &Key, shader: &str, entry: &str, constants: &[(&str, f64)]) -> bool {
+    key.0 == shader
+        && key.1 == entry
+        && key.2.len() == constants.len()
+        && key
+            .2
+            .iter()
+            .zip(constants)
+            .all(|((k, bits), (name, value))| k == name && *bits == value.to_bits())
 }
 
 impl PipelineCache {
@@ -34,27 +71,48 @@ impl PipelineCache {
         entry: &str,
         constants: &[(&str, f64)],
     ) -> Arc<Compiled> {
-        let key: Key = (
-            shader.name,
-            entry.to_string(),
-            constants
+        let hash = hash_of(shader.name, entry, constants);
+        if let Some(found) = self.pipelines.get(&hash).and_then(|same_hash| {
+            same_hash
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.to_bits()))
-                .collect(),
-        );
-        if let Some(c) = self.pipelines.get(&key) {
-            return c.clone();
+                .find(|(key, _)| matches(key, shader.name, entry, constants))
+        }) {
+            return found.1.clone();
         }
+        let unchecked = self.unchecked;
         let module = self.modules.entry(shader.name).or_insert_with(|| {
             self.shaders.push(*shader);
-            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            let desc = wgpu::ShaderModuleDescriptor {
                 label: Some(shader.name),
                 source: wgpu::ShaderSource::Wgsl(shader.source.into()),
-            })
+            };
+            if unchecked {
+                // SAFETY: the caller of `Gpu::without_shader_checks` vouched for every
+                // kernel's indices staying in range.
+                unsafe {
+                    device
+                        .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+                }
+            } else {
+                device.create_shader_module(desc)
+            }
+        });
+        let reflected = self
+            .reflected
+            .entry(shader.name)
+            .or_insert_with(|| Reflected::new(shader.name, shader.source));
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(entry),
+            entries: &reflected.layout(shader.name, entry),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(entry),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
         });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
-            layout: None,
+            layout: Some(&pipeline_layout),
             module,
             entry_point: Some(entry),
             compilation_options: wgpu::PipelineCompilationOptions {
@@ -63,10 +121,24 @@ impl PipelineCache {
             },
             cache: None,
         });
-        let layout = pipeline.get_bind_group_layout(0);
         self.created += 1;
-        let compiled = Arc::new(Compiled { pipeline, layout });
-        self.pipelines.insert(key, compiled.clone());
+        let compiled = Arc::new(Compiled {
+            pipeline,
+            layout,
+            id: self.created,
+        });
+        let key: Key = (
+            shader.name,
+            entry.to_string(),
+            constants
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_bits()))
+                .collect(),
+        );
+        self.pipelines
+            .entry(hash)
+            .or_default()
+            .push((key, compiled.clone()));
         compiled
     }
 }

@@ -2,8 +2,13 @@
 //!
 //! A dropped tensor hands its buffer back here; the next request of the same class takes it.
 //! Classes are eight steps per power of two, so a buffer is at most 12.5% larger than asked.
+//!
+//! Among idle buffers of a class the pool always lends the lowest (in wgpu's handle order),
+//! not the last returned: a step then receives the same buffers in the same roles as the
+//! step before, whatever order the previous step dropped them in, so its dispatches find
+//! their bind groups already made (`bind_groups.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The kind of buffer: compute storage, or a host-visible buffer for readback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +43,7 @@ pub(crate) fn size_class(bytes: u64) -> u64 {
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: HashMap<(u64, BufferKind), Vec<wgpu::Buffer>>,
+    free: HashMap<(u64, BufferKind), BTreeSet<wgpu::Buffer>>,
     pub buffers_created: u64,
     pub bytes_created: u64,
     pub reuses: u64,
@@ -52,7 +57,11 @@ impl BufferPool {
         kind: BufferKind,
     ) -> (wgpu::Buffer, u64) {
         let class = size_class(bytes);
-        if let Some(buffer) = self.free.get_mut(&(class, kind)).and_then(Vec::pop) {
+        if let Some(buffer) = self
+            .free
+            .get_mut(&(class, kind))
+            .and_then(BTreeSet::pop_first)
+        {
             self.reuses += 1;
             return (buffer, class);
         }
@@ -68,7 +77,7 @@ impl BufferPool {
     }
 
     pub fn give(&mut self, buffer: wgpu::Buffer, class: u64, kind: BufferKind) {
-        self.free.entry((class, kind)).or_default().push(buffer);
+        self.free.entry((class, kind)).or_default().insert(buffer);
     }
 
     /// Bytes held in free lists, waiting for reuse.

@@ -1,11 +1,18 @@
 //! The device's shared command encoder and the uniform arena that holds the parameters of
 //! every dispatch recorded into it. Nothing reaches the GPU until [`Recorder::submit`], so a
 //! chain of ops costs one submit; the arena is written once, just before it.
+//!
+//! Consecutive dispatches share one open compute pass: beginning and ending a pass costs
+//! the host more than recording a dispatch into it, and wgpu still places the barriers
+//! between dispatches that one's writes and the next one's reads need. A copy or clear
+//! ends the open pass, since an encoder with an open pass accepts nothing else.
 
 const ARENA_BYTES: u64 = 1 << 20;
 
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
+    /// The open compute pass of `encoder`, if the last command recorded was a dispatch.
+    pass: Option<wgpu::ComputePass<'static>>,
     params: Vec<u8>,
     arena: wgpu::Buffer,
     align: u64,
@@ -23,6 +30,7 @@ impl Recorder {
         });
         Recorder {
             encoder: None,
+            pass: None,
             params: Vec::new(),
             arena,
             align: limits.min_uniform_buffer_offset_alignment as u64,
@@ -31,10 +39,30 @@ impl Recorder {
         }
     }
 
+    /// The encoder, for a copy or a clear: ends the open compute pass first.
     pub fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.pass = None;
+        self.open_encoder(device)
+    }
+
+    fn open_encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
         self.encoder.get_or_insert_with(|| {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
         })
+    }
+
+    /// The open compute pass, begun now if the last command was not a dispatch.
+    pub fn pass(&mut self, device: &wgpu::Device) -> &mut wgpu::ComputePass<'static> {
+        if self.pass.is_none() {
+            let pass = self
+                .open_encoder(device)
+                .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: None,
+                });
+            self.pass = Some(pass.forget_lifetime());
+        }
+        self.pass.as_mut().expect("a compute pass was just begun")
     }
 
     pub fn has_pending(&self) -> bool {
@@ -43,6 +71,7 @@ impl Recorder {
 
     /// Submits everything recorded so far.
     pub fn submit(&mut self, queue: &wgpu::Queue) {
+        self.pass = None;
         if let Some(encoder) = self.encoder.take() {
             if !self.params.is_empty() {
                 queue.write_buffer(&self.arena, 0, &self.params);
@@ -53,9 +82,10 @@ impl Recorder {
         }
     }
 
-    /// Reserves space for one dispatch's parameters and returns their binding in the arena.
-    /// When the arena is full, the work recorded so far is submitted first.
-    pub fn stage_params(&mut self, queue: &wgpu::Queue, bytes: &[u8]) -> wgpu::BufferBinding<'_> {
+    /// Reserves space for one dispatch's parameters and returns their range in the arena
+    /// ([`Recorder::arena`]) as (byte offset, byte size). When the arena is full, the work
+    /// recorded so far is submitted first.
+    pub fn stage_params(&mut self, queue: &wgpu::Queue, bytes: &[u8]) -> (u64, u64) {
         let size = (bytes.len() as u64).div_ceil(16).max(1) * 16;
         let mut offset = (self.params.len() as u64).div_ceil(self.align) * self.align;
         if offset + size > ARENA_BYTES {
@@ -65,11 +95,12 @@ impl Recorder {
         self.params.resize(offset as usize, 0);
         self.params.extend_from_slice(bytes);
         self.params.resize((offset + size) as usize, 0);
-        wgpu::BufferBinding {
-            buffer: &self.arena,
-            offset,
-            size: std::num::NonZeroU64::new(size),
-        }
+        (offset, size)
+    }
+
+    /// The uniform buffer that holds every dispatch's parameters.
+    pub fn arena(&self) -> &wgpu::Buffer {
+        &self.arena
     }
 
     /// Counts a dispatch recorded into [`Recorder::encoder`].

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::bind_groups::Resource;
 use crate::pool::BufferKind;
 use crate::Gpu;
 
@@ -287,12 +288,9 @@ impl Tensor {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
 
-    pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: self.buffer(),
-            offset: self.byte_offset(),
-            size: std::num::NonZeroU64::new(self.byte_len()),
-        })
+    /// What a dispatch binds for this tensor: its range of its buffer.
+    pub(crate) fn resource(&self) -> Resource {
+        Resource::Buffer(self.buffer().clone(), self.byte_offset(), self.byte_len())
     }
 }
 

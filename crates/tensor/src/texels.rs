@@ -43,15 +43,7 @@ thread_local! {
 /// textures (`Some(true)`), from their buffers (`Some(false)`), or as the adapter prefers
 /// (`None`): lets tests hold both paths to the reference on any adapter.
 pub fn with_texel_reads<R>(reads: Option<bool>, f: impl FnOnce() -> R) -> R {
-    // Restores the previous choice even when `f` panics.
-    struct Restore(Option<bool>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_READS.with(|c| c.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_READS.with(|c| c.replace(reads)));
-    f()
+    crate::scoped::with_local(&FORCED_READS, reads, f)
 }
 
 /// A staging texture lent to one op; it goes back to the pool when dropped.

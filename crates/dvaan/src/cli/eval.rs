@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
 use crate::run::dir::checkpoint_path;
+use crate::run::engine_guard::{guard, EngineContext};
 use crate::run::restore::restore;
 use crate::run::table::{print_metrics, print_per_class};
 use crate::run::test_metrics::evaluate_test;
@@ -27,9 +28,15 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    guard("evaluation", |context| run_guarded(args, context))
+}
+
+fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
     let path = checkpoint_path(&args.checkpoint);
     let r = restore(&path, args.data_dir.as_deref(), &args.gpu.options())?;
-    let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test)?;
+    context.set_adapter(&r.gpu.summary().to_string());
+    context.injected_failure();
+    let (metrics, per_class) = evaluate_test(&r.trainer, &r.task.test, r.validation.as_ref())?;
     if args.json {
         let mut json = serde_json::to_value(metrics).expect("metrics serialise");
         json["per_class"] = serde_json::to_value(per_class).expect("the report serialises");
@@ -50,7 +57,10 @@ pub fn run(args: &Args) -> Result<()> {
         println!();
         print_per_class(
             &format!(
-                "per class, at the decision threshold (logit > 0; IBA with α = {}):",
+                "per class, at the decision threshold (logit > {}, threshold rule {}; IBA \
+                 with α = {}):",
+                metrics.threshold,
+                metrics.threshold_rule,
                 crate::metrics::IBA_ALPHA
             ),
             &per_class,

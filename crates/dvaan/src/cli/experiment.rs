@@ -5,14 +5,17 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
+use crate::config::ThresholdRule;
 use crate::experiment::grid::expand_methods;
-use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset};
+use crate::experiment::{self, Block, CellSettings, Grid, Plan, Preset, Shard};
 use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), paper
-    /// (the paper's grid, for a GPU). Without it, --methods and --datasets are required.
+    /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), deep
+    /// (DVAAN against its ablations over 10 epochs, 6-35 h on a 2-core CPU), ova (Table 2
+    /// at CPU scale), paper (Tables 1–3 on MNIST and Fashion-MNIST, for GPUs). Without it,
+    /// --methods and --datasets are required.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
     /// Output folder; running again with the same folder keeps the finished cells.
@@ -46,6 +49,21 @@ pub struct Args {
     /// Adam learning rate of every cell.
     #[arg(long)]
     pub lr: Option<f32>,
+    /// Decision threshold of G-mean, F1 and balanced accuracy in every cell: fixed
+    /// (probability 0.5) or validation (chosen on a held-out slice of the training data).
+    #[arg(long, value_enum)]
+    pub threshold: Option<ThresholdRule>,
+    /// Share of each training class held out for --threshold validation [default: 0.2].
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+    /// Run only shard K of N: the cells at positions i with i mod N = K − 1 in the grid's
+    /// canonical order (block, dataset, ratio, method, seed). Give each shard its own --out.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Train nothing: write the report of the whole grid from the cells finished in these
+    /// output folders (repeat the flag, e.g. one per shard) into --out.
+    #[arg(long)]
+    pub from: Vec<PathBuf>,
     /// Train nothing: rebuild the tables and figures from the cells already finished.
     #[arg(long)]
     pub report_only: bool,
@@ -70,7 +88,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         None => {
             if args.methods.is_none() || args.datasets.is_none() {
                 return Err(Error::Usage(
-                    "give --preset smoke|cpu|paper, or --methods and --datasets".into(),
+                    "give --preset smoke|cpu|deep|ova|paper, or --methods and --datasets".into(),
                 ));
             }
             let grid = Grid {
@@ -106,6 +124,8 @@ pub fn plan(args: &Args) -> Result<Plan> {
     settings.batch = args.batch.or(settings.batch);
     settings.latent = args.latent.or(settings.latent);
     settings.lr = args.lr.or(settings.lr);
+    settings.threshold = args.threshold.or(settings.threshold);
+    settings.validation_fraction = args.validation_fraction.or(settings.validation_fraction);
     Ok(Plan {
         out: args.out.clone(),
         grid,
@@ -115,5 +135,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         gpu: args.gpu.options(),
         verbose: args.verbose,
         report_only: args.report_only,
+        shard: args.shard,
+        from: args.from.clone(),
     })
 }

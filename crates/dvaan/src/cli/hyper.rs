@@ -5,6 +5,7 @@
 
 use std::fmt::Display;
 
+use crate::config::ThresholdRule;
 use crate::train::{MethodKind, TrainConfig};
 
 fn dflt(text: &str, value: impl Display) -> String {
@@ -59,6 +60,10 @@ pub struct HyperArgs {
     pub strict_adv: bool,
     #[arg(long, help = dflt("Steps between loss read-backs (progress, history.csv, NaN check)", d().log_every))]
     pub log_every: Option<usize>,
+    #[arg(long, value_enum, help = dflt("Decision threshold of G-mean, F1 and balanced accuracy: fixed (probability 0.5, logit 0) or validation (the G-mean maximiser on a stratified validation slice held out of the training data)", "fixed"))]
+    pub threshold: Option<ThresholdRule>,
+    #[arg(long, help = dflt("Share of each training class held out for --threshold validation", d().validation_fraction))]
+    pub validation_fraction: Option<f64>,
 }
 
 impl HyperArgs {
@@ -69,6 +74,7 @@ impl HyperArgs {
         }
         set!(method, epochs, batch, latent, seed, lr, beta1, beta2, lambda1, lambda2, gamma);
         set!(eta_mu, mu0, mu_min, mu_max, fixed_mu, aug_every, aug_n, log_every);
+        set!(threshold, validation_fraction);
         c.aug_both |= self.aug_both;
         c.strict_adv |= self.strict_adv;
     }
@@ -81,6 +87,7 @@ impl HyperArgs {
         }
         check!(method, batch, latent, seed, lr, beta1, beta2, lambda1, lambda2, gamma);
         check!(eta_mu, mu0, mu_min, mu_max, fixed_mu, aug_every, aug_n, log_every);
+        check!(threshold, validation_fraction);
         if self.aug_both {
             given.push(flag("aug_both"));
         }

@@ -12,6 +12,8 @@ pub mod experiment;
 pub mod gpu_args;
 pub mod hyper;
 pub mod import_mnist;
+pub mod predict;
+pub mod resample;
 pub mod sample;
 pub mod train;
 
@@ -32,6 +34,12 @@ pub enum Command {
     Train(Box<train::Args>),
     /// Re-evaluate a checkpoint on its test split and print the metrics.
     Eval(eval::Args),
+    /// Score new data (IDX, CSV or a folder of PNGs) with a checkpoint's classifier; write
+    /// one row per sample and, with labels, print the metrics.
+    Predict(predict::Args),
+    /// Write a run's training set plus generated positives, in its own format, as a data
+    /// folder to train on.
+    Resample(resample::Args),
     /// Decode a grid of samples from a checkpoint (rows from N(+μ), N(0), N(0), N(−μ)).
     Sample(sample::Args),
     /// Train a grid of methods × datasets × ratios × seeds; write the paper's tables and figures.
@@ -48,6 +56,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Resample(args) => resample::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::Experiment(args) => experiment::run(&args),
         Command::Devices(args) => devices::run(&args),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::gpu_args::GpuArgs;
 use crate::io::grid::write_grid;
 use crate::run::dir::checkpoint_path;
+use crate::run::engine_guard::{guard, EngineContext};
 use crate::run::restore::restore;
 use crate::{Error, Result};
 
@@ -34,11 +35,17 @@ pub fn run(args: &Args) -> Result<()> {
     if args.per_row == 0 {
         return Err(Error::Usage("--per-row must be at least 1".into()));
     }
+    guard("sampling", |context| run_guarded(args, context))
+}
+
+fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
     let r = restore(
         &checkpoint_path(&args.checkpoint),
         args.data_dir.as_deref(),
         &args.gpu.options(),
     )?;
+    context.set_adapter(&r.gpu.summary().to_string());
+    context.injected_failure();
     if r.record.task.sample_shape.len() != 3 {
         return Err(Error::Usage(format!(
             "{} holds tabular samples of shape {:?}; a sample grid needs images",

@@ -22,6 +22,9 @@ pub enum LabelColumn {
     Last,
     /// The column with this header name; the file must have a header.
     Name(String),
+    /// No label column: every column is a feature (data to score, whose classes are not
+    /// known). The table's `classes` is then empty.
+    Absent,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,7 @@ pub struct Table {
     pub names: Option<Vec<String>>,
     pub n_features: usize,
     pub features: Vec<f32>,
+    /// Empty when read with [`LabelColumn::Absent`].
     pub classes: Vec<u32>,
     /// The 1-based line of each row, so that later checks can point at it.
     pub lines: Vec<usize>,
@@ -185,7 +189,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
         .unwrap_or_else(|| first.fields.iter().all(|f| number(f).is_none()));
     let header: Option<Vec<String>> =
         has_header.then(|| first.fields.iter().map(|f| clean(f).to_string()).collect());
-    if width < 2 {
+    let labelled = options.label != LabelColumn::Absent;
+    if width < 1 + usize::from(labelled) {
         return Err(csv_err(
             first_line,
             1,
@@ -193,16 +198,15 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
         ));
     }
     let label = match (&options.label, &header) {
-        (LabelColumn::Last, _) => width - 1,
-        (LabelColumn::Name(name), Some(h)) => {
-            h.iter()
-                .position(|c| c == name)
-                .ok_or_else(|| DataError::LabelColumn {
-                    path: file.path.clone(),
-                    wanted: name.clone(),
-                    available: h.clone(),
-                })?
-        }
+        (LabelColumn::Absent, _) => None,
+        (LabelColumn::Last, _) => Some(width - 1),
+        (LabelColumn::Name(name), Some(h)) => Some(h.iter().position(|c| c == name).ok_or_else(
+            || DataError::LabelColumn {
+                path: file.path.clone(),
+                wanted: name.clone(),
+                available: h.clone(),
+            },
+        )?),
         (LabelColumn::Name(name), None) => {
             return Err(csv_err(
                 first_line,
@@ -258,7 +262,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
                     format!("column {}{name}: {why}; expected a number", k + 1),
                 ));
             };
-            if k != label {
+            if Some(k) != label {
                 features.push(v as f32);
             } else if v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
                 classes.push(v as u32);
@@ -277,7 +281,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
         }
         lines.push(row.line);
     }
-    if classes.is_empty() {
+    if lines.is_empty() {
         return Err(csv_err(
             first_line,
             1,
@@ -285,13 +289,15 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
         ));
     }
     let names = header.map(|mut h| {
-        h.remove(label);
+        if let Some(label) = label {
+            h.remove(label);
+        }
         h
     });
     Ok(Table {
         path: file.path,
         names,
-        n_features: width - 1,
+        n_features: width - usize::from(labelled),
         features,
         classes,
         lines,

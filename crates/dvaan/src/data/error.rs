@@ -112,6 +112,19 @@ pub enum DataError {
     },
     /// A mini-batch size of zero or larger than the training set.
     BatchSize { batch: usize, n: usize },
+    /// A validation slice that cannot hold a sample of each class and leave one to train on.
+    ValidationSplit {
+        class: &'static str,
+        available: usize,
+        fraction: f64,
+    },
+    /// Data to score (or its labels) that does not fit the trained model: the wrong shape,
+    /// channels or format for it.
+    Unfit {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
     /// Values handed to `Dataset::new` that do not fit together (a caller's mistake).
     Inconsistent(String),
 }
@@ -282,6 +295,19 @@ impl fmt::Display for DataError {
                 "mini-batch size {batch} does not fit a training set of {n} samples; choose a \
                  batch size between 1 and {n}"
             ),
+            ValidationSplit {
+                class,
+                available,
+                fraction,
+            } => write!(
+                f,
+                "a validation slice of {fraction} needs at least one {class} training sample \
+                 to hold out and one to train on, but the training set has {available}; \
+                 fix: use a milder imbalance ratio, or --threshold fixed"
+            ),
+            Unfit { path, problem, fix } => {
+                write!(f, "{}: {problem}.\nfix: {fix}", path.display())
+            }
             Inconsistent(message) => write!(f, "{message}"),
         }
     }

@@ -12,6 +12,7 @@ pub enum Purpose {
     Subsample,
     Batches,
     Split,
+    Validation,
 }
 
 pub fn rng(seed: u64, purpose: Purpose) -> Pcg64 {
@@ -19,6 +20,7 @@ pub fn rng(seed: u64, purpose: Purpose) -> Pcg64 {
         Purpose::Subsample => 0x5ab5_a3b1_e000_0001,
         Purpose::Batches => 0xba7c_4e5d_0000_0002,
         Purpose::Split => 0x5b11_7000_0000_0003,
+        Purpose::Validation => 0x7a11_da7e_0000_0004,
     };
     Pcg64::seed_from_u64(seed ^ salt)
 }

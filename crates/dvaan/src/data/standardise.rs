@@ -2,7 +2,7 @@
 //! the training set only so that nothing about the test set leaks into training.
 
 /// Per-feature mean and standard deviation (population std, i.e. divided by n).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standardiser {
     pub mean: Vec<f32>,
     /// 1.0 for a constant column, so that it maps to zeros instead of dividing by zero.

@@ -34,6 +34,32 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
+    fn classes(&self) -> Classes {
+        match self.positive_class {
+            Some(positive) => Classes::OneVsAll { positive },
+            None => {
+                let (positive, negative) = self.dataset.default_pair();
+                Classes::Pair { positive, negative }
+            }
+        }
+    }
+
+    /// What a stored class is in this task: `Some(true)` positive, `Some(false)` negative,
+    /// `None` left out (a class outside the paper's pair).
+    pub fn role(&self, class: u32) -> Option<bool> {
+        self.classes().role(class)
+    }
+
+    /// The stored class numbers to write for a positive and a negative sample so that the
+    /// same task reads them back: the pair's classes, or for one-vs-all the positive class
+    /// and the lowest other class.
+    pub fn class_numbers(&self) -> (u32, u32) {
+        match self.classes() {
+            Classes::Pair { positive, negative } => (positive, negative),
+            Classes::OneVsAll { positive } => (positive, u32::from(positive == 0)),
+        }
+    }
+
     /// The paper's pair, every positive kept, seed 0.
     pub fn new(dataset: DatasetKind, data_dir: impl Into<PathBuf>) -> TaskSpec {
         TaskSpec {
@@ -88,22 +114,16 @@ pub fn load_task(spec: &TaskSpec) -> Result<Task, DataError> {
         return Err(DataError::Ratio { ratio: spec.ratio });
     }
     let kind = &spec.dataset;
-    let classes = match spec.positive_class {
-        Some(k) => {
-            if let Some(n) = kind.n_classes().filter(|&n| k >= n) {
-                return Err(DataError::ClassOutOfRange {
-                    class: k,
-                    n_classes: n,
-                    dataset: kind.to_string(),
-                });
-            }
-            Classes::OneVsAll { positive: k }
+    if let Some(k) = spec.positive_class {
+        if let Some(n) = kind.n_classes().filter(|&n| k >= n) {
+            return Err(DataError::ClassOutOfRange {
+                class: k,
+                n_classes: n,
+                dataset: kind.to_string(),
+            });
         }
-        None => {
-            let (positive, negative) = kind.default_pair();
-            Classes::Pair { positive, negative }
-        }
-    };
+    }
+    let classes = spec.classes();
     let (positive, negative) = match classes {
         Classes::Pair { positive, negative } => {
             (kind.class_name(positive), kind.class_name(negative))
@@ -190,6 +210,18 @@ fn select(raw: &RawSplit, classes: Classes) -> (Vec<usize>, Vec<usize>) {
     (pos, neg)
 }
 
+/// A stored pixel as the networks see it: scaled to [0, 1].
+pub fn pixel_value(byte: u8) -> f32 {
+    byte as f32 / 255.0
+}
+
+/// The stored byte of a value in [0, 1] (out-of-range values clamped); the inverse of
+/// [`pixel_value`] on its image.
+pub fn pixel_byte(value: f32) -> u8 {
+    // NaN maps to 0; `as u8` saturates.
+    (value.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
 /// Gathers the chosen samples (kept in file order) as f32, pixels scaled to [0, 1].
 fn build(name: &str, raw: &RawSplit, pos: &[usize], neg: &[usize]) -> Result<Dataset, DataError> {
     let mut chosen: Vec<(usize, bool)> = pos
@@ -202,7 +234,7 @@ fn build(name: &str, raw: &RawSplit, pos: &[usize], neg: &[usize]) -> Result<Dat
     let mut x = Vec::with_capacity(chosen.len() * d);
     for &(i, _) in &chosen {
         match &raw.samples {
-            Samples::Pixels(p) => x.extend(p[i * d..(i + 1) * d].iter().map(|&b| b as f32 / 255.0)),
+            Samples::Pixels(p) => x.extend(p[i * d..(i + 1) * d].iter().map(|&b| pixel_value(b))),
             Samples::Features(f) => x.extend_from_slice(&f[i * d..(i + 1) * d]),
         }
     }

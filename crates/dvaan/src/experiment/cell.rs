@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::grid::Cell;
 use super::preset::CellSettings;
-use crate::config::{MethodKind, TrainConfig};
+use crate::config::{MethodKind, ThresholdRule, TrainConfig};
 use crate::data::DatasetKind;
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
@@ -60,6 +60,10 @@ pub struct Reported {
     balanced_accuracy: f64,
     #[serde(deserialize_with = "nan_if_null")]
     recon_mse: f64,
+    #[serde(default)]
+    threshold_rule: ThresholdRule,
+    #[serde(default)]
+    threshold: f64,
 }
 
 fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
@@ -75,6 +79,8 @@ impl From<Reported> for MetricsRecord {
             f1: r.f1,
             balanced_accuracy: r.balanced_accuracy,
             recon_mse: r.recon_mse,
+            threshold_rule: r.threshold_rule,
+            threshold: r.threshold,
         }
     }
 }
@@ -134,6 +140,8 @@ pub fn config(cell: &Cell, kind: MethodKind, s: &CellSettings) -> TrainConfig {
         log_every: s.log_every.unwrap_or(d.log_every),
         aug_every: s.aug_every.unwrap_or(d.aug_every),
         aug_n: s.aug_n.unwrap_or(d.aug_n),
+        threshold: s.threshold.unwrap_or(d.threshold),
+        validation_fraction: s.validation_fraction.unwrap_or(d.validation_fraction),
         ..d
     }
 }

@@ -49,12 +49,7 @@ pub fn auc_vs_ratio(grid: &Grid, outcomes: &[Outcome], dataset: &str) -> Chart {
 }
 
 /// Figure 4 for one dataset: μ per logged step of every dvaan cell, coloured by ratio.
-pub fn mu_curves(
-    grid: &Grid,
-    cells_dir: &Path,
-    outcomes: &[Outcome],
-    dataset: &str,
-) -> Result<Chart> {
+pub fn mu_curves(grid: &Grid, outcomes: &[Outcome], dataset: &str) -> Result<Chart> {
     let mut chart = Chart::new(
         &format!("Class margin μ during training ({dataset}, dvaan)"),
         "iteration (global step)",
@@ -76,7 +71,7 @@ pub fn mu_curves(
                 String::new()
             };
             let mut s = Series::new(name, i, Style::Line);
-            s.points = read_mu(&cells_dir.join(o.cell.name()).join("history.csv"))?;
+            s.points = read_mu(&o.dir.join("history.csv"))?;
             chart.series.push(s);
         }
     }

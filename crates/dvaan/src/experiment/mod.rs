@@ -4,17 +4,25 @@
 //! figures are written from whatever cells have finished (`report`). Re-running continues
 //! where it stopped: finished cells are kept, interrupted ones resume from their checkpoint.
 //!
+//! A grid can be spread over machines: `--shard K/N` runs only the cells at positions
+//! `i ≡ K − 1 (mod N)` of the canonical order (`shard.rs`), each shard into its own folder,
+//! and `--from DIR` (repeated) writes the report of the whole grid from those folders
+//! (`gather.rs`), the same report one unsharded run would write.
+//!
 //! ```text
 //! OUT/experiment.json     the grid and settings of the last run
 //! OUT/cells/…/            metrics.json, history.csv, curves.svg, checkpoint, samples.png (+ latent.csv)
 //! OUT/runs.csv            one row per cell: status and final metrics
-//! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3)
+//! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3),
+//!                         dvaan against dvaan-a and dvaan-mu (ablation.*) when the grid has them
 //! OUT/figures/*.svg|png   Figures 1, 4, 5, 6 analogues
 //! OUT/README.md           an index of the above with notes on skipped or failed cells
 //! ```
 
+pub mod ablation;
 mod cell;
 pub mod figures;
+mod gather;
 pub mod grid;
 mod latent;
 pub mod outcome;
@@ -22,6 +30,7 @@ pub mod paper;
 pub mod pca;
 pub mod preset;
 mod report;
+pub mod shard;
 mod synthetic;
 pub mod tables;
 
@@ -39,6 +48,7 @@ pub use cell::CellReport;
 pub use grid::{Block, Cell, Grid, ALL_METHODS};
 pub use outcome::{Metric, Outcome, Status};
 pub use preset::{CellSettings, Preset};
+pub use shard::Shard;
 
 use self::cell::{CellRun, CellState};
 use crate::data::DatasetKind;
@@ -61,6 +71,12 @@ pub struct Plan {
     pub verbose: bool,
     /// Train nothing; rebuild tables and figures from the cells already finished.
     pub report_only: bool,
+    /// Run only this share of the cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Train nothing; report the grid from the cells finished in these output folders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -83,12 +99,25 @@ pub fn run(plan: &Plan) -> Result<Vec<Outcome>> {
     } else {
         plan.data_dir.clone()
     };
-    let cells = plan.grid.cells();
-    if !plan.report_only {
+    if plan.shard.is_some() && !plan.from.is_empty() {
+        return Err(Error::Usage(
+            "--shard runs a share of the cells and --from reports cells run elsewhere; give \
+             one of them"
+                .into(),
+        ));
+    }
+    let mut cells = plan.grid.cells();
+    if let Some(shard) = plan.shard {
+        cells = shard.select(&cells);
+    }
+    if !plan.report_only && plan.from.is_empty() {
         check_data(&cells, &data_dir)?;
     }
     let json = serde_json::to_string_pretty(plan).expect("the plan serialises");
     crate::io::atomic::write_atomic(&plan.out.join("experiment.json"), json.as_bytes())?;
+    if !plan.from.is_empty() {
+        return report_gathered(plan, &cells, &data_dir);
+    }
 
     let start = Instant::now();
     let mut outcomes = Vec::new();
@@ -150,6 +179,10 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
         return Ok(Outcome::new(cell.clone(), Status::NotImplemented));
     };
     let dir = plan.cells_dir().join(&name);
+    let outcome = |o: Outcome| Outcome {
+        dir: dir.clone(),
+        ..o
+    };
     let want = cell::config(cell, kind, &plan.settings);
     let state = match cell::state(&dir, plan.settings.epochs) {
         Ok(s) => s,
@@ -159,7 +192,7 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
         CellState::Done(report) => {
             cell::check_same_config(&dir, &report, &want)?;
             println!("{tag} {name}: done already, kept");
-            return Ok(done(cell, &report));
+            return Ok(outcome(done(cell, &report)));
         }
         CellState::Diverged(why) => {
             println!("{tag} {name}: diverged earlier, not retried ({why})");
@@ -196,7 +229,7 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
     match result {
         Ok(()) => match cell::state(&dir, plan.settings.epochs) {
             Ok(CellState::Done(report)) => {
-                let o = done(cell, &report);
+                let o = outcome(done(cell, &report));
                 let auc = o.metrics.map_or(f64::NAN, |m| m.roc_auc);
                 println!("{tag} {name}: finished in {secs:.0} s, test ROC-AUC {auc:.4}");
                 Ok(o)
@@ -217,11 +250,34 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
     }
 }
 
+/// The report of cells run in other folders (`--from`); an error naming the cells no folder
+/// has finished, once the report is written.
+fn report_gathered(plan: &Plan, cells: &[Cell], data_dir: &Path) -> Result<Vec<Outcome>> {
+    let (outcomes, missing) = gather::gather(plan, cells)?;
+    report::write_all(plan, data_dir, &outcomes)?;
+    println!(
+        "experiment: {} cells gathered from {} folders; index {}",
+        outcomes.len() - missing.len(),
+        plan.from.len(),
+        plan.out.join("README.md").display()
+    );
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "the report is written, but {} cell(s) of the grid are finished in none of the \
+             --from folders: {}",
+            missing.len(),
+            missing.join(", ")
+        )));
+    }
+    Ok(outcomes)
+}
+
 fn failed(tag: &str, name: &str, cell: &Cell, why: String) -> Outcome {
     eprintln!("{tag} {name}: failed: {why}");
     Outcome::new(cell.clone(), Status::Failed(why))
 }
 
+/// The outcome of a finished cell; the caller says where its folder is.
 fn done(cell: &Cell, report: &CellReport) -> Outcome {
     Outcome {
         cell: cell.clone(),
@@ -230,5 +286,6 @@ fn done(cell: &Cell, report: &CellReport) -> Outcome {
         mu: report.epochs.last().and_then(|e| e.mu),
         epochs: report.epochs.len(),
         wall_s: report.wall_time_s,
+        dir: PathBuf::new(),
     }
 }

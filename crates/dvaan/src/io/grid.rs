@@ -1,11 +1,12 @@
 //! Sample grids as PNG: `rows × cols` images of shape (C, H, W) with values in [0, 1], tiled
 //! with a grey border between and around tiles. One channel gives a grayscale PNG, three an
-//! RGB one.
+//! RGB one. Single images (`encode_image`) are written the same way without the border.
 
 use std::path::Path;
 
 use super::atomic::write_atomic;
 use super::error::OutputError;
+use crate::data::pixel_byte;
 
 /// Pixels between tiles and around the grid.
 pub const BORDER: usize = 2;
@@ -47,21 +48,52 @@ pub fn encode_grid(
             for x in 0..w {
                 for ch in 0..c {
                     let v = image[(ch * h + y) * w + x];
-                    // NaN maps to 0 (black); `as u8` saturates.
-                    let byte = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-                    pixels[((top + y) * width + left + x) * c + ch] = byte;
+                    pixels[((top + y) * width + left + x) * c + ch] = pixel_byte(v);
                 }
             }
         }
     }
+    encode_png(&pixels, width, height, color)
+}
+
+/// One image of `chw` (values in [0, 1]) as a PNG of its own size, no border: the form
+/// `dvaan predict` reads back from a folder.
+pub fn encode_image(image: &[f32], chw: [usize; 3]) -> Result<Vec<u8>, String> {
+    let [c, h, w] = chw;
+    let color = match c {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        _ => {
+            return Err(format!(
+                "images with {c} channels cannot be written; expected 1 or 3"
+            ))
+        }
+    };
+    if image.len() != c * h * w {
+        return Err(format!(
+            "{} values are not one image of shape {chw:?}",
+            image.len()
+        ));
+    }
+    // Channel-major (CHW) to interleaved (HWC).
+    let pixels: Vec<u8> = (0..h * w)
+        .flat_map(|p| (0..c).map(move |ch| pixel_byte(image[ch * h * w + p])))
+        .collect();
+    encode_png(&pixels, w, h, color)
+}
+
+fn encode_png(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    color: png::ColorType,
+) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer
-        .write_image_data(&pixels)
-        .map_err(|e| e.to_string())?;
+    writer.write_image_data(pixels).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     Ok(out)
 }

@@ -121,6 +121,16 @@ impl Method for AcGan {
     }
 
     /// Two rows of positives, two of negatives.
+    fn draw_positives(&self, n: usize, seed: u64, offset: u64) -> Option<Tensor> {
+        let labels = Tensor::from_slice(&self.gpu, &[n], &vec![1.0; n]);
+        let z = random::normal(&self.gpu, &[n, self.latent], seed, offset);
+        let tape = Tape::eval();
+        Some(c::eval_decode(
+            self.gen.as_ref(),
+            &with_one_hot(&tape, &Var::constant(z), &labels),
+        ))
+    }
+
     fn sample_rows(&self, per_row: usize, seed: u64) -> Option<Tensor> {
         let labels = grid_labels(&self.gpu, per_row);
         let z = random::normal(&self.gpu, &[4 * per_row, self.latent], seed, 0);

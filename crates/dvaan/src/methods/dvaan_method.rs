@@ -109,6 +109,15 @@ impl Method for Dvaan {
         Some(c::eval_decode(self.nets.dec.as_ref(), &Var::constant(z)))
     }
 
+    /// From N(+μ1, I) (reads μ back: not for a step).
+    fn draw_positives(&self, n: usize, seed: u64, offset: u64) -> Option<Tensor> {
+        let gpu = self.mu.gpu();
+        let eps = random::normal(gpu, &[n, self.latent()], seed, offset);
+        let shift = Tensor::from_slice(gpu, &[n], &vec![self.mu.item(); n]);
+        let z = dvaan_tensor::ops::reparam::shift_rows(&eps, &shift);
+        Some(c::eval_decode(self.nets.dec.as_ref(), &Var::constant(z)))
+    }
+
     fn generate_support(&self, n: usize, step: u64, keep_negatives: bool) -> Option<Generated> {
         Some(Dvaan::generate_support(self, n, step, keep_negatives))
     }

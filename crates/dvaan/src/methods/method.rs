@@ -90,6 +90,13 @@ pub trait Method {
         None
     }
 
+    /// `n` generated positives (evaluation mode) decoded from the positive class's prior, for
+    /// methods whose generator knows the class: DVAAN's N(+μ1, I), the conditional
+    /// generators' N(0, I) with the positive label. Noise from `seed` and `offset` alone.
+    fn draw_positives(&self, _n: usize, _seed: u64, _offset: u64) -> Option<Tensor> {
+        None
+    }
+
     /// A round of support samples (docs/DESIGN.md §5.3), for methods that augment.
     fn generate_support(&self, _n: usize, _step: u64, _keep_negatives: bool) -> Option<Generated> {
         None

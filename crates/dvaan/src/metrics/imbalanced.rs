@@ -93,8 +93,17 @@ pub fn imbalanced_report(
     labels: &[f32],
     kind: ScoreKind,
 ) -> Result<ImbalancedReport, MetricError> {
+    imbalanced_report_at(scores, labels, kind.threshold())
+}
+
+/// The report with positive predicted for scores strictly above `threshold`.
+pub fn imbalanced_report_at(
+    scores: &[f32],
+    labels: &[f32],
+    threshold: f32,
+) -> Result<ImbalancedReport, MetricError> {
     check(scores, labels)?;
-    let (tp, fp, tn, fneg) = confusion(scores, labels, kind.threshold());
+    let (tp, fp, tn, fneg) = confusion(scores, labels, threshold);
     // The negative class's hits are the correct rejections; its misses the false alarms.
     let positive = class_row(tp, fp, tn, fneg);
     let negative = class_row(tn, fneg, tp, fp);

@@ -19,8 +19,12 @@
 use std::fmt;
 
 pub mod imbalanced;
+pub mod threshold;
 
-pub use imbalanced::{imbalanced_report, ClassReport, ImbalancedReport, IBA_ALPHA};
+pub use imbalanced::{
+    imbalanced_report, imbalanced_report_at, ClassReport, ImbalancedReport, IBA_ALPHA,
+};
+pub use threshold::best_g_mean_threshold;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricError {
@@ -82,6 +86,17 @@ impl ScoreKind {
             ScoreKind::Logit => 0.0,
         }
     }
+
+    /// The decision at this kind's fixed threshold.
+    pub fn predicts_positive(self, score: f32) -> bool {
+        predicts_positive(score, self.threshold())
+    }
+}
+
+/// The decision every threshold metric counts, and the label `predict` writes: positive when
+/// the score is strictly above the threshold.
+pub fn predicts_positive(score: f32, threshold: f32) -> bool {
+    score > threshold
 }
 
 /// Every metric of the evaluation protocol for one test run.
@@ -181,7 +196,7 @@ pub fn average_precision(scores: &[f32], labels: &[f32]) -> Result<f64, MetricEr
 fn confusion(scores: &[f32], labels: &[f32], threshold: f32) -> (f64, f64, f64, f64) {
     let (mut tp, mut fp, mut tn, mut fneg) = (0.0, 0.0, 0.0, 0.0);
     for (&s, &l) in scores.iter().zip(labels) {
-        match (s > threshold, l == 1.0) {
+        match (predicts_positive(s, threshold), l == 1.0) {
             (true, true) => tp += 1.0,
             (true, false) => fp += 1.0,
             (false, false) => tn += 1.0,
@@ -192,8 +207,13 @@ fn confusion(scores: &[f32], labels: &[f32], threshold: f32) -> (f64, f64, f64, 
 }
 
 pub fn evaluate(scores: &[f32], labels: &[f32], kind: ScoreKind) -> Result<Metrics, MetricError> {
+    evaluate_at(scores, labels, kind.threshold())
+}
+
+/// The metrics with positive predicted for scores strictly above `threshold`.
+pub fn evaluate_at(scores: &[f32], labels: &[f32], threshold: f32) -> Result<Metrics, MetricError> {
     check(scores, labels)?;
-    let (tp, fp, tn, fneg) = confusion(scores, labels, kind.threshold());
+    let (tp, fp, tn, fneg) = confusion(scores, labels, threshold);
     let tpr = tp / (tp + fneg);
     let tnr = tn / (tn + fp);
     Ok(Metrics {

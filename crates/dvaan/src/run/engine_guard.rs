@@ -12,9 +12,15 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::{Error, Result};
 
+/// Test hook (environment variable, the `what` of a guarded command, e.g. `evaluation`):
+/// panic where the command calls [`EngineContext::injected_failure`], as the engine does on a
+/// failed GPU allocation.
+pub const PANIC_IN: &str = "DVAAN_TEST_ENGINE_PANIC_IN";
+
 /// What the failure message names, filled in as the command learns it.
 #[derive(Debug, Default)]
 pub struct EngineContext {
+    what: String,
     batch: RefCell<Option<usize>>,
     adapter: RefCell<Option<String>>,
 }
@@ -27,6 +33,13 @@ impl EngineContext {
     pub fn set_adapter(&self, adapter: &str) {
         *self.adapter.borrow_mut() = Some(adapter.to_string());
     }
+
+    /// Panics when the [`PANIC_IN`] test hook names this command; a no-op otherwise.
+    pub fn injected_failure(&self) {
+        if std::env::var(PANIC_IN).is_ok_and(|v| v.trim() == self.what) {
+            panic!("wgpu error: Out of Memory (injected by {PANIC_IN})");
+        }
+    }
 }
 
 thread_local! {
@@ -38,7 +51,10 @@ thread_local! {
 /// done ("training"). The default panic message is kept off stderr for this thread, since
 /// the error repeats the panic's message and location; other threads keep it.
 pub fn guard<T>(what: &str, f: impl FnOnce(&EngineContext) -> Result<T>) -> Result<T> {
-    let context = EngineContext::default();
+    let context = EngineContext {
+        what: what.to_string(),
+        ..EngineContext::default()
+    };
     let main = std::thread::current().id();
     let previous = panic::take_hook();
     panic::set_hook(Box::new(move |info| {

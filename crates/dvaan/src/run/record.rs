@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{load_task, CsvOptions, DatasetKind, LabelColumn, Task, TaskSpec};
+use crate::config::ThresholdRule;
+use crate::data::{load_task, split_validation, CsvOptions, DatasetKind, LabelColumn, Task};
+use crate::data::{Dataset, Standardiser, TaskSpec};
 use crate::io::history::HistoryRow;
 use crate::metrics::ImbalancedReport;
 use crate::train::{EvalMetrics, TrainConfig};
@@ -26,6 +28,15 @@ pub struct TaskRecord {
     pub sample_shape: Vec<usize>,
     pub train: ClassCounts,
     pub test: ClassCounts,
+    /// The validation slice held out of the training data (`--threshold validation`);
+    /// `train` counts what is left to train on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ClassCounts>,
+    /// The per-feature mean and std tabular inputs were standardised with (fitted on the
+    /// training set), so that new data can be given the same transform. Absent for images
+    /// and in checkpoints written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardiser: Option<Standardiser>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -35,8 +46,10 @@ pub struct ClassCounts {
     pub negative: usize,
 }
 
-/// Test-set metrics; the threshold metrics use a logit of 0. `recon_mse` is NaN for methods
-/// that do not reconstruct; JSON writes NaN as `null`, read back as NaN.
+/// Test-set metrics; G-mean, F1 and balanced accuracy predict positive for a logit above
+/// `threshold`, set by `threshold_rule`. `recon_mse` is NaN for methods that do not
+/// reconstruct; JSON writes NaN as `null`, read back as NaN. Records written before the rule
+/// was recorded read as the fixed rule (logit 0), the only one there was.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct MetricsRecord {
     pub roc_auc: f64,
@@ -46,6 +59,11 @@ pub struct MetricsRecord {
     pub balanced_accuracy: f64,
     #[serde(deserialize_with = "nan_if_null")]
     pub recon_mse: f64,
+    #[serde(default)]
+    pub threshold_rule: ThresholdRule,
+    /// The logit threshold of the thresholded metrics.
+    #[serde(default)]
+    pub threshold: f64,
 }
 
 fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
@@ -61,6 +79,8 @@ impl From<&EvalMetrics> for MetricsRecord {
             f1: m.f1,
             balanced_accuracy: m.balanced_accuracy,
             recon_mse: m.recon_mse,
+            threshold_rule: ThresholdRule::Fixed,
+            threshold: 0.0,
         }
     }
 }
@@ -135,10 +155,20 @@ impl TaskRecord {
         })
     }
 
-    /// Loads the task; `data_dir` overrides the recorded folder.
-    pub fn load(&mut self, seed: u64, data_dir: Option<&Path>) -> Result<Task> {
-        let task = load_task(&self.spec(seed, data_dir)?)?;
-        let counts = |d: &crate::data::Dataset| ClassCounts {
+    /// Loads the task of a run with `config` (its seed, and the validation slice its
+    /// threshold rule holds out); `data_dir` overrides the recorded folder.
+    pub fn load(&mut self, config: &TrainConfig, data_dir: Option<&Path>) -> Result<LoadedTask> {
+        let mut task = load_task(&self.spec(config.seed, data_dir)?)?;
+        let validation = match config.threshold {
+            ThresholdRule::Fixed => None,
+            ThresholdRule::Validation => {
+                let (train, held) =
+                    split_validation(&task.train, config.validation_fraction, config.seed)?;
+                task.train = train;
+                Some(held)
+            }
+        };
+        let counts = |d: &Dataset| ClassCounts {
             samples: d.len(),
             positive: d.n_pos,
             negative: d.n_neg,
@@ -147,8 +177,17 @@ impl TaskRecord {
         self.sample_shape = task.train.shape.clone();
         self.train = counts(&task.train);
         self.test = counts(&task.test);
-        Ok(task)
+        self.validation = validation.as_ref().map(counts);
+        self.standardiser = task.standardiser.clone();
+        Ok(LoadedTask { task, validation })
     }
+}
+
+/// A run's data: the task (its training set without the validation slice) and the slice.
+#[derive(Debug, Clone)]
+pub struct LoadedTask {
+    pub task: Task,
+    pub validation: Option<Dataset>,
 }
 
 /// `metrics.json`: the run record plus where it stands and what ran it.

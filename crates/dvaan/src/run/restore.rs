@@ -6,8 +6,8 @@ use std::path::Path;
 
 use dvaan_tensor::{Gpu, GpuOptions};
 
-use super::record::RunRecord;
-use crate::data::Task;
+use super::record::{ClassCounts, RunRecord};
+use crate::data::{Dataset, Standardiser, Task};
 use crate::io::checkpoint::{self, NamedArray};
 use crate::io::OutputError;
 use crate::train::Trainer;
@@ -15,7 +15,14 @@ use crate::{Error, Result};
 
 pub struct Restored {
     pub record: RunRecord,
+    /// The training set's class counts as the checkpoint recorded them (`record` holds those
+    /// of the data loaded now).
+    pub recorded_train: ClassCounts,
+    /// The standardisation the checkpoint recorded (tabular runs; `None` in older ones).
+    pub recorded_standardiser: Option<Standardiser>,
     pub task: Task,
+    /// The validation slice of `--threshold validation`, held out of `task.train`.
+    pub validation: Option<Dataset>,
     pub gpu: Gpu,
     pub trainer: Trainer,
 }
@@ -24,7 +31,11 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     let loaded = checkpoint::load::<RunRecord>(path)?;
     let mut record = loaded.run;
     let recorded_shape = record.task.sample_shape.clone();
-    let task = record.task.load(record.config.seed, data_dir)?;
+    let recorded_train = record.task.train;
+    let recorded_standardiser = record.task.standardiser.clone();
+    let config = record.config.clone();
+    let data = record.task.load(&config, data_dir)?;
+    let (task, validation) = (data.task, data.validation);
     if task.train.shape != recorded_shape {
         return Err(OutputError::Incompatible {
             path: path.to_path_buf(),
@@ -41,7 +52,10 @@ pub fn restore(path: &Path, data_dir: Option<&Path>, gpu: &GpuOptions) -> Result
     let trainer = build(&gpu, &record, &task, &loaded.tensors, path)?;
     Ok(Restored {
         record,
+        recorded_train,
+        recorded_standardiser,
         task,
+        validation,
         gpu,
         trainer,
     })

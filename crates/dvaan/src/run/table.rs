@@ -15,6 +15,10 @@ pub fn print_metrics(title: &str, m: &MetricsRecord) {
     ] {
         println!("  {name:<18} {value:.4}");
     }
+    println!(
+        "  (G-mean, F1 and balanced accuracy at logit > {}: threshold rule {})",
+        m.threshold, m.threshold_rule
+    );
 }
 
 /// The per-class report, indented under a title.

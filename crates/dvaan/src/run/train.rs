@@ -27,7 +27,7 @@ use super::restore::restore;
 use super::table::{print_metrics, print_per_class};
 use super::test_metrics::evaluate_test;
 use crate::config::TrainConfig;
-use crate::data::{DataError, DatasetKind, Task};
+use crate::data::{DataError, Dataset, DatasetKind, Task};
 use crate::io::atomic::{temp_path, write_atomic};
 use crate::io::checkpoint;
 use crate::io::disk::free_space;
@@ -98,6 +98,8 @@ struct Session {
     dir: RunDir,
     record: RunRecord,
     task: Task,
+    /// The validation slice of `--threshold validation`, held out of `task.train`.
+    validation: Option<Dataset>,
     trainer: Trainer,
     history: History,
     adapter: String,
@@ -173,7 +175,13 @@ fn train_guarded(run: &TrainRun, context: &EngineContext) -> Result<()> {
                 &last.test,
             );
             if let Some(per_class) = &last.test_per_class {
-                print_per_class("per class (logit > 0):", per_class);
+                print_per_class(
+                    &format!(
+                        "per class (logit > {}, threshold rule {}):",
+                        last.test.threshold, last.test.threshold_rule
+                    ),
+                    per_class,
+                );
             }
         }
         println!("run folder: {}", s.dir.0.display());
@@ -210,9 +218,12 @@ fn start(run: &TrainRun) -> Result<Session> {
         sample_shape: Vec::new(),
         train: Default::default(),
         test: Default::default(),
+        validation: None,
+        standardiser: None,
     };
     // Check data and flags before touching the output folder or the GPU.
-    let task = task_record.load(config.seed, None)?;
+    let loaded = task_record.load(&config, None)?;
+    let task = loaded.task;
     check_batch(&config, &task)?;
     let gpu = Gpu::with_options(&run.gpu)?;
     let trainer = Trainer::new(&gpu, config.clone(), task.train.clone())?;
@@ -230,6 +241,7 @@ fn start(run: &TrainRun) -> Result<Session> {
             wall_time_s: 0.0,
         },
         task,
+        validation: loaded.validation,
         trainer,
         history,
         adapter: gpu.summary().to_string(),
@@ -272,6 +284,7 @@ fn resume(run: &TrainRun, dir: &Path, epochs: Option<usize>) -> Result<Session> 
         dir,
         record,
         task: r.task,
+        validation: r.validation,
         trainer: r.trainer,
         history,
         _lock: lock,
@@ -345,7 +358,7 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
             value: f32::NAN,
         });
     }
-    let (test, per_class) = evaluate_test(&s.trainer, &s.task.test)?;
+    let (test, per_class) = evaluate_test(&s.trainer, &s.task.test, s.validation.as_ref())?;
     let mu = s.trainer.mu();
     let elapsed = start.elapsed().as_secs_f64();
     let before = (s.record.wall_time_s, s.record.history_rows);

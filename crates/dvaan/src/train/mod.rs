@@ -1,6 +1,6 @@
 //! Training: the loop (Algorithm 1 for DVAAN; the same loop drives every method), mini-batch
-//! sampling, the loss history, the support pool, evaluation, and the state a checkpoint
-//! saves. The steps themselves are in `crate::methods`; the configuration both read is in
+//! sampling, the loss history, the support pool, evaluation, generated positives, and the
+//! state a checkpoint saves. The steps themselves are in `crate::methods`; the configuration both read is in
 //! `crate::config` (re-exported here).
 //!
 //! ```ignore
@@ -12,6 +12,7 @@
 //! ```
 
 mod evaluate;
+mod generate;
 mod history;
 mod sampling;
 mod state;
@@ -20,6 +21,7 @@ mod trainer;
 
 pub use crate::config::{MethodKind, TrainConfig};
 pub use evaluate::EvalMetrics;
+pub use generate::{LatentSource, Positives};
 pub use history::StepLog;
 pub use state::NamedArray;
 pub use trainer::{EpochStats, FinishedSteps, Trainer};

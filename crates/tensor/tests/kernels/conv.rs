@@ -593,6 +593,89 @@ fn conv2d_rejects_mismatched_channels() {
     conv::conv2d(&x, &w, None, 1, 0);
 }
 
+/// Every tile a sweep may choose, on the awkward cases (a 1x1 map, 92 channels in and out,
+/// non-square input, the 20,000-term split reduction), in all three products. The default
+/// and the 32x32x8 tile run on every case already ([`variants`]).
+#[test]
+fn every_sweep_tile_matches_reference() {
+    let g = gpu();
+    let checked = [&CASES[0], &CASES[2], &CASES[3], &CASES[13]];
+    for &tiles in Tiles::SWEEP {
+        if variants().contains(&Variant::Tiled(tiles)) {
+            continue;
+        }
+        assert!(tiles.fit(g), "{tiles:?} does not fit the test adapter");
+        let v = Variant::Tiled(tiles);
+        for (i, t) in checked.iter().enumerate() {
+            let d = data(t, 700 + i as u64);
+            let (xs, ks, (x, w, dy)) = (t.xs(), t.ks(), (&d.x64, &d.w64, &d.dy64));
+            let want = reference::conv2d(x, w, Some(&d.b64), xs, ks, t.s, t.p);
+            let mag = reference::conv2d(&abs(x), &abs(w), None, xs, ks, t.s, t.p);
+            let got = conv::conv2d_with(&d.x, &d.w, Some(&d.b), t.s, t.p, v).to_vec();
+            let terms = t.c * t.kh * t.kw;
+            assert_dot_close(&format!("{v:?} {t:?} fwd"), &got, &want, &mag, terms);
+
+            let want = reference::conv2d_backward_input(dy, w, xs, ks, t.s, t.p);
+            let mag = reference::conv2d_backward_input(&abs(dy), &abs(w), xs, ks, t.s, t.p);
+            let got = conv::conv2d_backward_input_with(&d.dy, &d.w, (t.h, t.w), t.s, t.p, v);
+            let terms = t.o * t.kh * t.kw;
+            assert_dot_close(
+                &format!("{v:?} {t:?} dgrad"),
+                &got.to_vec(),
+                &want,
+                &mag,
+                terms,
+            );
+
+            let want = reference::conv2d_backward_weight(x, dy, xs, ks, t.s, t.p);
+            let mag = reference::conv2d_backward_weight(&abs(x), &abs(dy), xs, ks, t.s, t.p);
+            let got = conv::conv2d_backward_weight_with(&d.x, &d.dy, (t.kh, t.kw), t.s, t.p, v);
+            let terms = t.n * d.oh * d.ow;
+            assert_dot_close(
+                &format!("{v:?} {t:?} wgrad"),
+                &got.to_vec(),
+                &want,
+                &mag,
+                terms,
+            );
+        }
+    }
+}
+
+/// The benchmarks' names for kernels, and the thread-local override they time a step with.
+#[test]
+fn variants_parse_and_the_override_stays_on_its_thread() {
+    let g = gpu();
+    for (name, want) in [
+        ("portable", Variant::Portable),
+        ("subgroup", Variant::Subgroup),
+        ("texel", Variant::Texel),
+        ("tiled", Variant::Tiled(Tiles::DEFAULT)),
+        (
+            "tiled=32,64,8",
+            Variant::Tiled(Tiles::new(32, 64, 8).unwrap()),
+        ),
+    ] {
+        assert_eq!(Variant::parse(name), Ok(want), "{name}");
+    }
+    for bad in ["tiles", "tiled=32,64", "tiled=30,64,8", "tiled=a,b,c", ""] {
+        assert!(Variant::parse(bad).is_err(), "`{bad}` parsed");
+    }
+    let adapters = Variant::best(g);
+    let forced = Variant::Tiled(Tiles::new(64, 32, 8).unwrap());
+    assert_ne!(adapters, forced);
+    conv::with_variant(Some(forced), || {
+        assert_eq!(Variant::best(g), forced);
+        let elsewhere = std::thread::scope(|s| s.spawn(|| Variant::best(g)).join().unwrap());
+        assert_eq!(elsewhere, adapters, "the override leaked to another thread");
+    });
+    assert_eq!(
+        Variant::best(g),
+        adapters,
+        "the override outlived its closure"
+    );
+}
+
 #[test]
 fn conv_tiles_reject_shapes_the_kernel_cannot_run() {
     assert!(Tiles::new(64, 64, 16).is_ok());

@@ -61,9 +61,12 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
             &p.reshape(&[3, 1000]),
         )
     };
-    // Two warm-up rounds: the second is the first in which the previous output is alive
-    // while the next is made, as in every later round.
+    // Three warm-up rounds: the second is the first in which the previous output is alive
+    // while the next is made, as in every later round; from the third on, rounds alternate
+    // between two buffers for their input and output, and the third is the first to bind
+    // the pair the other way round.
     let mut y = chain(&x);
+    y = chain(&y);
     y = chain(&y);
     gpu.flush();
     let warm = gpu.counters();
@@ -83,6 +86,10 @@ fn a_repeated_chain_allocates_nothing_after_warm_up() {
     assert_eq!(
         after.textures_created, warm.textures_created,
         "staging textures were created after warm-up"
+    );
+    assert_eq!(
+        after.bind_groups_created, warm.bind_groups_created,
+        "bind groups were made after warm-up"
     );
     assert_eq!(after.readbacks, warm.readbacks);
     assert_eq!(
@@ -134,4 +141,35 @@ fn flop_counter_counts_nominal_products() {
         flops(&|| drop(conv::conv2d_backward_weight(&x, &dy, (3, 3), 2, 1))),
         conv
     );
+}
+
+/// A device without wgpu's shader runtime checks (what `DVAAN_SHADER_CHECKS=off` measures)
+/// computes exactly what a checked one does on in-range work.
+#[test]
+fn shaders_without_runtime_checks_compute_the_same() {
+    let checked = Gpu::new().unwrap();
+    // SAFETY: the ops below index within their operands (their kernel tests hold them to
+    // the references on these and more awkward shapes).
+    let unchecked = unsafe { Gpu::without_shader_checks(&Default::default()) }.unwrap();
+    assert!(checked.shader_checks() && !unchecked.shader_checks());
+    let mut r = rng(41);
+    let (x, w) = (
+        uniform(&mut r, 2 * 5 * 9 * 9, -1.0, 1.0),
+        uniform(&mut r, 7 * 5 * 9, -1.0, 1.0),
+    );
+    let run = |gpu: &Gpu| {
+        let x = Tensor::from_slice(gpu, &[2, 5, 9, 9], &x);
+        let w = Tensor::from_slice(gpu, &[7, 5, 3, 3], &w);
+        let y = conv::conv2d(&x, &w, None, 2, 1);
+        let p = gemm::matmul(
+            &y.reshape(&[2, 7 * 25]),
+            &y.reshape(&[2, 7 * 25]),
+            true,
+            false,
+            None,
+        );
+        let bits = |t: &Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        (bits(&y), bits(&p))
+    };
+    assert_eq!(run(&checked), run(&unchecked));
 }

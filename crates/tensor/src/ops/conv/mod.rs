@@ -26,6 +26,8 @@ mod tiled;
 
 pub use tiled::Tiles;
 
+use std::cell::Cell;
+
 use crate::{AdapterClass, Gpu, Tensor};
 
 /// Which kernel runs. All are correct on every adapter that runs them; [`Variant::best`]
@@ -50,10 +52,24 @@ pub enum Variant {
     Texel,
 }
 
+thread_local! {
+    static FORCED_VARIANT: Cell<Option<Variant>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with every convolution on this thread that would take [`Variant::best`] using
+/// `variant` instead (None: the adapter's choice): lets a benchmark time a whole training
+/// step under another kernel choice, e.g. the one a tile sweep picked.
+pub fn with_variant<R>(variant: Option<Variant>, f: impl FnOnce() -> R) -> R {
+    crate::scoped::with_local(&FORCED_VARIANT, variant, f)
+}
+
 impl Variant {
     /// Texel (else Subgroup) on CPU adapters that can run it, the workgroup-tiled kernel on
-    /// GPUs, portable elsewhere.
+    /// GPUs, portable elsewhere; or what [`with_variant`] set on this thread.
     pub fn best(gpu: &Gpu) -> Variant {
+        if let Some(forced) = FORCED_VARIANT.with(Cell::get) {
+            return forced;
+        }
         match gpu.summary().class {
             // The one place GPUs are sent to the workgroup-tiled kernel; `Variant::Portable`
             // here reverts them to the portable one.
@@ -63,6 +79,34 @@ impl Variant {
             AdapterClass::Cpu if Variant::texel_runs_on(gpu) => Variant::Texel,
             AdapterClass::Cpu if Variant::subgroup_runs_on(gpu) => Variant::Subgroup,
             AdapterClass::Cpu | AdapterClass::Other => Variant::Portable,
+        }
+    }
+
+    /// A variant by name, as benchmarks and probes take it: `portable`, `subgroup`, `texel`,
+    /// `tiled` (the default tile) or `tiled=M,N,K`.
+    pub fn parse(name: &str) -> Result<Variant, String> {
+        match name {
+            "portable" => Ok(Variant::Portable),
+            "subgroup" => Ok(Variant::Subgroup),
+            "texel" => Ok(Variant::Texel),
+            "tiled" => Ok(Variant::Tiled(Tiles::DEFAULT)),
+            _ => {
+                let Some(mnk) = name.strip_prefix("tiled=") else {
+                    return Err(format!(
+                        "unknown conv variant `{name}`: use portable, subgroup, texel, tiled \
+                         or tiled=M,N,K"
+                    ));
+                };
+                let parts: Vec<u32> = mnk
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("`{name}`: tiled=M,N,K wants three whole numbers"))?;
+                let [m, n, k] = parts[..] else {
+                    return Err(format!("`{name}`: tiled=M,N,K wants three whole numbers"));
+                };
+                Tiles::new(m, n, k).map(Variant::Tiled)
+            }
         }
     }
 

@@ -27,6 +27,49 @@ impl Tiles {
         k: 16,
     };
 
+    /// The shapes a tile sweep (`gpu_sweep` in the benches) tries, each tested against the
+    /// f64 reference: square and oblong tiles of 64 to 1024 invocations, 8 or 16 terms per
+    /// step, all within the half of lavapipe's workgroup memory that [`Tiles::fit`] allows,
+    /// so that the tests run each one. A sweep's winner for an adapter class goes into
+    /// [`Variant::best`](super::Variant::best).
+    pub const SWEEP: &'static [Tiles] = &[
+        Tiles { m: 32, n: 32, k: 8 },
+        Tiles { m: 64, n: 32, k: 8 },
+        Tiles { m: 32, n: 64, k: 8 },
+        Tiles { m: 64, n: 64, k: 8 },
+        Tiles::DEFAULT,
+        Tiles {
+            m: 32,
+            n: 32,
+            k: 16,
+        },
+        Tiles {
+            m: 128,
+            n: 64,
+            k: 16,
+        },
+        Tiles {
+            m: 64,
+            n: 128,
+            k: 16,
+        },
+        Tiles {
+            m: 128,
+            n: 128,
+            k: 8,
+        },
+        Tiles {
+            m: 128,
+            n: 32,
+            k: 8,
+        },
+        Tiles {
+            m: 32,
+            n: 128,
+            k: 8,
+        },
+    ];
+
     /// The tile `m x n` with `k` terms per step, if the kernel can run it: `m` a multiple
     /// of 4, `n` a multiple of 16, both at most 1024, `k` at least 1 and dividing the
     /// invocation count `m*n/16`. (Whether an adapter runs it is [`Tiles::fit`].)
