@@ -91,6 +91,21 @@ impl MethodKind {
         )
     }
 
+    /// The latent distribution each of the four rows of a sample grid is drawn from (see
+    /// [`crate::train::Trainer::sample_grid`]).
+    pub fn grid_row_labels(self) -> [&'static str; 4] {
+        match self {
+            m if m.is_dvaan() => ["N(+μ1, I)", "N(0, I)", "N(0, I)", "N(−μ1, I)"],
+            MethodKind::AcGan | MethodKind::CvaeGan => [
+                "N(0, I), positive",
+                "N(0, I), positive",
+                "N(0, I), negative",
+                "N(0, I), negative",
+            ],
+            _ => ["N(0, I)"; 4],
+        }
+    }
+
     /// What the history's four loss columns `l_ele, l_kl, l_adv, l_fea` hold for this
     /// method ("-" where it has no such term and the column is 0). `l_adv` is always the
     /// loss of the network that classifies; `mu` is 0 for every method but DVAAN's.

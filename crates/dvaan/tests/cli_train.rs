@@ -173,8 +173,15 @@ fn a_run_writes_every_output() {
 
     assert_eq!(curve_points(&run.join("curves.svg")), per_epoch_curves(2));
 
-    // 4 rows of 8 tiles of 28 pixels, 2-pixel borders.
-    assert_eq!(png_size(&run.join("samples.png")), (8 * 30 + 2, 4 * 30 + 2));
+    // 4 rows of 8 tiles of 28 pixels, 2-pixel borders, scaled up 4 times.
+    assert_eq!(
+        png_size(&run.join("samples.png")),
+        (4 * (8 * 30 + 2), 4 * (4 * 30 + 2))
+    );
+    let labelled = std::fs::read_to_string(run.join("samples.svg")).unwrap();
+    for row in ["N(+μ1, I)", "N(0, I)", "N(−μ1, I)"] {
+        assert!(labelled.contains(row), "{row} missing");
+    }
     let names: Vec<String> = std::fs::read_dir(&run)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -266,8 +273,12 @@ fn eval_and_sample_rebuild_the_model_from_the_checkpoint() {
         "--per-row",
         "3",
     ]));
-    assert!(said.contains("grid.png"), "{said}");
-    assert_eq!(png_size(&png), (3 * 30 + 2, 4 * 30 + 2));
+    assert!(
+        said.contains("grid.png") && said.contains("grid.svg"),
+        "{said}"
+    );
+    assert_eq!(png_size(&png), (4 * (3 * 30 + 2), 4 * (4 * 30 + 2)));
+    assert!(f.tmp.join("grid.svg").is_file());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::gpu_args::GpuArgs;
-use crate::io::grid::write_grid;
+use crate::io::grid::{labelled_path, write_grid};
 use crate::run::dir::checkpoint_path;
 use crate::run::engine_guard::{guard, EngineContext};
 use crate::run::restore::restore;
@@ -15,7 +15,7 @@ pub struct Args {
     /// A run folder, or its checkpoint.safetensors.
     #[arg(long)]
     pub checkpoint: PathBuf,
-    /// Where to write the PNG.
+    /// Where to write the PNG (the labelled SVG goes beside it, named .svg).
     #[arg(long, default_value = "grid.png")]
     pub out: PathBuf,
     /// Images per row.
@@ -54,10 +54,13 @@ fn run_guarded(args: &Args, context: &EngineContext) -> Result<()> {
     }
     let seed = args.seed.unwrap_or(r.record.config.seed);
     let (images, chw) = r.trainer.sample_grid(args.per_row, seed)?;
-    write_grid(&args.out, &images, chw, 4, args.per_row)?;
+    let labels = r.record.config.method.grid_row_labels();
+    write_grid(&args.out, &images, chw, &labels, args.per_row)?;
     println!(
-        "wrote {} (rows: N(+μ), N(0), N(0), N(−μ) with μ = {:.3}; {} per row, seed {seed})",
+        "wrote {} and {} (rows: {}; μ = {:.3}; {} per row, seed {seed})",
         args.out.display(),
+        labelled_path(&args.out).display(),
+        labels.join(", "),
         r.trainer.mu(),
         args.per_row
     );

@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! OUT/experiment.json     the grid and settings of the last run
-//! OUT/cells/…/            metrics.json, history.csv, curves.svg, checkpoint, samples.png (+ latent.csv)
+//! OUT/cells/…/            metrics.json, history.csv, curves.svg, checkpoint, samples.png|svg (+ latent.csv)
 //! OUT/runs.csv            one row per cell: status and final metrics
 //! OUT/tables/*.md|csv     ROC-AUC (Table 1), PR-AUC, G-mean, reconstruction MSE (Table 3),
 //!                         dvaan against dvaan-a and dvaan-mu (ablation.*) when the grid has them

@@ -1,5 +1,5 @@
 //! A run's files: checkpoints (safetensors, written atomically), `history.csv`, the PNG sample
-//! grid, the JSON report, the progress bar shown while training, and the SVG charts of a run
+//! grid and its row-labelled SVG, the JSON report, the progress bar shown while training, and the SVG charts of a run
 //! and of the experiment.
 
 pub mod atomic;

@@ -401,3 +401,97 @@ pub fn esc(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+/// Pixels left of an image for its row labels.
+const LABEL_WIDTH: f64 = 180.0;
+
+/// An SVG document showing a PNG of `width × height` pixels at its size, embedded as a data
+/// URI, with each `(y, text)` of `rows` written to its left, vertically centred on `y`.
+pub fn labelled_rows(png: &[u8], width: usize, height: usize, rows: &[(f64, &str)]) -> String {
+    let total = LABEL_WIDTH + width as f64;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{height}" viewBox="0 0 {total} {height}"><rect width="{total}" height="{height}" fill="white"/>"#
+    );
+    for &(y, text) in rows {
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{y}" text-anchor="end" dominant-baseline="middle" font-family="sans-serif" font-size="16">{}</text>"#,
+            LABEL_WIDTH - 10.0,
+            esc(text)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<image x="{LABEL_WIDTH}" y="0" width="{width}" height="{height}" style="image-rendering:pixelated" href="data:image/png;base64,{}"/></svg>"#,
+        base64(png)
+    );
+    out.push('\n');
+    out
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 (RFC 4648, padded), for data URIs.
+pub fn base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64_ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of the first base64 PNG data URI in `svg` (for tests that read a figure back).
+#[cfg(test)]
+pub fn embedded_png(svg: &str) -> Option<Vec<u8>> {
+    let start = svg.find("data:image/png;base64,")? + "data:image/png;base64,".len();
+    let text = &svg[start..start + svg[start..].find('"')?];
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        acc = acc << 6 | BASE64_ALPHABET.iter().position(|&a| a == c)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_vectors_and_round_trips() {
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        let svg = format!(r#"href="data:image/png;base64,{}""#, base64(&bytes));
+        assert_eq!(embedded_png(&svg).unwrap(), bytes);
+    }
+}

@@ -13,8 +13,17 @@ pub const CHECKPOINT: &str = "checkpoint.safetensors";
 pub const METRICS: &str = "metrics.json";
 pub const HISTORY: &str = "history.csv";
 pub const SAMPLES: &str = "samples.png";
+/// The sample grid with its rows labelled (written beside `SAMPLES`).
+pub const SAMPLES_LABELLED: &str = "samples.svg";
 pub const CURVES: &str = "curves.svg";
-const RUN_FILES: [&str; 5] = [CHECKPOINT, METRICS, HISTORY, SAMPLES, CURVES];
+const RUN_FILES: [&str; 6] = [
+    CHECKPOINT,
+    METRICS,
+    HISTORY,
+    SAMPLES,
+    SAMPLES_LABELLED,
+    CURVES,
+];
 
 #[derive(Debug, Clone)]
 pub struct RunDir(pub PathBuf);

@@ -1,6 +1,6 @@
 //! Training a run into its folder, epoch by epoch. After every epoch it evaluates on the test
 //! split and writes: the checkpoint (atomically), `metrics.json`, `history.csv` (rows appended
-//! as they are read back), `curves.svg` (atomically) and `samples.png`. A resumed run continues from the last checkpoint;
+//! as they are read back), `curves.svg` (atomically), `samples.png` and `samples.svg`. A resumed run continues from the last checkpoint;
 //! because every random stream is derived from (seed, epoch, step), the continued run equals
 //! an uninterrupted one.
 //!
@@ -401,7 +401,8 @@ fn train_one_epoch(s: &mut Session, run: &TrainRun) -> Result<()> {
     }
     if s.record.task.sample_shape.len() == 3 && s.trainer.can_sample() {
         let (images, chw) = s.trainer.sample_grid(GRID_PER_ROW, s.record.config.seed)?;
-        write_grid(&s.dir.file(SAMPLES), &images, chw, 4, GRID_PER_ROW)?;
+        let labels = s.record.config.method.grid_row_labels();
+        write_grid(&s.dir.file(SAMPLES), &images, chw, &labels, GRID_PER_ROW)?;
     }
     write_report(s, "running")?;
     write_atomic(&s.dir.file(CURVES), curves_svg(&s.record.epochs).as_bytes())?;
