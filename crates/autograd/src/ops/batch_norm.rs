@@ -15,51 +15,30 @@ use dvaan_tensor::Tensor;
 use crate::tape::{single, Backward};
 use crate::{Tape, Var};
 
+/// The training-mode node; with `relu_out` it is batch norm and the ReLU after it as one
+/// engine op each way, the saved output deciding which values the ReLU let through.
 struct TrainBackward {
     x: Tensor,
     gamma: Tensor,
     mean: Tensor,
     inv_std: Tensor,
+    relu_out: Option<Tensor>,
 }
 
 impl Backward for TrainBackward {
     fn name(&self) -> &'static str {
-        "batch_norm(train)"
+        if self.relu_out.is_some() {
+            "batch_norm_relu(train)"
+        } else {
+            "batch_norm(train)"
+        }
     }
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
-        let g =
-            bn::batch_norm_backward(&self.x, single(dy), &self.gamma, &self.mean, &self.inv_std);
-        vec![
-            wants[0].then_some(g.dx),
-            wants[1].then_some(g.dgamma),
-            wants[2].then_some(g.dbeta),
-        ]
-    }
-}
-
-/// Batch norm and the ReLU after it, as one engine op each way: the output `out` decides
-/// which values the ReLU let through.
-struct TrainReluBackward {
-    x: Tensor,
-    out: Tensor,
-    gamma: Tensor,
-    mean: Tensor,
-    inv_std: Tensor,
-}
-
-impl Backward for TrainReluBackward {
-    fn name(&self) -> &'static str {
-        "batch_norm_relu(train)"
-    }
-    fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
-        let g = bn::batch_norm_relu_backward(
-            &self.x,
-            &self.out,
-            single(dy),
-            &self.gamma,
-            &self.mean,
-            &self.inv_std,
-        );
+        let (x, dy, gamma) = (&self.x, single(dy), &self.gamma);
+        let g = match &self.relu_out {
+            Some(out) => bn::batch_norm_relu_backward(x, out, dy, gamma, &self.mean, &self.inv_std),
+            None => bn::batch_norm_backward(x, dy, gamma, &self.mean, &self.inv_std),
+        };
         vec![
             wants[0].then_some(g.dx),
             wants[1].then_some(g.dgamma),
@@ -122,22 +101,8 @@ impl Tape {
     ) -> Var {
         let inputs = [x, gamma, beta];
         if self.is_training() {
-            let out = bn::batch_norm_train(
-                x.value(),
-                gamma.value(),
-                beta.value(),
-                running_mean,
-                running_var,
-                momentum,
-                eps,
-            );
-            let saved = TrainBackward {
-                x: x.value().clone(),
-                gamma: gamma.value().clone(),
-                mean: out.mean,
-                inv_std: out.inv_std,
-            };
-            self.record1(saved, &inputs, out.y)
+            let stats = [running_mean, running_var];
+            self.batch_norm_train_node(x, gamma, beta, stats, (momentum, eps), false)
         } else {
             let y = bn::batch_norm_eval(
                 x.value(),
@@ -179,21 +144,33 @@ impl Tape {
             let y = self.batch_norm(x, gamma, beta, running_mean, running_var, momentum, eps);
             return self.relu(&y);
         }
-        let out = bn::batch_norm_relu_train(
-            x.value(),
-            gamma.value(),
-            beta.value(),
-            running_mean,
-            running_var,
-            momentum,
-            eps,
-        );
-        let saved = TrainReluBackward {
-            x: x.value().clone(),
-            out: out.y.clone(),
-            gamma: gamma.value().clone(),
+        let stats = [running_mean, running_var];
+        self.batch_norm_train_node(x, gamma, beta, stats, (momentum, eps), true)
+    }
+
+    /// Training-mode batch norm (followed by a ReLU when `relu`), recorded as one node.
+    fn batch_norm_train_node(
+        &self,
+        x: &Var,
+        gamma: &Var,
+        beta: &Var,
+        [running_mean, running_var]: [&Tensor; 2],
+        (momentum, eps): (f32, f32),
+        relu: bool,
+    ) -> Var {
+        let train = if relu {
+            bn::batch_norm_relu_train
+        } else {
+            bn::batch_norm_train
+        };
+        let (xv, gv, bv) = (x.value(), gamma.value(), beta.value());
+        let out = train(xv, gv, bv, running_mean, running_var, momentum, eps);
+        let saved = TrainBackward {
+            x: xv.clone(),
+            gamma: gv.clone(),
             mean: out.mean,
             inv_std: out.inv_std,
+            relu_out: relu.then(|| out.y.clone()),
         };
         self.record1(saved, &[x, gamma, beta], out.y)
     }
