@@ -53,6 +53,22 @@ pub fn with_one_hot(tape: &Tape, z: &Var, c: &Tensor) -> Var {
     tape.concat(&[z, &Var::constant(one_hot(c))], 1)
 }
 
+/// `n` positives of a conditional generator `gen` (latent size `latent`): z ~ N(0, I) from
+/// the stream (`seed`, `offset`), decoded with the positive class's one-hot label.
+pub fn draw_positives(
+    gpu: &dvaan_tensor::Gpu,
+    gen: &dyn crate::models::Decoder,
+    latent: usize,
+    n: usize,
+    seed: u64,
+    offset: u64,
+) -> Tensor {
+    let labels = Tensor::from_slice(gpu, &[n], &vec![1.0; n]);
+    let z = random::normal(gpu, &[n, latent], seed, offset);
+    let tape = Tape::eval();
+    super::common::eval_decode(gen, &with_one_hot(&tape, &Var::constant(z), &labels))
+}
+
 /// Labels for four rows of `per_row` generated samples: positive, positive, negative,
 /// negative (the layout of the paper's Figure 6, positives on top).
 pub fn grid_labels(gpu: &dvaan_tensor::Gpu, per_row: usize) -> Tensor {

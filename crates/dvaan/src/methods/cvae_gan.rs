@@ -22,7 +22,9 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
 use super::common::{self as c, Noise};
-use super::condition::{grid_labels, with_label, with_one_hot, LABEL_CHANNELS, ONE_HOT};
+use super::condition::{
+    draw_positives, grid_labels, with_label, with_one_hot, LABEL_CHANNELS, ONE_HOT,
+};
 use super::{Forward, Method, StepLosses};
 use crate::config::TrainConfig;
 use crate::models::{Arch, Decoder, Discriminator, Encoder};
@@ -179,15 +181,10 @@ impl Method for CvaeGan {
         ))
     }
 
-    /// Two rows of positives, two of negatives, from N(0, I).
+    /// Positives from N(0, I) with the positive class's label.
     fn draw_positives(&self, n: usize, seed: u64, offset: u64) -> Option<Tensor> {
-        let labels = Tensor::from_slice(&self.gpu, &[n], &vec![1.0; n]);
-        let z = random::normal(&self.gpu, &[n, self.latent], seed, offset);
-        let tape = Tape::eval();
-        Some(c::eval_decode(
-            self.gen.as_ref(),
-            &with_one_hot(&tape, &Var::constant(z), &labels),
-        ))
+        let gen = self.gen.as_ref();
+        Some(draw_positives(&self.gpu, gen, self.latent, n, seed, offset))
     }
 
     fn sample_rows(&self, per_row: usize, seed: u64) -> Option<Tensor> {
