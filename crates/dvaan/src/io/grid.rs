@@ -37,15 +37,7 @@ pub fn encode_grid(
     scale: usize,
 ) -> Result<Vec<u8>, String> {
     let [c, h, w] = chw;
-    let color = match c {
-        1 => png::ColorType::Grayscale,
-        3 => png::ColorType::Rgb,
-        _ => {
-            return Err(format!(
-                "images with {c} channels cannot be shown; expected 1 or 3"
-            ))
-        }
-    };
+    let color = color_type(c, "shown")?;
     if images.len() != rows * cols * c * h * w || rows * cols == 0 {
         return Err(format!(
             "{} values are not {rows}×{cols} images of shape {chw:?}",
@@ -91,19 +83,22 @@ fn upscale(pixels: &[u8], width: usize, c: usize, scale: usize) -> Vec<u8> {
     out
 }
 
+/// The PNG colour type of `c` channels; `verb` says what could not be done to others.
+fn color_type(c: usize, verb: &str) -> Result<png::ColorType, String> {
+    match c {
+        1 => Ok(png::ColorType::Grayscale),
+        3 => Ok(png::ColorType::Rgb),
+        _ => Err(format!(
+            "images with {c} channels cannot be {verb}; expected 1 or 3"
+        )),
+    }
+}
+
 /// One image of `chw` (values in [0, 1]) as a PNG of its own size, no border: the form
 /// `dvaan predict` reads back from a folder.
 pub fn encode_image(image: &[f32], chw: [usize; 3]) -> Result<Vec<u8>, String> {
     let [c, h, w] = chw;
-    let color = match c {
-        1 => png::ColorType::Grayscale,
-        3 => png::ColorType::Rgb,
-        _ => {
-            return Err(format!(
-                "images with {c} channels cannot be written; expected 1 or 3"
-            ))
-        }
-    };
+    let color = color_type(c, "written")?;
     if image.len() != c * h * w {
         return Err(format!(
             "{} values are not one image of shape {chw:?}",
