@@ -113,13 +113,6 @@ impl Csv {
     }
 }
 
-fn name(v: Variant) -> String {
-    match v {
-        Variant::Tiled(t) => format!("tiled={},{},{}", t.m(), t.n(), t.k()),
-        other => format!("{other:?}").to_lowercase(),
-    }
-}
-
 fn main() {
     let o = options().unwrap_or_else(|e| {
         eprintln!("error: {e}");
@@ -136,7 +129,7 @@ fn main() {
         l.max_compute_workgroup_size_y,
         l.max_compute_workgroup_size_z,
         l.max_storage_buffer_binding_size >> 20,
-        name(Variant::best(&g))
+        Variant::best(&g)
     );
     let mut csv = Csv(o.csv.as_ref().map(|path| {
         let fresh = std::fs::metadata(path)
@@ -172,10 +165,7 @@ fn main() {
         }
     }
     for t in o.tiles.iter().filter(|t| !t.fit(&g)) {
-        println!(
-            "skipped {} (does not fit this adapter)",
-            name(Variant::Tiled(*t))
-        );
+        println!("skipped {} (does not fit this adapter)", Variant::Tiled(*t));
     }
     // Summed best times per candidate over the products measured for all candidates.
     let mut totals: BTreeMap<String, f64> = BTreeMap::new();
@@ -200,7 +190,7 @@ fn main() {
                     "conv {:<5} {:<5} {:<16} {:>9.3} ms {:>9.1} GFLOP/s (first call {:.0} ms)",
                     layer.name,
                     op,
-                    name(v),
+                    v.to_string(),
                     best,
                     gflops,
                     first
@@ -210,12 +200,12 @@ fn main() {
                     "conv".into(),
                     layer.name.into(),
                     op.into(),
-                    name(v),
+                    v.to_string(),
                     format!("{first:.3}"),
                     format!("{best:.5}"),
                     format!("{gflops:.2}"),
                 ]);
-                times.push((name(v), best));
+                times.push((v.to_string(), best));
             }
             complete_products += 1;
             for (v, t) in times {
@@ -224,7 +214,7 @@ fn main() {
         }
     }
     gemms(&g, &o, &adapter, &mut csv);
-    let default = name(Variant::best(&g));
+    let default = Variant::best(&g).to_string();
     let chosen = totals
         .iter()
         .min_by(|a, b| a.1.total_cmp(b.1))
@@ -263,7 +253,7 @@ fn gemms(g: &Gpu, o: &Options, adapter: &str, csv: &mut Csv) {
         let (x, w) = (a.reshape(&[n, n, 1, 1]), b.reshape(&[n, n, 1, 1]));
         let tiled = Variant::Tiled(Tiles::DEFAULT);
         runs.push((
-            format!("conv-core {}", name(tiled)),
+            format!("conv-core {}", tiled),
             Box::new(move || conv::conv2d_with(&x, &w, None, 1, 0, tiled)),
         ));
         for (label, run) in runs {

@@ -52,6 +52,18 @@ pub enum Variant {
     Texel,
 }
 
+/// The name [`Variant::parse`] reads back.
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Variant::Portable => write!(f, "portable"),
+            Variant::Subgroup => write!(f, "subgroup"),
+            Variant::Texel => write!(f, "texel"),
+            Variant::Tiled(t) => write!(f, "tiled={},{},{}", t.m(), t.n(), t.k()),
+        }
+    }
+}
+
 thread_local! {
     static FORCED_VARIANT: Cell<Option<Variant>> = const { Cell::new(None) };
 }
@@ -82,7 +94,8 @@ impl Variant {
         }
     }
 
-    /// A variant by name, as benchmarks and probes take it: `portable`, `subgroup`, `texel`,
+    /// A variant by name, as benchmarks and probes take it (what [`Variant`]'s `Display`
+    /// writes): `portable`, `subgroup`, `texel`,
     /// `tiled` (the default tile) or `tiled=M,N,K`.
     pub fn parse(name: &str) -> Result<Variant, String> {
         match name {
