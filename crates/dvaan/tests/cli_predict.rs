@@ -71,6 +71,24 @@ fn arg(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// `dvaan predict --json` on the tiny MNIST test images with their labels, scores to `out`.
+fn predict_test_split(data: &Path, run: &Path, out: &Path) -> serde_json::Value {
+    let images = data.join("mnist/t10k-images-idx3-ubyte");
+    let labels = data.join("mnist/t10k-labels-idx1-ubyte");
+    json(&ok(&dvaan(&[
+        "predict",
+        "--checkpoint",
+        &arg(run),
+        "--input",
+        &arg(&images),
+        "--labels",
+        &arg(&labels),
+        "--out",
+        &arg(out),
+        "--json",
+    ])))
+}
+
 #[test]
 fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
     let tmp = TempDir::new("predict-img");
@@ -79,22 +97,11 @@ fn idx_and_png_inputs_reproduce_eval_and_bad_inputs_are_explained() {
     train_cnn(&data, &run, &[]);
     let eval = json(&ok(&dvaan(&["eval", "--checkpoint", &arg(&run), "--json"])));
 
+    let out = tmp.join("scores.csv");
+    let predicted = predict_test_split(&data, &run, &out);
+    assert_same_metrics(&eval, &predicted);
     let images = data.join("mnist/t10k-images-idx3-ubyte");
     let labels = data.join("mnist/t10k-labels-idx1-ubyte");
-    let out = tmp.join("scores.csv");
-    let predicted = json(&ok(&dvaan(&[
-        "predict",
-        "--checkpoint",
-        &arg(&run),
-        "--input",
-        &arg(&images),
-        "--labels",
-        &arg(&labels),
-        "--out",
-        &arg(&out),
-        "--json",
-    ])));
-    assert_same_metrics(&eval, &predicted);
     let (header, rows) = scores(&out);
     assert_eq!(
         header,
@@ -248,21 +255,8 @@ fn a_validation_threshold_run_predicts_at_the_threshold_eval_uses() {
     assert_eq!(eval["threshold_rule"], "validation G-mean", "{eval}");
     let threshold = eval["threshold"].as_f64().expect("a finite threshold") as f32;
 
-    let images = data.join("mnist/t10k-images-idx3-ubyte");
-    let labels = data.join("mnist/t10k-labels-idx1-ubyte");
     let out = tmp.join("scores.csv");
-    let predicted = json(&ok(&dvaan(&[
-        "predict",
-        "--checkpoint",
-        &arg(&run),
-        "--input",
-        &arg(&images),
-        "--labels",
-        &arg(&labels),
-        "--out",
-        &arg(&out),
-        "--json",
-    ])));
+    let predicted = predict_test_split(&data, &run, &out);
     assert_same_metrics(&eval, &predicted);
     for key in ["threshold_rule", "threshold"] {
         assert_eq!(predicted[key], eval[key], "{key}: {predicted}");
@@ -280,6 +274,7 @@ fn a_validation_threshold_run_predicts_at_the_threshold_eval_uses() {
     let positive = logits.iter().filter(|&&l| l > threshold).count();
     assert_eq!(predicted["predicted_positive"], positive, "{predicted}");
 
+    let images = data.join("mnist/t10k-images-idx3-ubyte");
     let text = ok(&dvaan(&[
         "predict",
         "--checkpoint",
