@@ -657,7 +657,11 @@ fn variants_parse_and_the_override_stays_on_its_thread() {
         ),
     ] {
         assert_eq!(Variant::parse(name), Ok(want), "{name}");
-        assert_eq!(Variant::parse(&want.to_string()), Ok(want), "{want} reads back");
+        assert_eq!(
+            Variant::parse(&want.to_string()),
+            Ok(want),
+            "{want} reads back"
+        );
     }
     for bad in ["tiles", "tiled=32,64", "tiled=30,64,8", "tiled=a,b,c", ""] {
         assert!(Variant::parse(bad).is_err(), "`{bad}` parsed");
