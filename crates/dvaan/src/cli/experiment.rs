@@ -13,7 +13,7 @@ use crate::{Error, Result};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A named grid: smoke (seconds, generated data), cpu (hours on a 2-core CPU), deep
-    /// (DVAAN against its ablations over 10 epochs, 6-35 h on a 2-core CPU), ova (Table 2
+    /// (DVAAN against its ablations over several epochs, hours on a 2-core CPU), ova (Table 2
     /// at CPU scale), paper (Tables 1–3 on MNIST and Fashion-MNIST, for GPUs). Without it,
     /// --methods and --datasets are required.
     #[arg(long, value_enum)]
@@ -34,7 +34,8 @@ pub struct Args {
     /// Comma-separated seeds [default without a preset: 0].
     #[arg(long, value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// Epochs per cell (raising it later extends finished cells from their checkpoints).
+    /// Epochs of every cell, in place of the preset's (raising it later extends finished
+    /// cells from their checkpoints).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Root data folder [default: data] (the smoke preset generates its own).
@@ -96,6 +97,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
                     methods: Vec::new(),
                     datasets: Vec::new(),
                     ratios: vec![5.0],
+                    epochs: None,
                 }],
                 seeds: vec![0],
             };
@@ -115,6 +117,9 @@ pub fn plan(args: &Args) -> Result<Plan> {
         }
         if let Some(r) = &args.ratios {
             b.ratios = r.clone();
+        }
+        if args.epochs.is_some() {
+            b.epochs = None;
         }
     }
     if let Some(s) = &args.seeds {
@@ -138,4 +143,40 @@ pub fn plan(args: &Args) -> Result<Plan> {
         shard: args.shard,
         from: args.from.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: super::Args,
+    }
+
+    fn cell_epochs(argv: &[&str]) -> Vec<usize> {
+        let args = Command::try_parse_from([&["experiment"], argv].concat())
+            .unwrap()
+            .args;
+        let plan = super::plan(&args).unwrap();
+        let mut epochs: Vec<usize> = plan
+            .grid
+            .cells()
+            .iter()
+            .map(|c| c.epochs.unwrap_or(plan.settings.epochs))
+            .collect();
+        epochs.dedup();
+        epochs
+    }
+
+    #[test]
+    fn epochs_flag_replaces_every_blocks_epochs() {
+        // The deep preset trains MNIST for 10 epochs and Fashion-MNIST for 4.
+        assert_eq!(cell_epochs(&["--preset", "deep", "--out", "o"]), [10, 4]);
+        assert_eq!(
+            cell_epochs(&["--preset", "deep", "--out", "o", "--epochs", "2"]),
+            [2]
+        );
+    }
 }

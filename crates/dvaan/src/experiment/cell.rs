@@ -126,13 +126,18 @@ pub fn state(dir: &Path, epochs: usize) -> Result<CellState> {
     }
 }
 
+/// The epochs a cell trains for: its block's, else the experiment's.
+pub fn epochs(cell: &Cell, s: &CellSettings) -> usize {
+    cell.epochs.unwrap_or(s.epochs)
+}
+
 /// The configuration a cell trains with: the defaults, with the cell's method and seed and
 /// the settings the preset or the flags give.
 pub fn config(cell: &Cell, kind: MethodKind, s: &CellSettings) -> TrainConfig {
     let d = TrainConfig::default();
     TrainConfig {
         method: kind,
-        epochs: s.epochs,
+        epochs: epochs(cell, s),
         seed: cell.seed,
         batch: s.batch.unwrap_or(d.batch),
         latent: s.latent.unwrap_or(d.latent),
@@ -203,7 +208,7 @@ impl CellRun<'_> {
     fn resume_run(&self) -> TrainRun {
         self.train_run(Start::Resume {
             dir: self.dir.clone(),
-            epochs: Some(self.settings.epochs),
+            epochs: Some(epochs(self.cell, self.settings)),
         })
     }
 

@@ -39,7 +39,7 @@ pub fn gather(plan: &Plan, cells: &[Cell]) -> Result<(Vec<Outcome>, Vec<String>)
         let mut diverged = None;
         for from in &plan.from {
             let dir = from.join("cells").join(&name);
-            match cell::state(&dir, plan.settings.epochs)? {
+            match cell::state(&dir, cell::epochs(c, &plan.settings))? {
                 CellState::Done(report) => {
                     cell::check_same_config(&dir, &report, &want)?;
                     found.push((dir, *report));

@@ -31,6 +31,10 @@ pub struct Block {
     pub methods: Vec<String>,
     pub datasets: Vec<String>,
     pub ratios: Vec<f64>,
+    /// Epochs of this block's cells where they differ from the experiment's (a large dataset
+    /// given fewer epochs than a small one to fit a time budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +52,8 @@ pub struct Cell {
     pub ratio: f64,
     pub method: String,
     pub seed: u64,
+    /// Its block's epochs, where they differ from the experiment's.
+    pub epochs: Option<usize>,
 }
 
 impl Cell {
@@ -73,7 +79,8 @@ impl Cell {
 }
 
 impl Grid {
-    /// Every cell in a stable order (block, dataset, ratio, method, seed), without repeats.
+    /// Every cell in a stable order (block, dataset, ratio, method, seed), without repeats
+    /// (a cell named twice keeps its first block's epochs).
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells: Vec<Cell> = Vec::new();
         for b in &self.blocks {
@@ -86,8 +93,9 @@ impl Grid {
                                 ratio: r,
                                 method: m.clone(),
                                 seed: s,
+                                epochs: b.epochs,
                             };
-                            if !cells.contains(&c) {
+                            if !cells.iter().any(|x| x.name() == c.name()) {
                                 cells.push(c);
                             }
                         }

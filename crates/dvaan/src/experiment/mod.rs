@@ -184,7 +184,7 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
         ..o
     };
     let want = cell::config(cell, kind, &plan.settings);
-    let state = match cell::state(&dir, plan.settings.epochs) {
+    let state = match cell::state(&dir, cell::epochs(cell, &plan.settings)) {
         Ok(s) => s,
         Err(e) => return Ok(failed(tag, &name, cell, e.to_string())),
     };
@@ -227,7 +227,7 @@ fn run_cell(plan: &Plan, cell: &Cell, data_dir: &Path, tag: &str) -> Result<Outc
     let result = run.run(resume);
     let secs = started.elapsed().as_secs_f64();
     match result {
-        Ok(()) => match cell::state(&dir, plan.settings.epochs) {
+        Ok(()) => match cell::state(&dir, cell::epochs(cell, &plan.settings)) {
             Ok(CellState::Done(report)) => {
                 let o = outcome(done(cell, &report));
                 let auc = o.metrics.map_or(f64::NAN, |m| m.roc_auc);

@@ -16,11 +16,13 @@ fn grid() -> Grid {
                 methods: vec!["dvaan".into(), "cnn".into()],
                 datasets: vec!["mnist".into()],
                 ratios: vec![5.0],
+                epochs: None,
             },
             Block {
                 methods: vec!["dvaan".into()],
                 datasets: vec!["mnist".into()],
                 ratios: vec![10.0, 5.0],
+                epochs: None,
             },
         ],
         seeds: vec![0, 1],
@@ -46,6 +48,7 @@ fn outcome(dataset: &str, ratio: f64, method: &str, seed: u64, auc: Option<f64>)
         ratio,
         method: method.into(),
         seed,
+        epochs: None,
     };
     match auc {
         Some(a) => Outcome {
@@ -92,6 +95,7 @@ fn grid_cells_are_unique_ordered_and_named() {
         ratio: 1.0,
         method: "dvaan".into(),
         seed: 3,
+        epochs: None,
     };
     assert_eq!(c.name(), "csv__tmp_a_b-r1-dvaan-s3");
 }
@@ -312,6 +316,7 @@ fn reports_are_read_with_null_metrics_as_nan() {
         ratio: 5.0,
         method: "cnn".into(),
         seed: 4,
+        epochs: None,
     };
     let o = done(&cell, &report);
     let m = o.metrics.unwrap();
@@ -329,15 +334,22 @@ fn depth_presets_hold_the_cells_and_settings_they_promise() {
     let deep = Preset::Deep.plan();
     let cells = deep.grid.cells();
     assert_eq!(cells.len(), 45);
-    let mut tasks: Vec<(String, f64)> =
-        cells.iter().map(|c| (c.dataset.clone(), c.ratio)).collect();
+    // Each task with the epochs its cells train for, which the trainer is configured with.
+    let mut tasks: Vec<(String, f64, usize)> = cells
+        .iter()
+        .map(|c| {
+            let kind = c.method_kind().unwrap();
+            let epochs = cell::config(c, kind, &deep.settings).epochs;
+            (c.dataset.clone(), c.ratio, epochs)
+        })
+        .collect();
     tasks.dedup();
     assert_eq!(
         tasks,
         [
-            ("mnist".to_string(), 20.0),
-            ("mnist".to_string(), 50.0),
-            ("fashion-mnist".to_string(), 50.0)
+            ("mnist".to_string(), 20.0, 10),
+            ("mnist".to_string(), 50.0, 10),
+            ("fashion-mnist".to_string(), 50.0, 4)
         ]
     );
     assert_eq!(
@@ -403,6 +415,7 @@ fn ablation_differences_are_paired_by_seed() {
             methods: vec!["dvaan".into(), "dvaan-a".into(), "dvaan-mu".into()],
             datasets: vec!["mnist".into()],
             ratios: vec![20.0],
+            epochs: None,
         }],
         seeds: vec![0, 1, 2],
     };
