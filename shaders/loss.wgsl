@@ -2,7 +2,8 @@
 //
 // Forward: `forward` writes one partial sum of per-element terms per workgroup (each
 // invocation adds ITEMS strided terms in order, then a fixed tree), and `finish` sums the
-// partials the same way in a single workgroup and multiplies by p.scale = 1 / count.
+// partials the same way in a single workgroup and multiplies by p.scale = 1 / count. A loss
+// of at most WG·ITEMS terms has one workgroup, which writes the mean itself.
 // The order never depends on timing, so the result is bit-identical on re-runs.
 //
 // OP (per-element term t_i of x = first input, y = second, aux = third):
@@ -111,8 +112,9 @@ fn forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
         }
     }
     let total = tree_sum(lid, acc);
+    // A single workgroup's sum is the whole sum: it is the mean, and `finish` does not run.
     if (lid == 0u && g < p.groups) {
-        partials[g] = total;
+        partials[g] = select(total, total * p.scale, p.groups == 1u);
     }
 }
 

@@ -6,8 +6,9 @@
 //
 // `kl_forward` writes one partial sum per workgroup (each invocation adds ITEMS strided
 // terms in order, then a fixed tree); `kl_finish` sums the partials the same way in one
-// workgroup and scales by p.scale = 1 / N. The order never depends on timing, so the loss
-// is bit-identical on re-runs. dloss stays on the GPU.
+// workgroup and scales by p.scale = 1 / N; with one workgroup kl_forward writes the mean.
+// The order never depends on timing, so the loss is bit-identical on re-runs. dloss stays on
+// the GPU.
 
 const WG: u32 = 256u;
 const ITEMS: u32 = 16u;
@@ -56,8 +57,9 @@ fn kl_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         }
     }
     let total = tree_sum(lid, acc);
+    // A single workgroup's sum is the whole sum: it is the mean, and `kl_finish` does not run.
     if (lid == 0u && g < p.groups) {
-        partials[g] = total;
+        partials[g] = select(total, total * p.scale, p.groups == 1u);
     }
 }
 

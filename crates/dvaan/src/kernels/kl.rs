@@ -68,6 +68,10 @@ pub fn kl_to_shifted_prior(m: &Tensor, logvar: &Tensor, prior_mean: &Tensor) -> 
         .arg(&partials)
         .groups(grid_1d(groups, 1))
         .run(gpu);
+    if groups == 1 {
+        // The one workgroup wrote the mean.
+        return partials;
+    }
     let mean = Tensor::uninit(gpu, &[1]);
     Dispatch::new(&SHADER, "kl_finish")
         .params(&params)

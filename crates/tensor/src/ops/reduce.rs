@@ -9,9 +9,10 @@
 //! - `sum_axis` (mid = the axis): K = outer·inner, R = mid, address = (k / inner)·mid·inner + k % inner + r·inner.
 //!
 //! Many outputs: one invocation per output sums its terms in order (`reduce_serial`).
-//! Few outputs: each output's terms are cut into chunks of about [`CHUNK`] terms, one
-//! workgroup per chunk adds them with a fixed tree (`reduce_tree`), and the chunk sums are
-//! reduced again the same way until one value per output is left. The order of every
+//! Few outputs: one workgroup per output adds its terms with a fixed tree (`reduce_tree`);
+//! past [`ONE_PASS_MAX_TERMS`] terms they are cut into chunks of [`CHUNK`] terms, one
+//! workgroup per chunk, and the chunk sums are reduced again the same way until one value
+//! per output is left. The order of every
 //! addition depends only on the shape, so results are bit-identical from run to run.
 
 use crate::{grid_1d, shader, AdapterClass, Dispatch, Gpu, Shader, Tensor};
@@ -19,12 +20,16 @@ use crate::{grid_1d, shader, AdapterClass, Dispatch, Gpu, Shader, Tensor};
 const SHADER: Shader = shader!("reduce");
 /// Workgroup size of the element-wise kernel here.
 const WG: u32 = 256;
-/// Terms one `reduce_tree` workgroup sums: enough to amortise its tree.
-const CHUNK: usize = 4096;
+/// Terms one `reduce_tree` workgroup sums per chunk when an output's terms are cut in chunks.
+pub const CHUNK: usize = 4096;
+/// Up to this many terms an output is summed by one workgroup in one pass: a bias gradient
+/// of [64, C, 14, 14] (12,544 terms) then costs one dispatch instead of a tree pass and a
+/// pass over the chunk sums. Only longer sums are cut in [`CHUNK`]s, for parallelism.
+pub const ONE_PASS_MAX_TERMS: usize = 65_536;
 /// From this many outputs on, one invocation per output already fills the device.
-const SERIAL_MIN_OUTPUTS: usize = 2048;
-/// Below this many terms a tree costs more than it saves.
-const SERIAL_MAX_TERMS: usize = 32;
+pub const SERIAL_MIN_OUTPUTS: usize = 2048;
+/// Up to this many terms a tree costs more than it saves.
+pub const SERIAL_MAX_TERMS: usize = 32;
 
 /// Invocations per workgroup of the tree reductions here and in batch norm.
 ///
@@ -160,7 +165,11 @@ fn reduce(x: &Tensor, map: Map, scale: f32, out_shape: &[usize]) -> Tensor {
             .run(gpu);
         return out;
     }
-    let chunk_len = map.r.min(CHUNK);
+    let chunk_len = if map.r <= ONE_PASS_MAX_TERMS {
+        map.r
+    } else {
+        CHUNK
+    };
     let chunks = map.r.div_ceil(chunk_len);
     if chunks == 1 {
         let out = Tensor::uninit(gpu, out_shape);

@@ -13,21 +13,36 @@ fn integers(seed: u64, n: usize) -> Vec<f32> {
     (0..n).map(|_| r.random_range(-8i32..=8) as f32).collect()
 }
 
-/// Error bound of an f32 sum: each term passes through at most `depth` roundings of
-/// relative size ≤ u on its way to the result, so |error| ≤ depth·u·Σ|x|. A tree pass adds
-/// ≤ 4096/w terms in order per invocation then log2(w) tree levels (w = reduction width);
-/// there are at most two tree passes in these tests, and the one-invocation-per-output
-/// kernel only runs on ≤ 64 terms here.
-fn sum_tol(abs_sum: f64) -> f64 {
-    let w = red::reduction_width(gpu()) as f64;
-    let depth = 2.0 * (4096.0 / w + w.log2()) + 64.0;
-    depth * U * abs_sum + 1e-30
+/// Additions a term goes through on its way into an output of `terms` terms, `outputs`
+/// outputs in all, following the kernel choice of ops/reduce.rs: one invocation per output
+/// adds all its terms in order; a tree pass adds ⌈terms/w⌉ terms in order per invocation,
+/// then log2(w) tree levels (w = reduction width); up to ONE_PASS_MAX_TERMS terms one tree
+/// pass, past that a pass over chunks of CHUNK terms and the same choice over the chunk sums.
+fn additions(outputs: usize, terms: usize) -> usize {
+    let w = red::reduction_width(gpu()) as usize;
+    let tree = |t: usize| t.div_ceil(w) - 1 + w.ilog2() as usize;
+    if outputs >= red::SERIAL_MIN_OUTPUTS || terms <= red::SERIAL_MAX_TERMS {
+        terms - 1
+    } else if terms <= red::ONE_PASS_MAX_TERMS {
+        tree(terms)
+    } else {
+        tree(red::CHUNK) + 1 + additions(outputs, terms.div_ceil(red::CHUNK))
+    }
 }
 
-fn assert_sums(what: &str, got: &[f32], want: &[f64], abs_sums: &[f64]) {
+/// Error bound of an f32 sum of `terms` terms: a term meeting d roundings of relative size ≤ u
+/// is off by at most γ_d = d·u/(1 − d·u) of itself, so |error| ≤ γ_d·Σ|x| (one more rounding
+/// for the scale of a mean). Sums of random floats land far inside it; the sums of small
+/// integers above are the ones that catch a wrong or missing term.
+fn sum_tol(outputs: usize, terms: usize, abs_sum: f64) -> f64 {
+    let d = (additions(outputs, terms) + 1) as f64;
+    d * U / (1.0 - d * U) * abs_sum
+}
+
+fn assert_sums(what: &str, got: &[f32], want: &[f64], abs_sums: &[f64], terms: usize) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, ((&g, &w), &a)) in got.iter().zip(want).zip(abs_sums).enumerate() {
-        let tol = sum_tol(a);
+        let tol = sum_tol(got.len(), terms, a);
         assert!(
             (g as f64 - w).abs() <= tol,
             "{what}: output {i} is {g}, reference {w} (tolerance {tol})"
@@ -66,6 +81,7 @@ fn sum_all_and_mean_all() {
             &got,
             &[reference::sum_all(&f64s(&xf))],
             &[reference::sum_all(&abs(&xf))],
+            n,
         );
     }
 }
@@ -79,12 +95,13 @@ fn sum_all_of_empty_is_zero() {
 const CHANNEL_SHAPES: &[&[usize]] = &[
     &[1, 1],
     &[3, 92],
-    &[5000, 3], // bias gradient of a thin layer: few outputs, many terms, two passes
+    &[5000, 3], // bias gradient of a thin layer: few outputs, many terms, one pass
     &[3, 3000], // many outputs: one invocation each
     &[1, 92, 1, 1],
     &[2, 256, 2, 2],
     &[64, 3, 7, 7],
-    &[64, 1, 28, 28], // one channel of 50,176 terms
+    &[64, 1, 28, 28], // one channel of 50,176 terms, one pass
+    &[64, 2, 32, 33], // 67,584 terms per channel: chunks, then a pass over their sums
     &[64, 92, 7, 7],
 ];
 
@@ -104,7 +121,14 @@ fn channel_sum_matches_reference() {
         let got = red::channel_sum(&upload(shape, &xf)).to_vec();
         let want = reference::channel_sum(&f64s(&xf), shape);
         let abs_sums = reference::channel_sum(&abs(&xf), shape);
-        assert_sums(&format!("channel_sum {shape:?}"), &got, &want, &abs_sums);
+        let terms = n / shape[1];
+        assert_sums(
+            &format!("channel_sum {shape:?}"),
+            &got,
+            &want,
+            &abs_sums,
+            terms,
+        );
     }
 }
 
@@ -155,6 +179,7 @@ fn sum_axis_matches_reference() {
             &got,
             &want,
             &abs_sums,
+            shape[axis],
         );
     }
 }
