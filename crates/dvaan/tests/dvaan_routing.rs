@@ -6,7 +6,7 @@
 
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
-use dvaan_autograd::{Adam, Gradients, Param, Tape};
+use dvaan_autograd::{Adam, Gradients, Param, Tape, Var};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
@@ -138,6 +138,60 @@ fn each_network_gets_exactly_its_loss_combination() {
             "{loss} reaches the {net} with gradients of at most {forbidden:e}, not above \
              {needed:e} (twice the routing tolerance over the smallest weight): a misrouted \
              {loss} would pass unseen, the test proves nothing"
+        );
+    }
+}
+
+/// `L_adv` is one class-BCE mean per part of the discriminator's batch `[x; x̃; x_p]`, summed:
+/// x̃ against y, x_p against y_p, and x against y unless `strict_adv` (docs/DESIGN.md §5.2).
+#[test]
+fn l_adv_sums_one_class_bce_mean_per_part() {
+    let gpu = Gpu::new().unwrap();
+    let (b, dim) = (8, 8);
+    let mut r = Pcg64::seed_from_u64(5);
+    let x: Vec<f32> = (0..b * dim).map(|_| r.random_range(-1.0..1.0)).collect();
+    let y: Vec<f32> = (0..b).map(|i| (i % 3 == 0) as u8 as f32).collect();
+    let (x, y) = (
+        Tensor::from_slice(&gpu, &[b, dim], &x),
+        Tensor::from_slice(&gpu, &[b], &y),
+    );
+    for strict_adv in [false, true] {
+        let cfg = TrainConfig {
+            latent: 2,
+            strict_adv,
+            ..TrainConfig::default()
+        };
+        let model = Dvaan::new(&gpu, &cfg, &[dim]).unwrap();
+        let tape = Tape::new();
+        let l = model.losses(&tape, &x, &y, 0);
+        let got = l.l_adv.value().to_vec()[0] as f64;
+        // The discriminator's logits again: batch norm normalises by this same batch, so a
+        // second forward gives the values the loss saw.
+        let input = Var::constant(l.critic_input.value().clone());
+        let logits = model.nets.dis.forward(&Tape::new(), &input);
+        let logits = logits.logit.value().to_vec();
+        let labels = l.critic_labels.to_vec();
+        assert_eq!(labels[..2 * b], [y.to_vec(), y.to_vec()].concat());
+        let first = if strict_adv { 1 } else { 0 };
+        let (mut want, mut mags) = (0.0, 0.0);
+        for part in first..3 {
+            let rows = part * b..(part + 1) * b;
+            let (l, t): (Vec<f64>, Vec<f64>) =
+                rows.map(|i| (logits[i] as f64, labels[i] as f64)).unzip();
+            want += dvaan_tensor::ops::loss::reference::bce_with_logits(&l, &t, None);
+            mags += l
+                .iter()
+                .zip(&t)
+                .map(|(l, t)| l.abs() * (1.0 + t) + 2f64.ln())
+                .sum::<f64>()
+                / b as f64;
+        }
+        // As in the loss kernel tests: each mean within 64ε of its mean term magnitude, and
+        // the scaling by the part count two roundings more.
+        let tol = 66.0 * EPS32 * mags;
+        assert!(
+            (got - want).abs() <= tol,
+            "strict_adv {strict_adv}: L_adv {got}, the sum of the part means {want} (tolerance {tol:e})"
         );
     }
 }

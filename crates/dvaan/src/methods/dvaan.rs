@@ -17,6 +17,7 @@
 //! (`models/conv.rs` for images, `models/mlp.rs` for tables).
 
 use dvaan_autograd::{prefixed, Adam, AdamConfig, Gradients, Layer, Tape, Var};
+use dvaan_tensor::ops::concat::{concat, narrow};
 use dvaan_tensor::ops::{elementwise, random, reparam};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::SeedableRng;
@@ -48,6 +49,8 @@ pub struct Losses {
     pub l_fea: Var,
     /// What the discriminator scored: `[x; x̃; x_p]`, concatenated along the batch.
     pub critic_input: Var,
+    /// The classes `L_adv` asks the discriminator to give them: `[y; y; y_p]`.
+    pub critic_labels: Tensor,
 }
 
 pub struct Dvaan {
@@ -155,7 +158,6 @@ impl Dvaan {
         let [x_rec, x_p] = pair(tape.split(&decoded, 0, &[b, b]));
         let critic_input = tape.concat(&[&xv, &x_rec, &x_p], 0);
         let dis = self.nets.dis.forward(tape, &critic_input);
-        let [ell_x, ell_rec, ell_p] = triple(tape.split(&dis.logit, 0, &[b, b, b]));
         let [f_x, f_rec, _] = triple(tape.split(&dis.features, 0, &[b, b, b]));
 
         // 3. The losses, each a mean.
@@ -166,15 +168,18 @@ impl Dvaan {
         };
         let kl = tape.kl_to_shifted_prior(&m, &logvar, &class_prior_mean(y, &self.mu));
         let l_kl = tape.scale(&kl, 1.0 / self.sample_len as f32);
-        let mut adv = vec![
-            tape.bce_with_logits(&ell_rec, y, None),
-            tape.bce_with_logits(&ell_p, &y_p, None),
-        ];
-        if !self.strict_adv {
-            adv.push(tape.bce_with_logits(&ell_x, y, None));
-        }
-        let terms: Vec<(f32, &Var)> = adv.iter().map(|l| (1.0, l)).collect();
-        let l_adv = tape.weighted_sum(&terms);
+        // L_adv is the sum of one class-BCE mean per part (x̃ against y, x_p against y_p and,
+        // unless strict, x against y). The parts hold b samples each, so the sum is the part
+        // count times the mean over their concatenation: one loss over the logits as they are.
+        let critic_labels = concat(&[y, y, &y_p], 0);
+        let (logits, targets) = if self.strict_adv {
+            let real_left_out = narrow(&critic_labels, 0, b, 2 * b);
+            (tape.narrow(&dis.logit, 0, b, 2 * b), real_left_out)
+        } else {
+            (dis.logit.clone(), critic_labels.clone())
+        };
+        let parts = (logits.shape()[0] / b) as f32;
+        let l_adv = tape.scale(&tape.bce_with_logits(&logits, &targets, None), parts);
         let l_fea = tape.mse(&f_rec, &f_x);
         Losses {
             l_ele,
@@ -182,6 +187,7 @@ impl Dvaan {
             l_adv,
             l_fea,
             critic_input,
+            critic_labels,
         }
     }
 
