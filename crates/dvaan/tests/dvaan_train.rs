@@ -8,7 +8,7 @@ use dvaan::data::Dataset;
 use dvaan::kernels::margin::{reference, MarginConfig};
 use dvaan::train::{MethodKind, NamedArray, TrainConfig, Trainer};
 use dvaan::Error;
-use dvaan_tensor::Gpu;
+use dvaan_tensor::{AdapterClass, Gpu, GpuOptions};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use synthetic::{gpu, strokes};
@@ -228,7 +228,23 @@ fn resuming_at_an_epoch_boundary_reproduces_the_run() {
 #[test]
 fn steady_state_epoch_reads_back_once_and_creates_nothing() {
     // A private device, so the counters see only this trainer.
-    let gpu = Gpu::new().unwrap();
+    steady_state_epoch(&Gpu::new().unwrap());
+}
+
+/// The same on the kernels a discrete GPU gets (workgroup-tiled convolutions, storage-buffer
+/// reads, wide reductions), run here on whatever adapter the tests have.
+#[test]
+fn steady_state_epoch_on_the_gpu_kernels() {
+    let options = GpuOptions {
+        class: Some(AdapterClass::DiscreteGpu),
+        ..GpuOptions::default()
+    };
+    let gpu = Gpu::with_options(&options).unwrap();
+    assert_eq!(gpu.summary().class, AdapterClass::DiscreteGpu);
+    steady_state_epoch(&gpu);
+}
+
+fn steady_state_epoch(gpu: &Gpu) {
     let cfg = TrainConfig {
         method: MethodKind::DvaanA,
         batch: 4,
@@ -236,7 +252,7 @@ fn steady_state_epoch_reads_back_once_and_creates_nothing() {
         log_every: 100,
         ..TrainConfig::default()
     };
-    let mut t = Trainer::new(&gpu, cfg, strokes(8, 3, 9)).unwrap();
+    let mut t = Trainer::new(gpu, cfg, strokes(8, 3, 9)).unwrap();
     t.train_epoch(&mut |_| {}).unwrap();
     let before = gpu.counters();
     let stats = t.train_epoch(&mut |_| {}).unwrap();

@@ -15,6 +15,8 @@ pub enum GpuError {
     UnknownBackend(String),
     /// The adapter refused to open a device.
     Device(String),
+    /// An adapter class name (`DVAAN_ADAPTER_CLASS`) that the engine does not know.
+    UnknownClass(String),
 }
 
 impl fmt::Display for GpuError {
@@ -41,6 +43,11 @@ impl fmt::Display for GpuError {
                 "unknown GPU backend {b:?}; expected one of: vulkan, metal, dx12, gl"
             ),
             GpuError::Device(e) => write!(f, "the GPU adapter refused to open a device: {e}"),
+            GpuError::UnknownClass(c) => write!(
+                f,
+                "unknown adapter class {c:?} (DVAAN_ADAPTER_CLASS); expected one of: cpu, \
+                 discrete-gpu, integrated-gpu, virtual-gpu, other, or leave it unset"
+            ),
         }
     }
 }

@@ -29,6 +29,10 @@ pub struct GpuOptions {
     /// every kernel choice falls back to the variants that need none, as on adapters that
     /// lack them (GL, some mobile GPUs). By default subgroups are used when available.
     pub without_subgroups: bool,
+    /// Choose kernels as on an adapter of this class instead of the adapter's own, e.g. run
+    /// on lavapipe the kernels a discrete GPU gets, to test them end to end or count their
+    /// dispatches. Unset: `DVAAN_ADAPTER_CLASS`, else the adapter's own class.
+    pub class: Option<AdapterClass>,
 }
 
 /// The kind of device an adapter is, which decides the kernel variants that suit it: CPU
@@ -41,6 +45,44 @@ pub enum AdapterClass {
     IntegratedGpu,
     VirtualGpu,
     Other,
+}
+
+impl AdapterClass {
+    /// Every class with its name in `DVAAN_ADAPTER_CLASS`.
+    pub const NAMES: [(&'static str, AdapterClass); 5] = [
+        ("cpu", AdapterClass::Cpu),
+        ("discrete-gpu", AdapterClass::DiscreteGpu),
+        ("integrated-gpu", AdapterClass::IntegratedGpu),
+        ("virtual-gpu", AdapterClass::VirtualGpu),
+        ("other", AdapterClass::Other),
+    ];
+
+    pub fn parse(name: &str) -> Result<AdapterClass, GpuError> {
+        AdapterClass::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|&(_, c)| c)
+            .ok_or_else(|| GpuError::UnknownClass(name.to_string()))
+    }
+
+    pub fn name(self) -> &'static str {
+        AdapterClass::NAMES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("other", |(n, _)| n)
+    }
+}
+
+/// The class kernels are chosen for: the options', else `DVAAN_ADAPTER_CLASS`'s, else none
+/// (the adapter's own).
+fn class_override(options: &GpuOptions) -> Result<Option<AdapterClass>, GpuError> {
+    if options.class.is_some() {
+        return Ok(options.class);
+    }
+    match std::env::var("DVAAN_ADAPTER_CLASS") {
+        Ok(name) if !name.trim().is_empty() => AdapterClass::parse(&name).map(Some),
+        _ => Ok(None),
+    }
 }
 
 impl From<wgpu::DeviceType> for AdapterClass {
@@ -60,8 +102,10 @@ impl From<wgpu::DeviceType> for AdapterClass {
 pub struct AdapterSummary {
     pub name: String,
     pub backend: String,
-    /// What kernel choices go by.
+    /// What kernel choices go by: the device type's class, unless the options chose another.
     pub class: AdapterClass,
+    /// Whether `class` was chosen by the options instead of read from the device type.
+    pub class_overridden: bool,
     /// wgpu's name for the device type, for display.
     pub device_type: String,
     pub driver: String,
@@ -82,6 +126,9 @@ impl std::fmt::Display for AdapterSummary {
                 ", subgroups {}..{}",
                 self.subgroup_min_size, self.subgroup_max_size
             )?;
+        }
+        if self.class_overridden {
+            write!(f, ", kernels of a {}", self.class.name())?;
         }
         write!(f, ")")
     }
@@ -165,6 +212,7 @@ fn summarise(adapter: &wgpu::Adapter) -> AdapterSummary {
         name: info.name,
         backend: format!("{:?}", info.backend),
         class: info.device_type.into(),
+        class_overridden: false,
         device_type: format!("{:?}", info.device_type),
         driver: format!("{} {}", info.driver, info.driver_info)
             .trim()
@@ -219,7 +267,7 @@ impl Gpu {
                 backends: options.backend.clone().unwrap_or_else(|| "all".into()),
             })?,
         };
-        Gpu::from_adapter(adapter, options.without_subgroups)
+        Gpu::from_adapter(adapter, options.without_subgroups, class_override(options)?)
     }
 
     /// [`Gpu::with_options`], with every shader built without wgpu's runtime checks: no
@@ -241,8 +289,16 @@ impl Gpu {
         !self.pipelines().unchecked
     }
 
-    fn from_adapter(adapter: wgpu::Adapter, without_subgroups: bool) -> Result<Gpu, GpuError> {
+    fn from_adapter(
+        adapter: wgpu::Adapter,
+        without_subgroups: bool,
+        class: Option<AdapterClass>,
+    ) -> Result<Gpu, GpuError> {
         let mut summary = summarise(&adapter);
+        if let Some(class) = class {
+            summary.class_overridden = class != summary.class;
+            summary.class = class;
+        }
         let features = if without_subgroups {
             wgpu::Features::empty()
         } else {
@@ -342,5 +398,24 @@ impl Gpu {
 impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Gpu({})", self.0.summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdapterClass;
+
+    #[test]
+    fn adapter_class_names_read_back() {
+        for (name, class) in AdapterClass::NAMES {
+            assert_eq!(class.name(), name);
+            assert_eq!(AdapterClass::parse(name).unwrap(), class);
+            assert_eq!(AdapterClass::parse(&name.to_uppercase()).unwrap(), class);
+        }
+        let err = AdapterClass::parse("gpu").unwrap_err().to_string();
+        assert!(
+            err.contains("\"gpu\"") && err.contains("discrete-gpu"),
+            "{err}"
+        );
     }
 }

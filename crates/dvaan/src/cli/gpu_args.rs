@@ -23,6 +23,7 @@ impl GpuArgs {
             backend: self.backend.clone(),
             adapter: self.adapter.clone(),
             without_subgroups: self.no_subgroups,
+            class: None,
         }
     }
 }
