@@ -19,6 +19,8 @@ use crate::{Tape, Var};
 struct Conv2d {
     x: Tensor,
     w: Tensor,
+    /// x as the forward's kernel laid it out, which the weight gradient reads again.
+    x_staged: cv::Staged,
     stride: usize,
     padding: usize,
 }
@@ -35,7 +37,8 @@ impl Backward for Conv2d {
                 cv::conv2d_backward_input(dy, &self.w, (xs[2], xs[3]), self.stride, self.padding)
             }),
             wants[1].then(|| {
-                cv::conv2d_backward_weight(&self.x, dy, (ws[2], ws[3]), self.stride, self.padding)
+                let (k, s, p) = ((ws[2], ws[3]), self.stride, self.padding);
+                cv::conv2d_backward_weight_from(&self.x_staged, &self.x, dy, k, s, p)
             }),
         ];
         if wants.len() == 3 {
@@ -58,19 +61,23 @@ impl Backward for ConvTranspose2d {
     }
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
         let dy = single(dy);
-        let ws = self.w.shape();
+        let (k, s, p) = (
+            (self.w.shape()[2], self.w.shape()[3]),
+            self.stride,
+            self.padding,
+        );
+        // Both gradients lay dy out the same way: the input gradient keeps its layout for
+        // the weight gradient.
+        let (dx, dy_staged) = if wants[0] {
+            let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(dy, &self.w, s, p);
+            (Some(dx), staged)
+        } else {
+            (None, cv::Staged::default())
+        };
         let mut grads = vec![
-            wants[0].then(|| {
-                ct::conv_transpose2d_backward_input(dy, &self.w, self.stride, self.padding)
-            }),
+            dx,
             wants[1].then(|| {
-                ct::conv_transpose2d_backward_weight(
-                    &self.x,
-                    dy,
-                    (ws[2], ws[3]),
-                    self.stride,
-                    self.padding,
-                )
+                ct::conv_transpose2d_backward_weight_from(&dy_staged, &self.x, dy, k, s, p)
             }),
         ];
         if wants.len() == 3 {
@@ -89,10 +96,12 @@ fn inputs<'a>(x: &'a Var, w: &'a Var, b: Option<&'a Var>) -> Vec<&'a Var> {
 impl Tape {
     /// `x [N, C, H, W]` ⋆ `w [O, C, KH, KW]` + `b [O]` → `[N, O, OH, OW]`.
     pub fn conv2d(&self, x: &Var, w: &Var, b: Option<&Var>, stride: usize, padding: usize) -> Var {
-        let y = cv::conv2d(x.value(), w.value(), b.map(Var::value), stride, padding);
+        let (y, x_staged) =
+            cv::conv2d_keeping(x.value(), w.value(), b.map(Var::value), stride, padding);
         let saved = Conv2d {
             x: x.value().clone(),
             w: w.value().clone(),
+            x_staged,
             stride,
             padding,
         };

@@ -102,8 +102,17 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
     let dx2 = dispatches(&gpu, || {
         drop(conv::conv2d_backward_input(&dy2, w2, (5, 5), 2, 1))
     });
+    // A weight gradient reads its input as the forward laid it out, where the kernel keeps it.
+    let (_, h_staged) = conv::conv2d_keeping(&h, w2, None, 2, 1);
     let dw2 = dispatches(&gpu, || {
-        drop(conv::conv2d_backward_weight(&h, &dy2, (3, 3), 2, 1))
+        drop(conv::conv2d_backward_weight_from(
+            &h_staged,
+            &h,
+            &dy2,
+            (3, 3),
+            2,
+            1,
+        ))
     });
     let db2 = dispatches(&gpu, || drop(reduce::channel_sum(&dy2)));
     let relu = dispatches(&gpu, || {
@@ -113,8 +122,16 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
             elementwise::Activation::Relu,
         ))
     });
+    let (_, x_staged) = conv::conv2d_keeping(&net.x, net.c1.weight.value(), None, 1, 1);
     let dw1 = dispatches(&gpu, || {
-        drop(conv::conv2d_backward_weight(&net.x, &dy1, (3, 3), 1, 1))
+        drop(conv::conv2d_backward_weight_from(
+            &x_staged,
+            &net.x,
+            &dy1,
+            (3, 3),
+            1,
+            1,
+        ))
     });
     let db1 = dispatches(&gpu, || drop(reduce::channel_sum(&dy1)));
 

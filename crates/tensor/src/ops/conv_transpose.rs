@@ -15,7 +15,8 @@
 //! `output_padding` only adds rows/columns at the bottom/right that receive no products.
 
 use super::conv::{
-    check_bias, implicit_gemm, weight_grad_geometry, with_weight, Geometry, Mode, Variant,
+    check_bias, implicit_gemm, implicit_gemm_staged, weight_grad_geometry, with_weight, Geometry,
+    Mode, Staged, Variant,
 };
 use crate::Tensor;
 
@@ -105,6 +106,43 @@ pub fn conv_transpose2d_backward_input_with(
     let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
     let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
     implicit_gemm(Mode::Forward, &g, dy, w, None, variant)
+}
+
+/// [`conv_transpose2d_backward_input`], also giving dy as the kernel laid it out, which the
+/// weight gradient gathers the same way ([`conv_transpose2d_backward_weight_from`]).
+pub fn conv_transpose2d_backward_input_keeping(
+    dy: &Tensor,
+    w: &Tensor,
+    stride: usize,
+    padding: usize,
+) -> (Tensor, Staged) {
+    let op = "conv_transpose2d_backward_input";
+    let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
+    let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
+    implicit_gemm_staged(
+        Mode::Forward,
+        &g,
+        (dy, w),
+        None,
+        Variant::best(dy.gpu()),
+        None,
+    )
+}
+
+/// [`conv_transpose2d_backward_weight`], reading dy as the input gradient laid it out where
+/// `staged` holds that layout of this dy; the result is the same.
+pub fn conv_transpose2d_backward_weight_from(
+    staged: &Staged,
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    let op = "conv_transpose2d_backward_weight";
+    let g = weight_grad_geometry(op, x, dy, false, kernel_hw, stride, padding);
+    let variant = Variant::best(x.gpu());
+    implicit_gemm_staged(Mode::WeightGrad, &g, (dy, x), None, variant, Some(staged)).0
 }
 
 /// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [C,O,KH,KW]` for a kernel of `kernel_hw`.

@@ -17,13 +17,16 @@
 //!   `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
 //!   `shaders/conv_sum_splits.wgsl`;
 //! - `texel.rs`: [`Variant::Texel`] for CPU adapters (`shaders/conv_texel.wgsl`, its operands
-//!   laid out channels-last in textures by `shaders/conv_layout.wgsl`).
+//!   laid out channels-last in textures by `shaders/conv_layout.wgsl`), and `staged.rs`, which
+//!   carries a laid-out operand from a forward to its weight gradient ([`conv2d_keeping`]).
 
 mod gpu;
 pub mod reference;
+mod staged;
 mod texel;
 mod tiled;
 
+pub use staged::Staged;
 pub use tiled::Tiles;
 
 use std::cell::Cell;
@@ -171,6 +174,29 @@ pub fn conv2d_with(
     implicit_gemm(Mode::Forward, &g, x, w, bias, variant)
 }
 
+/// [`conv2d`], also giving x as the kernel laid it out, for [`conv2d_backward_weight_from`]
+/// (nothing on kernels that read x as it is).
+pub fn conv2d_keeping(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+) -> (Tensor, Staged) {
+    let op = "conv2d";
+    let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
+    check_bias(op, bias, o);
+    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
+    implicit_gemm_staged(
+        Mode::Forward,
+        &g,
+        (x, w),
+        bias,
+        Variant::best(x.gpu()),
+        None,
+    )
+}
+
 /// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.
 pub fn conv2d_backward_input(
     dy: &Tensor,
@@ -225,6 +251,22 @@ pub fn conv2d_backward_weight_with(
     let op = "conv2d_backward_weight";
     let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
     implicit_gemm(Mode::WeightGrad, &g, x, dy, None, variant)
+}
+
+/// [`conv2d_backward_weight`], reading x as the forward laid it out where `staged` holds
+/// that layout of this x (from [`conv2d_keeping`]); the result is the same.
+pub fn conv2d_backward_weight_from(
+    staged: &Staged,
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Tensor {
+    let op = "conv2d_backward_weight";
+    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
+    let variant = Variant::best(x.gpu());
+    implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, Some(staged)).0
 }
 
 /// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
@@ -312,11 +354,25 @@ pub(crate) fn implicit_gemm(
     bias: Option<&Tensor>,
     variant: Variant,
 ) -> Tensor {
+    implicit_gemm_staged(mode, g, (src, plain), bias, variant, None).0
+}
+
+/// [`implicit_gemm`], which may read `src` from `reuse` (a weight gradient, when it holds the
+/// layout the kernel wants of this `src`) and gives back the layout of `src` that a forward
+/// made ([`Staged`]; empty otherwise).
+pub(crate) fn implicit_gemm_staged(
+    mode: Mode,
+    g: &Geometry,
+    (src, plain): (&Tensor, &Tensor),
+    bias: Option<&Tensor>,
+    variant: Variant,
+    reuse: Option<&Staged>,
+) -> (Tensor, Staged) {
     let gpu = src.gpu();
     gpu.count_flops(2 * g.n * g.o * g.oh * g.ow * g.c * g.kh * g.kw);
     let out = Tensor::uninit(gpu, &mode.out_shape(g));
     if out.numel() == 0 {
-        return out;
+        return (out, Staged::default());
     }
     let mut variant = variant;
     let mut out = out;
@@ -326,14 +382,14 @@ pub(crate) fn implicit_gemm(
             "conv: the texel kernel needs subgroups of at least 8 lanes on this adapter ({})",
             gpu.summary()
         );
-        match texel::run(mode, g, src, plain, bias, out) {
+        match texel::run(mode, g, (src, plain), bias, out, reuse) {
             Ok(done) => return done,
             Err(untouched) => out = untouched,
         }
         variant = Variant::texel_fallback(gpu);
     }
     gpu::run(mode, g, src, plain, bias, variant, &out);
-    out
+    (out, Staged::default())
 }
 
 pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {

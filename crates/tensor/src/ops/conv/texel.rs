@@ -12,6 +12,7 @@
 //! tile.
 
 use super::gpu::{sum_splits, MIN_CHUNK};
+use super::staged::{PaddedLayout, Staged};
 use super::{Geometry, Mode};
 use crate::ops::concat;
 use crate::{grid_1d, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
@@ -34,20 +35,22 @@ const NARROW_ROWS: usize = 8;
 
 /// Records the GEMM of `mode` into `out` on the texel kernels, or hands `out` back untouched
 /// (nothing recorded) when they do not take this convolution. The result may be a new
-/// tensor: a weight gradient over filled-up channels keeps part of a larger one.
+/// tensor: a weight gradient over filled-up channels keeps part of a larger one. A forward
+/// gives back its layout of `src`, which a weight gradient reads from `reuse` instead of
+/// laying `src` out again when it is the layout it wants of the same tensor.
 pub(super) fn run(
     mode: Mode,
     g: &Geometry,
-    src: &Tensor,
-    plain: &Tensor,
+    (src, plain): (&Tensor, &Tensor),
     bias: Option<&Tensor>,
     out: Tensor,
-) -> Result<Tensor, Tensor> {
+    reuse: Option<&Staged>,
+) -> Result<(Tensor, Staged), Tensor> {
     if let Some(plan) = TexelPlan::new(mode, g, src.gpu()) {
-        return Ok(plan.run_into(src, plain, bias, out));
+        return Ok(plan.run_into(src, plain, bias, out, reuse));
     }
     if mode == Mode::InputGrad && texel_input_grad(g, src, plain, bias, &out) {
-        return Ok(out);
+        return Ok((out, Staged::default()));
     }
     Err(out)
 }
@@ -248,38 +251,74 @@ impl TexelPlan {
 
     /// [`TexelPlan::run`] into `out`; a weight gradient over filled-up channels runs into
     /// [O, C rounded up, KH, KW] and keeps `out`'s C channels.
-    fn run_into(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: Tensor) -> Tensor {
+    fn run_into(
+        &self,
+        src: &Tensor,
+        plain: &Tensor,
+        bias: Option<&Tensor>,
+        out: Tensor,
+        reuse: Option<&Staged>,
+    ) -> (Tensor, Staged) {
         let (c, filled) = (out.dim(1), self.x_pad[3]);
         if self.mode != Mode::WeightGrad || c == filled {
-            self.run(src, plain, bias, &out);
-            return out;
+            let staged = self.run(src, plain, bias, &out, reuse);
+            return (out, staged);
         }
         let mut shape = out.shape().to_vec();
         shape[1] = filled;
         let padded = Tensor::uninit(src.gpu(), &shape);
-        self.run(src, plain, bias, &padded);
-        concat::narrow(&padded, 1, 0, c)
+        let staged = self.run(src, plain, bias, &padded, reuse);
+        (concat::narrow(&padded, 1, 0, c), staged)
+    }
+
+    /// The layout `x_padded_nhwc` writes of the gathered operand.
+    fn padded_layout(&self) -> PaddedLayout {
+        let p = &self.prm;
+        PaddedLayout {
+            x_pad: self.x_pad,
+            c_src: p.c_src as usize,
+            h: p.h as usize,
+            w: p.w as usize,
+            pad: p.pad as usize,
+        }
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
-    /// gradient); writes `out` (+ bias).
-    fn run(&self, src: &Tensor, plain: &Tensor, bias: Option<&Tensor>, out: &Tensor) {
+    /// gradient); writes `out` (+ bias). x's layout comes from `reuse` where it holds it;
+    /// a forward gives it back.
+    fn run(
+        &self,
+        src: &Tensor,
+        plain: &Tensor,
+        bias: Option<&Tensor>,
+        out: &Tensor,
+        reuse: Option<&Staged>,
+    ) -> Staged {
         let gpu = src.gpu();
         let g = &self.prm;
         let [n, hp, wp, c] = self.x_pad;
         let x_pad = (n * hp * wp * c, n * hp * wp);
         let other_len = self.other.iter().product::<usize>();
-        let (a, b) = if self.mode == Mode::Forward {
+        let layout = self.padded_layout();
+        let kept = reuse.and_then(|r| r.find(src, &layout));
+        let lay_out_x = || self.lay_out("x_padded_nhwc", src, x_pad);
+        let (fresh_x, other) = if self.mode == Mode::Forward {
             let taps = (g.o * g.kh * g.kw) as usize;
-            (
-                self.lay_out("x_padded_nhwc", src, x_pad),
-                self.lay_out("weight_khwc", plain, (other_len, taps)),
-            )
+            let x = kept.is_none().then(lay_out_x);
+            (x, self.lay_out("weight_khwc", plain, (other_len, taps)))
         } else {
-            (
-                self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
-                self.lay_out("x_padded_nhwc", src, x_pad),
-            )
+            let dy = self.lay_out("dy_rows", plain, (other_len, other_len / 4));
+            (kept.is_none().then(lay_out_x), dy)
+        };
+        let x: &wgpu::TextureView = match (&fresh_x, kept) {
+            (Some(fresh), _) => fresh,
+            (None, Some(kept)) => kept,
+            (None, None) => unreachable!("x is laid out unless it was kept"),
+        };
+        let (a, b) = if self.mode == Mode::Forward {
+            (x, &*other)
+        } else {
+            (&*other, x)
         };
         let splits = self.groups[2] as usize;
         let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
@@ -289,7 +328,7 @@ impl TexelPlan {
         };
         let dst = partials.as_ref().unwrap_or(out);
         // The bias is read only when has_bias; the weight (or dy) stands in otherwise.
-        let operands = (&*a, &*b, bias.unwrap_or(plain), dst);
+        let operands = (a, b, bias.unwrap_or(plain), dst);
         texel_gemm(
             self.mode,
             &prm,
@@ -302,6 +341,10 @@ impl TexelPlan {
         if let Some(partials) = partials {
             // Only the weight gradient splits; it has no bias.
             sum_splits(&partials, (None, plain), out, 1, 1);
+        }
+        match fresh_x {
+            Some(x) if self.mode == Mode::Forward => Staged::keep(src, layout, x),
+            _ => Staged::default(),
         }
     }
 }

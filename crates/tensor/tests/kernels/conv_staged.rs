@@ -1,0 +1,121 @@
+//! A laid-out operand carried from one convolution product to the next (`conv::Staged`): a
+//! forward's x to its weight gradient, a transposed convolution's dy from its input gradient
+//! to its weight gradient. The second product must give the same bits as when it lays the
+//! operand out itself, with one dispatch fewer where a layout was kept (the texel kernels),
+//! and must never read a layout kept of another tensor.
+
+use dvaan_tensor::ops::conv::{self, Staged, Variant};
+use dvaan_tensor::ops::conv_transpose as ct;
+use dvaan_tensor::{Gpu, Tensor};
+
+use crate::common::*;
+
+fn bits(t: &Tensor) -> Vec<u32> {
+    t.to_vec().iter().map(|v| v.to_bits()).collect()
+}
+
+/// Dispatches `op` records on `gpu`, and its result's bits.
+fn traced(gpu: &Gpu, op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
+    let before = gpu.counters().dispatches;
+    let out = op();
+    (gpu.counters().dispatches - before, bits(&out))
+}
+
+fn random(gpu: &Gpu, shape: &[usize], seed: u64) -> Tensor {
+    let n = shape.iter().product();
+    Tensor::from_slice(gpu, shape, &uniform(&mut rng(seed), n, -1.0, 1.0))
+}
+
+/// Whether `staged` should hold a layout: where the adapter's best kernel is the texel one.
+fn keeps(gpu: &Gpu) -> bool {
+    Variant::best(gpu) == Variant::Texel
+}
+
+/// The second product with the kept layout, and with `other` in place of the tensor it was
+/// kept of: the same bits as without, one dispatch fewer only in the first case.
+fn check_reuse(
+    gpu: &Gpu,
+    what: &str,
+    staged: &Staged,
+    plain: impl Fn() -> Tensor,
+    reused: impl Fn() -> Tensor,
+    plain_other: impl Fn() -> Tensor,
+    reused_other: impl Fn() -> Tensor,
+) {
+    assert_eq!(staged.is_kept(), keeps(gpu), "{what}: a layout kept");
+    let (n_plain, want) = traced(gpu, plain);
+    let (n_reused, got) = traced(gpu, reused);
+    assert!(got == want, "{what}: the kept layout changed the result");
+    let saved = u64::from(staged.is_kept());
+    assert_eq!(n_reused, n_plain - saved, "{what}: dispatches");
+    let (n_plain, want) = traced(gpu, plain_other);
+    let (n_reused, got) = traced(gpu, reused_other);
+    assert!(got == want, "{what}: a layout of another tensor was read");
+    assert_eq!(n_reused, n_plain, "{what}: another tensor is laid out anew");
+}
+
+#[test]
+fn a_forward_layout_serves_its_weight_gradient() {
+    // A private device, so other tests running in parallel do not move its counters.
+    let gpu = Gpu::new().unwrap();
+    // (n, c, h, w, o, k, stride, pad): whole texels of channels, and 3 channels filled up to 4.
+    for (i, &(n, c, h, w, o, k, s, p)) in [
+        (2, 8, 9, 9, 12, 3, 2, 1),
+        (1, 3, 10, 7, 8, 5, 2, 2),
+        (2, 92, 7, 7, 16, 3, 1, 1),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let seed = 70 + 4 * i as u64;
+        let x = random(&gpu, &[n, c, h, w], seed);
+        let x2 = random(&gpu, &[n, c, h, w], seed + 1);
+        let wt = random(&gpu, &[o, c, k, k], seed + 2);
+        let (y, staged) = conv::conv2d_keeping(&x, &wt, None, s, p);
+        assert!(bits(&y) == bits(&conv::conv2d(&x, &wt, None, s, p)));
+        let dy = random(&gpu, y.shape(), seed + 3);
+        let what = format!("conv2d x {:?}", x.shape());
+        check_reuse(
+            &gpu,
+            &what,
+            &staged,
+            || conv::conv2d_backward_weight(&x, &dy, (k, k), s, p),
+            || conv::conv2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
+            || conv::conv2d_backward_weight(&x2, &dy, (k, k), s, p),
+            || conv::conv2d_backward_weight_from(&staged, &x2, &dy, (k, k), s, p),
+        );
+    }
+}
+
+#[test]
+fn a_transposed_input_gradient_layout_serves_its_weight_gradient() {
+    let gpu = Gpu::new().unwrap();
+    // (n, c_in, h, w, c_out, k, stride, pad, output pad): decoder-like layers.
+    for (i, &(n, c, h, w, o, k, s, p, op)) in [
+        (2, 16, 2, 2, 8, 3, 2, 1, 1),
+        (1, 12, 4, 4, 92, 3, 2, 1, 0),
+        (2, 8, 7, 7, 4, 5, 2, 2, 1),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let seed = 90 + 4 * i as u64;
+        let x = random(&gpu, &[n, c, h, w], seed);
+        let wt = random(&gpu, &[c, o, k, k], seed + 1);
+        let y = ct::conv_transpose2d(&x, &wt, None, s, p, op);
+        let dy = random(&gpu, y.shape(), seed + 2);
+        let dy2 = random(&gpu, y.shape(), seed + 3);
+        let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(&dy, &wt, s, p);
+        assert!(bits(&dx) == bits(&ct::conv_transpose2d_backward_input(&dy, &wt, s, p)));
+        let what = format!("conv_transpose2d dy {:?}", dy.shape());
+        check_reuse(
+            &gpu,
+            &what,
+            &staged,
+            || ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p),
+            || ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
+            || ct::conv_transpose2d_backward_weight(&x, &dy2, (k, k), s, p),
+            || ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy2, (k, k), s, p),
+        );
+    }
+}
