@@ -7,6 +7,7 @@
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
 use dvaan_autograd::{Adam, Gradients, Param, Tape, Var};
+use dvaan_tensor::ops::random;
 use dvaan_tensor::{Gpu, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
@@ -171,7 +172,14 @@ fn l_adv_sums_one_class_bce_mean_per_part() {
         let logits = model.nets.dis.forward(&Tape::new(), &input);
         let logits = logits.logit.value().to_vec();
         let labels = l.critic_labels.to_vec();
-        assert_eq!(labels[..2 * b], [y.to_vec(), y.to_vec()].concat());
+        // The prior samples' classes: step 0's Bernoulli(½) draw, stream 1 of the step's
+        // generator streams (methods/dvaan.rs).
+        let y_p = random::bernoulli(&gpu, &[b], 0.5, cfg.seed, 1).to_vec();
+        assert_eq!(labels, [y.to_vec(), y.to_vec(), y_p.clone()].concat());
+        assert!(
+            y_p.contains(&0.0) && y_p.contains(&1.0),
+            "both classes among x_p"
+        );
         let first = if strict_adv { 1 } else { 0 };
         let (mut want, mut mags) = (0.0, 0.0);
         for part in first..3 {

@@ -81,7 +81,10 @@ fn class_override(options: &GpuOptions) -> Result<Option<AdapterClass>, GpuError
     }
     match std::env::var("DVAAN_ADAPTER_CLASS") {
         Ok(name) if !name.trim().is_empty() => AdapterClass::parse(&name).map(Some),
-        _ => Ok(None),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(name)) => {
+            Err(GpuError::UnknownClass(name.to_string_lossy().into_owned()))
+        }
     }
 }
 

@@ -160,11 +160,12 @@ mod tests {
             .unwrap()
             .args;
         let plan = super::plan(&args).unwrap();
+        assert_eq!(plan.grid.check(), Ok(()));
         let mut epochs: Vec<usize> = plan
             .grid
             .cells()
             .iter()
-            .map(|c| c.epochs.unwrap_or(plan.settings.epochs))
+            .map(|c| crate::experiment::cell_epochs(c, &plan.settings))
             .collect();
         epochs.dedup();
         epochs
@@ -178,5 +179,16 @@ mod tests {
             cell_epochs(&["--preset", "deep", "--out", "o", "--epochs", "2"]),
             [2]
         );
+        // Both blocks now name the Fashion-MNIST 1:50 cells; they keep the 4 epochs the
+        // second block sets (1:20 is the first block's alone: 10).
+        let fashion = [
+            "--preset",
+            "deep",
+            "--out",
+            "o",
+            "--datasets",
+            "fashion-mnist",
+        ];
+        assert_eq!(cell_epochs(&fashion), [10, 4]);
     }
 }

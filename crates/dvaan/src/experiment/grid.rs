@@ -79,8 +79,9 @@ impl Cell {
 }
 
 impl Grid {
-    /// Every cell in a stable order (block, dataset, ratio, method, seed), without repeats
-    /// (a cell named twice keeps its first block's epochs).
+    /// Every cell in a stable order (block, dataset, ratio, method, seed), without repeats.
+    /// A cell named by two blocks trains for the epochs a block sets for it ([`Grid::check`]
+    /// refuses two different counts), else the experiment's.
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells: Vec<Cell> = Vec::new();
         for b in &self.blocks {
@@ -95,8 +96,9 @@ impl Grid {
                                 seed: s,
                                 epochs: b.epochs,
                             };
-                            if !cells.iter().any(|x| x.name() == c.name()) {
-                                cells.push(c);
+                            match cells.iter_mut().find(|x| x.name() == c.name()) {
+                                Some(seen) => seen.epochs = seen.epochs.or(c.epochs),
+                                None => cells.push(c),
                             }
                         }
                     }
@@ -128,6 +130,34 @@ impl Grid {
                 return Err(format!(
                     "imbalance ratio {r} is not a number ≥ 1 (1:R keeps 1/R of the positives)"
                 ));
+            }
+            if b.epochs == Some(0) {
+                return Err("a block of the grid sets 0 epochs; it needs at least 1".into());
+            }
+        }
+        self.check_epochs_agree()
+    }
+
+    /// No cell is given two different epoch counts by two blocks.
+    fn check_epochs_agree(&self) -> Result<(), String> {
+        let mut set: Vec<(String, usize)> = Vec::new();
+        for (i, b) in self.blocks.iter().enumerate() {
+            let Some(e) = b.epochs else { continue };
+            let one_block = Grid {
+                blocks: vec![self.blocks[i].clone()],
+                seeds: self.seeds.clone(),
+            };
+            for c in one_block.cells() {
+                match set.iter().find(|(n, _)| *n == c.name()) {
+                    Some((n, other)) if *other != e => {
+                        return Err(format!(
+                            "cell {n} is given {other} epochs by one block of the grid and {e} \
+                             by another"
+                        ))
+                    }
+                    Some(_) => {}
+                    None => set.push((c.name(), e)),
+                }
             }
         }
         Ok(())

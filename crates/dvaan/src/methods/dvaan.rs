@@ -17,7 +17,7 @@
 //! (`models/conv.rs` for images, `models/mlp.rs` for tables).
 
 use dvaan_autograd::{prefixed, Adam, AdamConfig, Gradients, Layer, Tape, Var};
-use dvaan_tensor::ops::concat::{concat, narrow};
+use dvaan_tensor::ops::concat::concat;
 use dvaan_tensor::ops::{elementwise, random, reparam};
 use dvaan_tensor::{Gpu, Tensor};
 use rand::SeedableRng;
@@ -173,8 +173,7 @@ impl Dvaan {
         // count times the mean over their concatenation: one loss over the logits as they are.
         let critic_labels = concat(&[y, y, &y_p], 0);
         let (logits, targets) = if self.strict_adv {
-            let real_left_out = narrow(&critic_labels, 0, b, 2 * b);
-            (tape.narrow(&dis.logit, 0, b, 2 * b), real_left_out)
+            (tape.narrow(&dis.logit, 0, b, 2 * b), concat(&[y, &y_p], 0))
         } else {
             (dis.logit.clone(), critic_labels.clone())
         };

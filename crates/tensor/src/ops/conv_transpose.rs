@@ -102,10 +102,7 @@ pub fn conv_transpose2d_backward_input_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    let op = "conv_transpose2d_backward_input";
-    let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
-    let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
-    implicit_gemm(Mode::Forward, &g, dy, w, None, variant)
+    input_grad_keeping(dy, w, stride, padding, variant).0
 }
 
 /// [`conv_transpose2d_backward_input`], also giving dy as the kernel laid it out, which the
@@ -116,17 +113,20 @@ pub fn conv_transpose2d_backward_input_keeping(
     stride: usize,
     padding: usize,
 ) -> (Tensor, Staged) {
+    input_grad_keeping(dy, w, stride, padding, Variant::best(dy.gpu()))
+}
+
+fn input_grad_keeping(
+    dy: &Tensor,
+    w: &Tensor,
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> (Tensor, Staged) {
     let op = "conv_transpose2d_backward_input";
     let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
     let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
-    implicit_gemm_staged(
-        Mode::Forward,
-        &g,
-        (dy, w),
-        None,
-        Variant::best(dy.gpu()),
-        None,
-    )
+    implicit_gemm_staged(Mode::Forward, &g, (dy, w), None, variant, None)
 }
 
 /// [`conv_transpose2d_backward_weight`], reading dy as the input gradient laid it out where
@@ -139,10 +139,20 @@ pub fn conv_transpose2d_backward_weight_from(
     stride: usize,
     padding: usize,
 ) -> Tensor {
+    let variant = Variant::best(x.gpu());
+    weight_grad_reusing(Some(staged), x, dy, (kernel_hw, stride, padding), variant)
+}
+
+fn weight_grad_reusing(
+    staged: Option<&Staged>,
+    x: &Tensor,
+    dy: &Tensor,
+    (kernel_hw, stride, padding): ((usize, usize), usize, usize),
+    variant: Variant,
+) -> Tensor {
     let op = "conv_transpose2d_backward_weight";
     let g = weight_grad_geometry(op, x, dy, false, kernel_hw, stride, padding);
-    let variant = Variant::best(x.gpu());
-    implicit_gemm_staged(Mode::WeightGrad, &g, (dy, x), None, variant, Some(staged)).0
+    implicit_gemm_staged(Mode::WeightGrad, &g, (dy, x), None, variant, staged).0
 }
 
 /// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [C,O,KH,KW]` for a kernel of `kernel_hw`.
@@ -164,9 +174,7 @@ pub fn conv_transpose2d_backward_weight_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    let op = "conv_transpose2d_backward_weight";
-    let g = weight_grad_geometry(op, x, dy, false, kernel_hw, stride, padding);
-    implicit_gemm(Mode::WeightGrad, &g, dy, x, None, variant)
+    weight_grad_reusing(None, x, dy, (kernel_hw, stride, padding), variant)
 }
 
 /// Plain f64 versions: every product x[n,c,h,w]·w[c,o,kh,kw] lands on y[n,o,h*s-p+kh, w*s-p+kw].

@@ -26,7 +26,7 @@ fn additions(outputs: usize, terms: usize) -> usize {
     } else if terms <= red::ONE_PASS_MAX_TERMS {
         tree(terms)
     } else {
-        tree(red::CHUNK) + 1 + additions(outputs, terms.div_ceil(red::CHUNK))
+        tree(red::CHUNK) + additions(outputs, terms.div_ceil(red::CHUNK))
     }
 }
 
@@ -56,7 +56,9 @@ fn abs(v: &[f32]) -> Vec<f64> {
 
 #[test]
 fn sum_all_and_mean_all() {
-    for &n in &[1usize, 7, 256, 257, 4096, 4097, 70_001, 1_000_003] {
+    for &n in &[
+        1usize, 7, 256, 257, 4096, 4097, 65_536, 65_537, 70_001, 1_000_003,
+    ] {
         let x = integers(n as u64, n);
         let xt = upload(&[n], &x);
         let want = reference::sum_all(&f64s(&x));
@@ -141,7 +143,7 @@ fn sum_axis_matches_reference() {
         (&[4, 5, 6], 2),
         (&[2, 92, 7, 7], 1),
         (&[2, 92, 7, 7], 3),
-        (&[3, 100_000], 1), // long rows: two tree passes
+        (&[3, 100_000], 1), // long rows: a tree pass over chunks, then their 25 sums in order
         (&[3000, 5], 0),    // few long columns
         (&[3000, 5], 1),    // many short rows: one invocation each
         (&[64, 1, 1], 1),   // an axis of length 1

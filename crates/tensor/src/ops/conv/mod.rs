@@ -167,11 +167,7 @@ pub fn conv2d_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    let op = "conv2d";
-    let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
-    check_bias(op, bias, o);
-    let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
-    implicit_gemm(Mode::Forward, &g, x, w, bias, variant)
+    forward_keeping(x, w, bias, stride, padding, variant).0
 }
 
 /// [`conv2d`], also giving x as the kernel laid it out, for [`conv2d_backward_weight_from`]
@@ -183,18 +179,22 @@ pub fn conv2d_keeping(
     stride: usize,
     padding: usize,
 ) -> (Tensor, Staged) {
+    forward_keeping(x, w, bias, stride, padding, Variant::best(x.gpu()))
+}
+
+fn forward_keeping(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    variant: Variant,
+) -> (Tensor, Staged) {
     let op = "conv2d";
     let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
     check_bias(op, bias, o);
     let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
-    implicit_gemm_staged(
-        Mode::Forward,
-        &g,
-        (x, w),
-        bias,
-        Variant::best(x.gpu()),
-        None,
-    )
+    implicit_gemm_staged(Mode::Forward, &g, (x, w), bias, variant, None)
 }
 
 /// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.
@@ -248,9 +248,7 @@ pub fn conv2d_backward_weight_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    let op = "conv2d_backward_weight";
-    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
-    implicit_gemm(Mode::WeightGrad, &g, x, dy, None, variant)
+    weight_grad_reusing(None, x, dy, (kernel_hw, stride, padding), variant)
 }
 
 /// [`conv2d_backward_weight`], reading x as the forward laid it out where `staged` holds
@@ -263,10 +261,20 @@ pub fn conv2d_backward_weight_from(
     stride: usize,
     padding: usize,
 ) -> Tensor {
+    let variant = Variant::best(x.gpu());
+    weight_grad_reusing(Some(staged), x, dy, (kernel_hw, stride, padding), variant)
+}
+
+fn weight_grad_reusing(
+    staged: Option<&Staged>,
+    x: &Tensor,
+    dy: &Tensor,
+    (kernel_hw, stride, padding): ((usize, usize), usize, usize),
+    variant: Variant,
+) -> Tensor {
     let op = "conv2d_backward_weight";
     let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
-    let variant = Variant::best(x.gpu());
-    implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, Some(staged)).0
+    implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, staged).0
 }
 
 /// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
