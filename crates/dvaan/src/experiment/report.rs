@@ -22,7 +22,9 @@ pub fn write_all(plan: &Plan, data_dir: &Path, outcomes: &[Outcome]) -> Result<(
         std::fs::create_dir_all(d).map_err(io_error(d, "create"))?;
     }
     write_atomic(&plan.out.join("runs.csv"), runs_csv(outcomes).as_bytes())?;
-    let mut index = String::from("# Experiment results\n\n## Tables\n\n");
+    let mut index = String::from("# Experiment results\n\n");
+    index.push_str(&time_summary(outcomes));
+    index.push_str("\n## Tables\n\n");
     for metric in Metric::ALL {
         let stem = tables_dir.join(metric.key());
         let md = stem.with_extension("md");
@@ -206,5 +208,44 @@ pub fn runs_csv(outcomes: &[Outcome]) -> String {
             m(|x| x.threshold)
         );
     }
+    out
+}
+
+/// How many cells finished and the training time they took, in all and per dataset: the sum
+/// of each finished cell's wall time (`wall_s` in runs.csv; a resumed cell counts every run).
+pub(super) fn time_summary(outcomes: &[Outcome]) -> String {
+    let done: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Done)
+        .collect();
+    let hours = |os: &[&Outcome]| os.iter().map(|o| o.wall_s).sum::<f64>() / 3600.0;
+    let mut out = format!(
+        "{} of {} cells finished; their training took {:.2} h in all (the sum of the cells' \
+         wall times, `wall_s` in runs.csv)",
+        done.len(),
+        outcomes.len(),
+        hours(&done)
+    );
+    let mut datasets: Vec<&str> = Vec::new();
+    for o in &done {
+        if !datasets.contains(&o.cell.dataset.as_str()) {
+            datasets.push(&o.cell.dataset);
+        }
+    }
+    let parts: Vec<String> = datasets
+        .iter()
+        .map(|d| {
+            let of: Vec<&Outcome> = done
+                .iter()
+                .copied()
+                .filter(|o| o.cell.dataset == *d)
+                .collect();
+            format!("{d} {} cells, {:.2} h", of.len(), hours(&of))
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = write!(out, ": {}", parts.join("; "));
+    }
+    out.push_str(".\n");
     out
 }

@@ -153,6 +153,26 @@ fn a_cell_named_twice_takes_the_epochs_a_block_sets() {
 }
 
 #[test]
+fn the_index_sums_the_finished_cells_training_time() {
+    let timed = |dataset: &str, seed: u64, auc: Option<f64>, wall_s: f64| Outcome {
+        wall_s,
+        ..outcome(dataset, 5.0, "dvaan", seed, auc)
+    };
+    let outcomes = [
+        timed("mnist", 0, Some(0.9), 1800.0),
+        timed("fashion-mnist", 0, Some(0.9), 5400.0),
+        timed("mnist", 1, Some(0.9), 3600.0),
+        // Not finished: its time is not counted.
+        timed("mnist", 2, None, 900.0),
+    ];
+    assert_eq!(
+        super::report::time_summary(&outcomes),
+        "3 of 4 cells finished; their training took 3.00 h in all (the sum of the cells' wall \
+         times, `wall_s` in runs.csv): mnist 2 cells, 1.50 h; fashion-mnist 1 cells, 1.50 h.\n"
+    );
+}
+
+#[test]
 fn summary_uses_the_sample_standard_deviation() {
     let s = summarise(&[1.0, 2.0, 3.0, f64::NAN]).unwrap();
     assert_eq!((s.n, s.mean), (3, 2.0));
