@@ -15,8 +15,8 @@
 //! `output_padding` only adds rows/columns at the bottom/right that receive no products.
 
 use super::conv::{
-    check_bias, implicit_gemm, implicit_gemm_staged, weight_grad_geometry, with_weight, Geometry,
-    Mode, Staged, Variant,
+    check_bias, implicit_gemm, implicit_gemm_staged, weight_grad_of, with_weight, Geometry, Mode,
+    Staged, Variant,
 };
 use crate::Tensor;
 
@@ -140,19 +140,15 @@ pub fn conv_transpose2d_backward_weight_from(
     padding: usize,
 ) -> Tensor {
     let variant = Variant::best(x.gpu());
-    weight_grad_reusing(Some(staged), x, dy, (kernel_hw, stride, padding), variant)
-}
-
-fn weight_grad_reusing(
-    staged: Option<&Staged>,
-    x: &Tensor,
-    dy: &Tensor,
-    (kernel_hw, stride, padding): ((usize, usize), usize, usize),
-    variant: Variant,
-) -> Tensor {
-    let op = "conv_transpose2d_backward_weight";
-    let g = weight_grad_geometry(op, x, dy, false, kernel_hw, stride, padding);
-    implicit_gemm_staged(Mode::WeightGrad, &g, (dy, x), None, variant, staged).0
+    let sizes = (kernel_hw, stride, padding);
+    weight_grad_of(
+        "conv_transpose2d_backward_weight",
+        false,
+        Some(staged),
+        (x, dy),
+        sizes,
+        variant,
+    )
 }
 
 /// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [C,O,KH,KW]` for a kernel of `kernel_hw`.
@@ -174,7 +170,14 @@ pub fn conv_transpose2d_backward_weight_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    weight_grad_reusing(None, x, dy, (kernel_hw, stride, padding), variant)
+    weight_grad_of(
+        "conv_transpose2d_backward_weight",
+        false,
+        None,
+        (x, dy),
+        (kernel_hw, stride, padding),
+        variant,
+    )
 }
 
 /// Plain f64 versions: every product x[n,c,h,w]·w[c,o,kh,kw] lands on y[n,o,h*s-p+kh, w*s-p+kw].

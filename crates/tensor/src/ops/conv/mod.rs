@@ -248,7 +248,14 @@ pub fn conv2d_backward_weight_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    weight_grad_reusing(None, x, dy, (kernel_hw, stride, padding), variant)
+    weight_grad_of(
+        "conv2d_backward_weight",
+        true,
+        None,
+        (x, dy),
+        (kernel_hw, stride, padding),
+        variant,
+    )
 }
 
 /// [`conv2d_backward_weight`], reading x as the forward laid it out where `staged` holds
@@ -262,19 +269,30 @@ pub fn conv2d_backward_weight_from(
     padding: usize,
 ) -> Tensor {
     let variant = Variant::best(x.gpu());
-    weight_grad_reusing(Some(staged), x, dy, (kernel_hw, stride, padding), variant)
+    let sizes = (kernel_hw, stride, padding);
+    weight_grad_of(
+        "conv2d_backward_weight",
+        true,
+        Some(staged),
+        (x, dy),
+        sizes,
+        variant,
+    )
 }
 
-fn weight_grad_reusing(
+/// The weight gradient from `x` and `dy` (see [`weight_grad_geometry`] for `x_is_input`),
+/// reading the gathered one of them from `staged` where it holds its layout.
+pub(crate) fn weight_grad_of(
+    op: &str,
+    x_is_input: bool,
     staged: Option<&Staged>,
-    x: &Tensor,
-    dy: &Tensor,
+    (x, dy): (&Tensor, &Tensor),
     (kernel_hw, stride, padding): ((usize, usize), usize, usize),
     variant: Variant,
 ) -> Tensor {
-    let op = "conv2d_backward_weight";
-    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
-    implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, staged).0
+    let g = weight_grad_geometry(op, x, dy, x_is_input, kernel_hw, stride, padding);
+    let operands = if x_is_input { (x, dy) } else { (dy, x) };
+    implicit_gemm_staged(Mode::WeightGrad, &g, operands, None, variant, staged).0
 }
 
 /// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
