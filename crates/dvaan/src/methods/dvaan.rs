@@ -62,6 +62,9 @@ pub struct Dvaan {
     pub mu: Tensor,
     lambda1: f32,
     lambda2: f32,
+    /// The backward seeds `1` and `λ₁`, `[1]` each, made once: every step reads them.
+    seed_one: Tensor,
+    seed_lambda1: Tensor,
     strict_adv: bool,
     /// `None` for a fixed margin (dvaan-mu).
     margin: Option<MarginConfig>,
@@ -98,6 +101,8 @@ impl Dvaan {
             mu: Tensor::scalar(gpu, cfg.initial_mu()),
             lambda1: cfg.lambda1,
             lambda2: cfg.lambda2,
+            seed_one: Tensor::scalar(gpu, 1.0),
+            seed_lambda1: Tensor::scalar(gpu, cfg.lambda1),
             strict_adv: cfg.strict_adv,
             margin,
             latent: cfg.latent,
@@ -206,24 +211,29 @@ impl Dvaan {
     ///
     /// [`per_objective_gradients`]: super::per_objective_gradients
     pub fn gradients(&self, tape: Tape, l: &Losses) -> [Gradients; 3] {
-        let gpu = l.l_adv.value().gpu();
         // Seeds are only read, so one tensor of 1 serves every pass.
-        let one = elementwise::full(gpu, &[1], 1.0);
+        let one = &self.seed_one;
         let c = &l.critic_input;
         let dis = tape.backward_seeded(&[(&l.l_adv, one.clone())], self.opt_dis.params(), &[c]);
         let adv_c = dis.of_value(c).expect("L_adv depends on x̃").clone();
-        let lambda1 = elementwise::full(gpu, &[1], self.lambda1);
+        let lambda1 = self.seed_lambda1.clone();
         let fea = tape.backward_seeded(&[(&l.l_fea, lambda1)], [], &[c]);
         let fea_c = fea.of_value(c).expect("L_fea depends on x̃").clone();
-        let own = tape.weighted_sum(&[(1.0, &l.l_ele), (1.0, &l.l_kl)]);
         let enc = tape.backward_seeded(
-            &[(&own, one.clone()), (c, fea_c.clone())],
+            &[
+                (&l.l_ele, one.clone()),
+                (&l.l_kl, one.clone()),
+                (c, fea_c.clone()),
+            ],
             self.opt_enc.params(),
             &[],
         );
         let dec_c = elementwise::axpby(1.0, &fea_c, self.lambda2, &adv_c);
-        let dec =
-            tape.backward_seeded_last(&[(&l.l_ele, one), (c, dec_c)], self.opt_dec.params(), &[]);
+        let dec = tape.backward_seeded_last(
+            &[(&l.l_ele, one.clone()), (c, dec_c)],
+            self.opt_dec.params(),
+            &[],
+        );
         [enc, dec, dis]
     }
 }
