@@ -57,10 +57,11 @@ pub const DEEP_METHODS: [&str; 5] = ["dvaan", "dvaan-a", "dvaan-mu", "vae-gan", 
 /// steps, so rounds run from epoch 1 and every epoch after the first sees them.
 pub const DEEP_EPOCHS: usize = 10;
 
-/// Epochs of the deep preset's Fashion-MNIST cells, fewer than [`DEEP_EPOCHS`] so that the
-/// preset fits about four hours of a 2-core CPU: an epoch there is about 76 steps, so the
-/// first support round runs at step 20 of epoch 1 and epochs 2–4 train on support samples
-/// (three epochs, about 230 steps; MNIST's ten epochs give about 70).
+/// Epochs of the deep preset's Fashion-MNIST cells, fewer than [`DEEP_EPOCHS`] to keep the
+/// preset's cost down (about 5–6 h of an idle 2-core CPU instead of about 10 h, from its
+/// MNIST cells' measured times): an epoch there is about 76 steps and a support round runs
+/// every 20, so rounds start in epoch 1 and epochs 2–4 (about 230 steps) can train on support
+/// samples. (On MNIST the first samples were kept after epoch 6: about 40 such steps.)
 pub const DEEP_FASHION_EPOCHS: usize = 4;
 
 /// The held-out share of the validation threshold rule in those presets.
