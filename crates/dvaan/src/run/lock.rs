@@ -1,5 +1,5 @@
 //! One training process per run folder. `dvaan train` (new or resumed) holds `run.lock` in
-//! the folder while it runs: the file is created with `create_new`, so of two processes
+//! the folder while it runs: the file is created atomically with its holder in it, so of two processes
 //! only one gets it, and it names the holder's PID and host. Dropping the lock removes the
 //! file, which happens however the run ends short of the process being killed; a lock left
 //! by a killed process is recognised as stale (its PID is not alive on this host) and taken
@@ -71,15 +71,8 @@ impl RunLock {
         // A second round only after removing a stale lock; losing that round to another
         // process that took over at the same moment is an ordinary "locked" error.
         for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let written = file
-                        .write_all(me.render().as_bytes())
-                        .and_then(|()| file.sync_all());
-                    let lock = RunLock { path: path.clone() };
-                    written.map_err(io_error(&path, "write"))?;
-                    return Ok(lock);
-                }
+            match create_with(&path, &me.render()) {
+                Ok(()) => return Ok(RunLock { path: path.clone() }),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     let holder = live_holder(dir)?;
                     if let Some(stale) = holder {
@@ -102,6 +95,35 @@ impl RunLock {
         }
         Err(locked(dir, read_holder(&path)))
     }
+}
+
+/// Creates `path` holding `text`, or fails with `AlreadyExists` when it exists. The text is
+/// written to a file of this process's own first and linked into place, so another process
+/// never reads the lock before its holder is in it (an empty lock would name no process);
+/// where the file system has no hard links, the lock is created empty and then written.
+fn create_with(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut staged = path.as_os_str().to_owned();
+    staged.push(format!(".{}", std::process::id()));
+    let staged = PathBuf::from(staged);
+    write_synced(
+        OpenOptions::new().write(true).create(true).truncate(true),
+        &staged,
+        text,
+    )?;
+    let linked = fs::hard_link(&staged, path);
+    let _ = fs::remove_file(&staged);
+    match linked {
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => {
+            write_synced(OpenOptions::new().write(true).create_new(true), path, text)
+        }
+        other => other,
+    }
+}
+
+fn write_synced(options: &mut OpenOptions, path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 impl Drop for RunLock {
