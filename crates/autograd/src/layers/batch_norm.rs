@@ -38,16 +38,7 @@ impl BatchNorm {
     }
 
     pub fn forward(&self, tape: &Tape, x: &Var) -> Var {
-        let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
-        tape.batch_norm(
-            x,
-            &gamma,
-            &beta,
-            &self.running_mean,
-            &self.running_var,
-            self.momentum,
-            self.eps,
-        )
+        self.apply(tape, x, Tape::batch_norm)
     }
 }
 
@@ -55,13 +46,21 @@ impl BatchNorm {
     /// [`BatchNorm::forward`] followed by a ReLU ([`Tape::batch_norm_relu`]: one engine op
     /// each way in training mode).
     pub fn forward_relu(&self, tape: &Tape, x: &Var) -> Var {
+        self.apply(tape, x, Tape::batch_norm_relu)
+    }
+
+    /// `op` ([`Tape::batch_norm`] or [`Tape::batch_norm_relu`]) with this layer's parameters
+    /// and running statistics.
+    fn apply(&self, tape: &Tape, x: &Var, op: BatchNormOp) -> Var {
         let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
-        tape.batch_norm_relu(
+        let stats = (&self.running_mean, &self.running_var);
+        op(
+            tape,
             x,
             &gamma,
             &beta,
-            &self.running_mean,
-            &self.running_var,
+            stats.0,
+            stats.1,
             self.momentum,
             self.eps,
         )
@@ -83,3 +82,6 @@ impl Layer for BatchNorm {
         ]
     }
 }
+
+/// The signature of [`Tape::batch_norm`] and [`Tape::batch_norm_relu`].
+type BatchNormOp = fn(&Tape, &Var, &Var, &Var, &Tensor, &Tensor, f32, f32) -> Var;
