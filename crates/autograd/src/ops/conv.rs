@@ -7,6 +7,13 @@
 //! Each op has three gradients — input, weight, bias — and computes only the wanted ones:
 //! the first layer of a network never computes an input gradient, and a network whose
 //! parameters were not requested computes no weight gradients.
+//!
+//! A node may be run backward more than once in a step (a discriminator's input gradient for
+//! two losses, a decoder on the way to the encoder and to its own weights). The weight is the
+//! same every time, so the first input gradient keeps the weight as its kernel laid it out
+//! and the later ones read that layout.
+
+use std::cell::OnceCell;
 
 use dvaan_tensor::ops::conv as cv;
 use dvaan_tensor::ops::conv_transpose as ct;
@@ -21,8 +28,20 @@ struct Conv2d {
     w: Tensor,
     /// x as the forward's kernel laid it out, which the weight gradient reads again.
     x_staged: cv::Staged,
+    /// w as the first input gradient laid it out, for the next.
+    w_staged: OnceCell<cv::Staged>,
     stride: usize,
     padding: usize,
+}
+
+/// Keeps the weight's layout from `staged` in `cell` unless one is kept already; gives back
+/// the rest of `staged`.
+fn keep_weight(cell: &OnceCell<cv::Staged>, staged: cv::Staged) -> cv::Staged {
+    let (operand, weight) = staged.split();
+    if weight.keeps_weight() {
+        let _ = cell.set(weight);
+    }
+    operand
 }
 
 impl Backward for Conv2d {
@@ -34,7 +53,11 @@ impl Backward for Conv2d {
         let (xs, ws) = (self.x.shape(), self.w.shape());
         let mut grads = vec![
             wants[0].then(|| {
-                cv::conv2d_backward_input(dy, &self.w, (xs[2], xs[3]), self.stride, self.padding)
+                let (hw, s, p) = ((xs[2], xs[3]), self.stride, self.padding);
+                let kept = self.w_staged.get();
+                let (dx, staged) = cv::conv2d_backward_input_keeping(kept, dy, &self.w, hw, s, p);
+                keep_weight(&self.w_staged, staged);
+                dx
             }),
             wants[1].then(|| {
                 let (k, s, p) = ((ws[2], ws[3]), self.stride, self.padding);
@@ -51,6 +74,8 @@ impl Backward for Conv2d {
 struct ConvTranspose2d {
     x: Tensor,
     w: Tensor,
+    /// w as the first input gradient laid it out, for the next.
+    w_staged: OnceCell<cv::Staged>,
     stride: usize,
     padding: usize,
 }
@@ -69,8 +94,9 @@ impl Backward for ConvTranspose2d {
         // Both gradients lay dy out the same way: the input gradient keeps its layout for
         // the weight gradient.
         let (dx, dy_staged) = if wants[0] {
-            let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(dy, &self.w, s, p);
-            (Some(dx), staged)
+            let kept = self.w_staged.get();
+            let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(kept, dy, &self.w, s, p);
+            (Some(dx), keep_weight(&self.w_staged, staged))
         } else {
             (None, cv::Staged::default())
         };
@@ -96,12 +122,15 @@ fn inputs<'a>(x: &'a Var, w: &'a Var, b: Option<&'a Var>) -> Vec<&'a Var> {
 impl Tape {
     /// `x [N, C, H, W]` ⋆ `w [O, C, KH, KW]` + `b [O]` → `[N, O, OH, OW]`.
     pub fn conv2d(&self, x: &Var, w: &Var, b: Option<&Var>, stride: usize, padding: usize) -> Var {
-        let (y, x_staged) =
+        let (y, staged) =
             cv::conv2d_keeping(x.value(), w.value(), b.map(Var::value), stride, padding);
+        // The forward's layout of w is not what an input gradient reads: only x's is kept.
+        let (x_staged, _) = staged.split();
         let saved = Conv2d {
             x: x.value().clone(),
             w: w.value().clone(),
             x_staged,
+            w_staged: OnceCell::new(),
             stride,
             padding,
         };
@@ -130,6 +159,7 @@ impl Tape {
         let saved = ConvTranspose2d {
             x: x.value().clone(),
             w: w.value().clone(),
+            w_staged: OnceCell::new(),
             stride,
             padding,
         };

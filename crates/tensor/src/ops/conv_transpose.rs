@@ -102,21 +102,25 @@ pub fn conv_transpose2d_backward_input_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
-    input_grad_keeping(dy, w, stride, padding, variant).0
+    input_grad_keeping(None, dy, w, stride, padding, variant).0
 }
 
-/// [`conv_transpose2d_backward_input`], also giving dy as the kernel laid it out, which the
-/// weight gradient gathers the same way ([`conv_transpose2d_backward_weight_from`]).
+/// [`conv_transpose2d_backward_input`], also giving dy and w as the kernel laid them out:
+/// the weight gradient gathers dy the same way ([`conv_transpose2d_backward_weight_from`]),
+/// and a later input gradient through the same layer reads w's layout from `kept` (a
+/// network run backward twice in one step lays each weight out once).
 pub fn conv_transpose2d_backward_input_keeping(
+    kept: Option<&Staged>,
     dy: &Tensor,
     w: &Tensor,
     stride: usize,
     padding: usize,
 ) -> (Tensor, Staged) {
-    input_grad_keeping(dy, w, stride, padding, Variant::best(dy.gpu()))
+    input_grad_keeping(kept, dy, w, stride, padding, Variant::best(dy.gpu()))
 }
 
 fn input_grad_keeping(
+    kept: Option<&Staged>,
     dy: &Tensor,
     w: &Tensor,
     stride: usize,
@@ -126,7 +130,7 @@ fn input_grad_keeping(
     let op = "conv_transpose2d_backward_input";
     let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
     let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
-    implicit_gemm_staged(Mode::Forward, &g, (dy, w), None, variant, None)
+    implicit_gemm_staged(Mode::Forward, &g, (dy, w), None, variant, kept)
 }
 
 /// [`conv_transpose2d_backward_weight`], reading dy as the input gradient laid it out where

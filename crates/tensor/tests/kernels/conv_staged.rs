@@ -1,14 +1,32 @@
 //! A laid-out operand carried from one convolution product to the next (`conv::Staged`): a
 //! forward's x to its weight gradient, a transposed convolution's dy from its input gradient
-//! to its weight gradient. The second product must give the same bits as when it lays the
-//! operand out itself, with one dispatch fewer where a layout was kept (the texel kernels),
-//! and must never read a layout kept of another tensor.
+//! to its weight gradient, a weight from one input gradient to the next. The second product
+//! must give the same bits as when it lays the operand out itself, with one dispatch fewer
+//! where a layout was kept (the texel kernels), and must never read a layout kept of another
+//! tensor.
 
-use dvaan_tensor::ops::conv::{self, Staged, Variant};
+use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::ops::conv_transpose as ct;
 use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
+
+/// Convolutions (n, c, h, w, o, k, stride, pad): whole texels of channels, 3 channels filled
+/// up to 4, 92 channels, batch 1, stride 1 and 2.
+const CONVS: [[usize; 8]; 4] = [
+    [2, 8, 9, 9, 12, 3, 2, 1],
+    [1, 3, 10, 7, 8, 5, 2, 2],
+    [2, 92, 7, 7, 16, 3, 1, 1],
+    [2, 92, 7, 7, 16, 5, 2, 2],
+];
+
+/// Transposed convolutions (n, c_in, h, w, c_out, k, stride, pad, output pad): decoder-like
+/// layers.
+const DECONVS: [[usize; 9]; 3] = [
+    [2, 16, 2, 2, 8, 3, 2, 1, 1],
+    [1, 12, 4, 4, 92, 3, 2, 1, 0],
+    [2, 8, 7, 7, 4, 5, 2, 2, 1],
+];
 
 fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec().iter().map(|v| v.to_bits()).collect()
@@ -36,17 +54,17 @@ fn keeps(gpu: &Gpu) -> bool {
 fn check_reuse(
     gpu: &Gpu,
     what: &str,
-    staged: &Staged,
+    kept: bool,
     plain: impl Fn() -> Tensor,
     reused: impl Fn() -> Tensor,
     plain_other: impl Fn() -> Tensor,
     reused_other: impl Fn() -> Tensor,
 ) {
-    assert_eq!(staged.is_kept(), keeps(gpu), "{what}: a layout kept");
+    assert_eq!(kept, keeps(gpu), "{what}: a layout kept");
     let (n_plain, want) = traced(gpu, plain);
     let (n_reused, got) = traced(gpu, reused);
     assert!(got == want, "{what}: the kept layout changed the result");
-    let saved = u64::from(staged.is_kept());
+    let saved = u64::from(kept);
     assert_eq!(n_reused, n_plain - saved, "{what}: dispatches");
     let (n_plain, want) = traced(gpu, plain_other);
     let (n_reused, got) = traced(gpu, reused_other);
@@ -58,15 +76,7 @@ fn check_reuse(
 fn a_forward_layout_serves_its_weight_gradient() {
     // A private device, so other tests running in parallel do not move its counters.
     let gpu = Gpu::new().unwrap();
-    // (n, c, h, w, o, k, stride, pad): whole texels of channels, and 3 channels filled up to 4.
-    for (i, &(n, c, h, w, o, k, s, p)) in [
-        (2, 8, 9, 9, 12, 3, 2, 1),
-        (1, 3, 10, 7, 8, 5, 2, 2),
-        (2, 92, 7, 7, 16, 3, 1, 1),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, &[n, c, h, w, o, k, s, p]) in CONVS.iter().enumerate() {
         let seed = 70 + 4 * i as u64;
         let x = random(&gpu, &[n, c, h, w], seed);
         let x2 = random(&gpu, &[n, c, h, w], seed + 1);
@@ -78,7 +88,7 @@ fn a_forward_layout_serves_its_weight_gradient() {
         check_reuse(
             &gpu,
             &what,
-            &staged,
+            staged.is_kept(),
             || conv::conv2d_backward_weight(&x, &dy, (k, k), s, p),
             || conv::conv2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
             || conv::conv2d_backward_weight(&x2, &dy, (k, k), s, p),
@@ -90,32 +100,85 @@ fn a_forward_layout_serves_its_weight_gradient() {
 #[test]
 fn a_transposed_input_gradient_layout_serves_its_weight_gradient() {
     let gpu = Gpu::new().unwrap();
-    // (n, c_in, h, w, c_out, k, stride, pad, output pad): decoder-like layers.
-    for (i, &(n, c, h, w, o, k, s, p, op)) in [
-        (2, 16, 2, 2, 8, 3, 2, 1, 1),
-        (1, 12, 4, 4, 92, 3, 2, 1, 0),
-        (2, 8, 7, 7, 4, 5, 2, 2, 1),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, &[n, c, h, w, o, k, s, p, op]) in DECONVS.iter().enumerate() {
         let seed = 90 + 4 * i as u64;
         let x = random(&gpu, &[n, c, h, w], seed);
         let wt = random(&gpu, &[c, o, k, k], seed + 1);
         let y = ct::conv_transpose2d(&x, &wt, None, s, p, op);
         let dy = random(&gpu, y.shape(), seed + 2);
         let dy2 = random(&gpu, y.shape(), seed + 3);
-        let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(&dy, &wt, s, p);
+        let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(None, &dy, &wt, s, p);
         assert!(bits(&dx) == bits(&ct::conv_transpose2d_backward_input(&dy, &wt, s, p)));
         let what = format!("conv_transpose2d dy {:?}", dy.shape());
         check_reuse(
             &gpu,
             &what,
-            &staged,
+            staged.is_kept(),
             || ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p),
             || ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
             || ct::conv_transpose2d_backward_weight(&x, &dy2, (k, k), s, p),
             || ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy2, (k, k), s, p),
         );
+    }
+}
+
+#[test]
+fn an_input_gradient_layout_of_the_weight_serves_the_next_input_gradient() {
+    let gpu = Gpu::new().unwrap();
+    // Convolutions, the weight laid out as the phases of the input gradient.
+    for (i, &[n, c, h, w, o, k, s, p]) in CONVS.iter().enumerate() {
+        let seed = 110 + 5 * i as u64;
+        let wt = random(&gpu, &[o, c, k, k], seed);
+        let wt2 = random(&gpu, &[o, c, k, k], seed + 1);
+        let y = conv::conv2d(&random(&gpu, &[n, c, h, w], seed + 2), &wt, None, s, p);
+        let (dy, dy2) = (
+            random(&gpu, y.shape(), seed + 3),
+            random(&gpu, y.shape(), seed + 4),
+        );
+        let hw = (h, w);
+        let (dx, staged) = conv::conv2d_backward_input_keeping(None, &dy, &wt, hw, s, p);
+        assert!(bits(&dx) == bits(&conv::conv2d_backward_input(&dy, &wt, hw, s, p)));
+        let again =
+            |w: &Tensor| conv::conv2d_backward_input_keeping(Some(&staged), &dy2, w, hw, s, p);
+        let fresh = |w: &Tensor| conv::conv2d_backward_input(&dy2, w, hw, s, p);
+        check_reuse(
+            &gpu,
+            &format!("conv2d input gradient, w {:?}", wt.shape()),
+            staged.keeps_weight(),
+            || fresh(&wt),
+            || again(&wt).0,
+            || fresh(&wt2),
+            || again(&wt2).0,
+        );
+        // A product that read the kept layout keeps none of its own.
+        assert!(!again(&wt).1.keeps_weight());
+    }
+    // Transposed convolutions, the weight laid out as the forward's [O, KH, KW, C].
+    for (i, &[n, c, h, w, o, k, s, p, op]) in DECONVS.iter().enumerate() {
+        let seed = 130 + 5 * i as u64;
+        let wt = random(&gpu, &[c, o, k, k], seed);
+        let wt2 = random(&gpu, &[c, o, k, k], seed + 1);
+        let y = ct::conv_transpose2d(&random(&gpu, &[n, c, h, w], seed + 2), &wt, None, s, p, op);
+        let (dy, dy2) = (
+            random(&gpu, y.shape(), seed + 3),
+            random(&gpu, y.shape(), seed + 4),
+        );
+        let (_, staged) = ct::conv_transpose2d_backward_input_keeping(None, &dy, &wt, s, p);
+        let (_, weight) = staged.split();
+        let again =
+            |w: &Tensor| ct::conv_transpose2d_backward_input_keeping(Some(&weight), &dy2, w, s, p);
+        let fresh = |w: &Tensor| ct::conv_transpose2d_backward_input(&dy2, w, s, p);
+        check_reuse(
+            &gpu,
+            &format!("conv_transpose2d input gradient, w {:?}", wt.shape()),
+            weight.keeps_weight(),
+            || fresh(&wt),
+            || again(&wt).0,
+            || fresh(&wt2),
+            || again(&wt2).0,
+        );
+        // The kept weight is not taken for the gathered operand: dy2 is laid out anew and
+        // kept for its weight gradient.
+        assert_eq!(again(&wt).1.is_kept(), keeps(&gpu));
     }
 }

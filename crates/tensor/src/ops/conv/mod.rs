@@ -18,7 +18,9 @@
 //!   `shaders/conv_sum_splits.wgsl`;
 //! - `texel.rs`: [`Variant::Texel`] for CPU adapters (`shaders/conv_texel.wgsl`, its operands
 //!   laid out channels-last in textures by `shaders/conv_layout.wgsl`), and `staged.rs`, which
-//!   carries a laid-out operand from a forward to its weight gradient ([`conv2d_keeping`]).
+//!   carries laid-out operands from one product to the next: x from a forward to its weight
+//!   gradient ([`conv2d_keeping`]), a weight from one backward pass to the next
+//!   ([`conv2d_backward_input_keeping`]).
 
 mod gpu;
 pub mod reference;
@@ -216,6 +218,33 @@ pub fn conv2d_backward_input_with(
     padding: usize,
     variant: Variant,
 ) -> Tensor {
+    input_grad_keeping(None, dy, w, input_hw, (stride, padding), variant).0
+}
+
+/// [`conv2d_backward_input`], reading w as an earlier input gradient laid it out where
+/// `kept` holds that layout of this w, and giving back the layout of w it made (nothing where
+/// it read `kept`'s, or on kernels that read w as it is): a network run backward twice in one
+/// step lays each weight out once.
+pub fn conv2d_backward_input_keeping(
+    kept: Option<&Staged>,
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> (Tensor, Staged) {
+    let variant = Variant::best(dy.gpu());
+    input_grad_keeping(kept, dy, w, input_hw, (stride, padding), variant)
+}
+
+fn input_grad_keeping(
+    kept: Option<&Staged>,
+    dy: &Tensor,
+    w: &Tensor,
+    input_hw: (usize, usize),
+    (stride, padding): (usize, usize),
+    variant: Variant,
+) -> (Tensor, Staged) {
     let op = "conv2d_backward_input";
     let ([n, o, oh, ow], [_, c, kh, kw]) = with_weight(op, "dy", dy, w, 0);
     let xs = [n, c, input_hw.0, input_hw.1];
@@ -226,7 +255,7 @@ pub fn conv2d_backward_input_with(
          does not give dy {:?}",
         dy.shape()
     );
-    implicit_gemm(Mode::InputGrad, &g, dy, w, None, variant)
+    implicit_gemm_staged(Mode::InputGrad, &g, (dy, w), None, variant, kept)
 }
 
 /// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [O,C,KH,KW]` for a kernel of `kernel_hw`.
@@ -383,9 +412,10 @@ pub(crate) fn implicit_gemm(
     implicit_gemm_staged(mode, g, (src, plain), bias, variant, None).0
 }
 
-/// [`implicit_gemm`], which may read `src` from `reuse` (a weight gradient, when it holds the
-/// layout the kernel wants of this `src`) and gives back the layout of `src` that a forward
-/// made ([`Staged`]; empty otherwise).
+/// [`implicit_gemm`], which reads the layouts the kernel wants of `src` and of the weight
+/// from `reuse` where it holds them, and gives back the layouts it made that a later product
+/// can read ([`Staged`]: a forward's of `src` and of its weight, an input gradient's of its
+/// weight; empty otherwise).
 pub(crate) fn implicit_gemm_staged(
     mode: Mode,
     g: &Geometry,

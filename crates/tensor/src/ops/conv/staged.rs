@@ -1,14 +1,17 @@
-//! A convolution operand kept laid out from one product to another. On the texel kernels a
+//! Convolution operands kept laid out from one product to another. On the texel kernels a
 //! forward lays x out as zero-padded channels-last texels (`x_padded_nhwc`), and the weight
 //! gradient of the same convolution gathers exactly that layout of the same x again; the
 //! input gradient of a transposed convolution and its weight gradient both lay out dy the
-//! same way. A [`Staged`] carries the layout from the first product to the second, which
-//! then skips its layout dispatch.
+//! same way. The weight is laid out too (`weight_khwc`, `weight_phases`), and a network
+//! that is run backward twice in one step (a discriminator whose input gradient two losses
+//! want, a decoder that two networks' objectives pass through) lays out the same weight the
+//! same way in both passes. A [`Staged`] carries such layouts from the first product to the
+//! next, which then skips their layout dispatches.
 //!
-//! It holds the lease on the texture (`crate::texels`) and a handle on the source tensor, so
-//! neither is reused while it lives, and the second product takes it only for the same
-//! tensor (same storage, offset and shape) in the same layout. Like every saved operand of a
-//! backward pass, the source must not be written in between.
+//! It holds the leases on the textures (`crate::texels`) and handles on the source tensors,
+//! so none is reused while it lives, and a product takes a layout only for the same tensor
+//! (same storage, offset and shape) in the same layout. Like every saved operand of a
+//! backward pass, a source must not be written in between.
 
 use crate::{Tensor, Texels};
 
@@ -24,45 +27,93 @@ pub(super) struct PaddedLayout {
     pub pad: usize,
 }
 
-/// A laid-out operand from one convolution product, or nothing (the kernels that read
-/// tensors as they are keep nothing).
+/// What fixes a weight's layout: the layout kernel, the weight's [O, C, KH, KW] as that
+/// kernel reads it, the channels it writes (C rounded up to whole texels, or C), and for the
+/// input gradient's phases the convolution's stride and padding (0 where they do not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WeightLayout {
+    pub entry: &'static str,
+    pub shape: [usize; 4],
+    pub channels: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Layout {
+    Padded(PaddedLayout),
+    Weight(WeightLayout),
+}
+
+/// Laid-out operands from one convolution product: the gathered operand (x or dy) and the
+/// weight, each where the product laid it out (the kernels that read tensors as they are
+/// keep nothing).
 #[derive(Default)]
 pub struct Staged {
-    kept: Option<Kept>,
+    operand: Option<Kept>,
+    weight: Option<Kept>,
 }
 
 struct Kept {
     source: Tensor,
-    layout: PaddedLayout,
+    layout: Layout,
     texels: Texels,
 }
 
+impl Kept {
+    fn holds(&self, source: &Tensor, layout: &Layout) -> bool {
+        self.layout == *layout
+            && self.source.same_storage(source)
+            && self.source.byte_offset() == source.byte_offset()
+            && self.source.shape() == source.shape()
+    }
+}
+
 impl Staged {
-    /// Whether a layout was kept.
+    /// Whether a layout of the gathered operand (x or dy) was kept.
     pub fn is_kept(&self) -> bool {
-        self.kept.is_some()
+        self.operand.is_some()
+    }
+
+    /// Whether a layout of the weight was kept.
+    pub fn keeps_weight(&self) -> bool {
+        self.weight.is_some()
+    }
+
+    /// The gathered operand's layout and the weight's, apart: a backward pass keeps the
+    /// weight's for the next pass and lets the operand's go with this one.
+    pub fn split(self) -> (Staged, Staged) {
+        let operand = Staged {
+            operand: self.operand,
+            weight: None,
+        };
+        let weight = Staged {
+            operand: None,
+            weight: self.weight,
+        };
+        (operand, weight)
     }
 
     /// The kept layout, when it is `layout` of `source`.
-    pub(super) fn find(&self, source: &Tensor, layout: &PaddedLayout) -> Option<&Texels> {
-        self.kept
-            .as_ref()
-            .filter(|k| {
-                k.layout == *layout
-                    && k.source.same_storage(source)
-                    && k.source.byte_offset() == source.byte_offset()
-                    && k.source.shape() == source.shape()
-            })
+    pub(super) fn find(&self, source: &Tensor, layout: &Layout) -> Option<&Texels> {
+        [&self.operand, &self.weight]
+            .into_iter()
+            .flatten()
+            .find(|k| k.holds(source, layout))
             .map(|k| &k.texels)
     }
 
-    pub(super) fn keep(source: &Tensor, layout: PaddedLayout, texels: Texels) -> Staged {
-        Staged {
-            kept: Some(Kept {
-                source: source.clone(),
-                layout,
-                texels,
-            }),
+    /// Keeps `texels`, the layout of the gathered operand `source` (`Layout::Padded`) or of
+    /// the weight (`Layout::Weight`), replacing what was kept of that kind.
+    pub(super) fn keep(&mut self, source: &Tensor, layout: Layout, texels: Texels) {
+        let kept = Some(Kept {
+            source: source.clone(),
+            layout,
+            texels,
+        });
+        match layout {
+            Layout::Padded(_) => self.operand = kept,
+            Layout::Weight(_) => self.weight = kept,
         }
     }
 }

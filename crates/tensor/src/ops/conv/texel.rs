@@ -12,7 +12,7 @@
 //! tile.
 
 use super::gpu::{sum_splits, MIN_CHUNK};
-use super::staged::{PaddedLayout, Staged};
+use super::staged::{Layout, PaddedLayout, Staged, WeightLayout};
 use super::{Geometry, Mode};
 use crate::ops::concat;
 use crate::{grid_1d, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
@@ -49,8 +49,10 @@ pub(super) fn run(
     if let Some(plan) = TexelPlan::new(mode, g, src.gpu()) {
         return Ok(plan.run_into(src, plain, bias, out, reuse));
     }
-    if mode == Mode::InputGrad && texel_input_grad(g, src, plain, bias, &out) {
-        return Ok((out, Staged::default()));
+    if mode == Mode::InputGrad {
+        if let Some(staged) = texel_input_grad(g, (src, plain), bias, &out, reuse) {
+            return Ok((out, staged));
+        }
     }
     Err(out)
 }
@@ -272,20 +274,33 @@ impl TexelPlan {
     }
 
     /// The layout `x_padded_nhwc` writes of the gathered operand.
-    fn padded_layout(&self) -> PaddedLayout {
+    fn padded_layout(&self) -> Layout {
         let p = &self.prm;
-        PaddedLayout {
+        Layout::Padded(PaddedLayout {
             x_pad: self.x_pad,
             c_src: p.c_src as usize,
             h: p.h as usize,
             w: p.w as usize,
             pad: p.pad as usize,
-        }
+        })
+    }
+
+    /// The layout `weight_khwc` writes of a forward's weight.
+    fn khwc_layout(&self) -> Layout {
+        let p = &self.prm;
+        let (o, c, kh, kw) = (p.o, p.c_src, p.kh, p.kw);
+        Layout::Weight(WeightLayout {
+            entry: "weight_khwc",
+            shape: [o, c, kh, kw].map(|v| v as usize),
+            channels: self.x_pad[3],
+            stride: 0,
+            pad: 0,
+        })
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
-    /// gradient); writes `out` (+ bias). x's layout comes from `reuse` where it holds it;
-    /// a forward gives it back.
+    /// gradient); writes `out` (+ bias). The layouts of x and of the weight come from
+    /// `reuse` where it holds them; a forward gives back those it made.
     fn run(
         &self,
         src: &Tensor,
@@ -299,27 +314,28 @@ impl TexelPlan {
         let [n, hp, wp, c] = self.x_pad;
         let x_pad = (n * hp * wp * c, n * hp * wp);
         let other_len = self.other.iter().product::<usize>();
+        let forward = self.mode == Mode::Forward;
         let layout = self.padded_layout();
         let kept = reuse.and_then(|r| r.find(src, &layout));
-        let lay_out_x = || self.lay_out("x_padded_nhwc", src, x_pad);
-        let (fresh_x, other) = if self.mode == Mode::Forward {
+        let fresh_x = kept
+            .is_none()
+            .then(|| self.lay_out("x_padded_nhwc", src, x_pad));
+        let x = fresh_x.as_ref().or(kept).expect("x kept or laid out");
+        let w_layout = self.khwc_layout();
+        let (fresh_other, kept_w) = if forward {
+            let kept_w = reuse.and_then(|r| r.find(plain, &w_layout));
             let taps = (g.o * g.kh * g.kw) as usize;
-            let x = kept.is_none().then(lay_out_x);
-            (x, self.lay_out("weight_khwc", plain, (other_len, taps)))
+            let fresh = kept_w
+                .is_none()
+                .then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
+            (fresh, kept_w)
         } else {
             let dy = self.lay_out("dy_rows", plain, (other_len, other_len / 4));
-            (kept.is_none().then(lay_out_x), dy)
+            (Some(dy), None)
         };
-        let x: &wgpu::TextureView = match (&fresh_x, kept) {
-            (Some(fresh), _) => fresh,
-            (None, Some(kept)) => kept,
-            (None, None) => unreachable!("x is laid out unless it was kept"),
-        };
-        let (a, b) = if self.mode == Mode::Forward {
-            (x, &*other)
-        } else {
-            (&*other, x)
-        };
+        let other = fresh_other.as_ref().or(kept_w).expect("laid out or kept");
+        let (a, b): (&wgpu::TextureView, &wgpu::TextureView) =
+            if forward { (x, other) } else { (other, x) };
         let splits = self.groups[2] as usize;
         let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
         let prm = TexelParams {
@@ -342,10 +358,16 @@ impl TexelPlan {
             // Only the weight gradient splits; it has no bias.
             sum_splits(&partials, (None, plain), out, 1, 1);
         }
-        match fresh_x {
-            Some(x) if self.mode == Mode::Forward => Staged::keep(src, layout, x),
-            _ => Staged::default(),
+        let mut staged = Staged::default();
+        if forward {
+            if let Some(x) = fresh_x {
+                staged.keep(src, layout, x);
+            }
+            if let Some(w) = fresh_other {
+                staged.keep(plain, w_layout, w);
+            }
         }
+        staged
     }
 }
 
@@ -447,23 +469,24 @@ impl PhaseAxis {
     }
 }
 
-/// The input gradient on the texel kernel, or false (nothing recorded) when it does not
-/// take it. Within one phase (see `prelude/conv_geometry.wgsl`) the input gradient is a
+/// The input gradient on the texel kernel, or None (nothing recorded) when it does not
+/// take it; w's layout comes from `reuse` where it holds it, and is given back where this
+/// made it. Within one phase (see `prelude/conv_geometry.wgsl`) the input gradient is a
 /// stride-1 forward convolution of dy with that phase's taps reversed, so each phase runs the
 /// forward GEMM (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid
 /// out as [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
 /// One layout dispatch writes every phase's block and one GEMM dispatch runs every phase.
 fn texel_input_grad(
     g: &Geometry,
-    dy: &Tensor,
-    w: &Tensor,
+    (dy, w): (&Tensor, &Tensor),
     bias: Option<&Tensor>,
     out: &Tensor,
-) -> bool {
+    reuse: Option<&Staged>,
+) -> Option<Staged> {
     let gpu = dy.gpu();
     let s = g.stride;
     if g.o == 0 || !g.o.is_multiple_of(4) {
-        return false;
+        return None;
     }
     let rows_h: Vec<PhaseAxis> = (0..s)
         .map(|ph| PhaseAxis::new(ph, g.h, g.kh, s, g.pad))
@@ -496,7 +519,7 @@ fn texel_input_grad(
             .iter()
             .all(|&l| l <= u32::MAX as usize);
     if !fits {
-        return false;
+        return None;
     }
     let u = |v: usize| v as u32;
     let base = TexelParams {
@@ -524,13 +547,25 @@ fn texel_input_grad(
         dx_w: u(g.w),
         ..base
     };
-    let b = gpu.texel_target(w_len);
-    let layout = TexelParams {
-        c: u(g.c),
-        c_src: u(g.c),
-        ..phased
-    };
-    lay_out_into("weight_phases", w, &layout, &b, g.c * g.kh * g.kw);
+    let w_layout = Layout::Weight(WeightLayout {
+        entry: "weight_phases",
+        shape: [g.o, g.c, g.kh, g.kw],
+        channels: g.c,
+        stride: s,
+        pad: g.pad,
+    });
+    let kept_w = reuse.and_then(|r| r.find(w, &w_layout));
+    let fresh_w = kept_w.is_none().then(|| {
+        let b = gpu.texel_target(w_len);
+        let layout = TexelParams {
+            c: u(g.c),
+            c_src: u(g.c),
+            ..phased
+        };
+        lay_out_into("weight_phases", w, &layout, &b, g.c * g.kh * g.kw);
+        b
+    });
+    let b = fresh_w.as_ref().or(kept_w).expect("w kept or laid out");
     let gemm = TexelParams {
         c: u(g.o),
         cols: u(g.c),
@@ -548,9 +583,13 @@ fn texel_input_grad(
     let (col_tiles, row_tiles) = tile.grid(max_rows, g.c, sg_wg);
     let groups = [u(col_tiles), u(row_tiles), u(s * s)];
     // Without a bias, w stands in for it (never read).
-    let operands = (&*a, &*b, bias.unwrap_or(w), out);
+    let operands = (&*a, &**b, bias.unwrap_or(w), out);
     texel_gemm(Mode::Forward, &gemm, operands, groups, tile, sg_wg, true);
-    true
+    let mut staged = Staged::default();
+    if let Some(b) = fresh_w {
+        staged.keep(w, w_layout, b);
+    }
+    Some(staged)
 }
 
 #[cfg(test)]
