@@ -26,8 +26,11 @@ const LAYOUT_TEXEL: Shader = crate::composed_shader!("conv_layout_texel");
 const TEXEL_ROWS: usize = 64;
 const TEXEL_MAX_STEPS: usize = 16_384;
 // Texel runs on CPU adapters, whose few threads need fewer workgroups than a GPU: splitting
-// a reduction for more would only add partial sums.
-const TEXEL_TARGET_GROUPS: usize = 32;
+// a reduction for more would only add partial sums and a dispatch to sum them. 8 keeps the
+// weight gradients of the DVAAN networks whole (13 to 100 workgroups each) on a 2-core
+// lavapipe, where 32 split five of them in 2 or 3 and ran no faster. A constant, not the
+// host's core count, so that a run gives the same bits on every machine with this adapter.
+const TEXEL_TARGET_GROUPS: usize = 8;
 // conv_texel_narrow: forwards of at most this many columns (the input gradient into one
 // channel), this many rows per invocation.
 const NARROW_COLS: u32 = 4;
