@@ -75,6 +75,11 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (t >= tp.len) {
         return;
     }
+    put_texel(t, dy_rows_texel(t));
+}
+
+// Texel t of dy_rows: four consecutive k of one row o.
+fn dy_rows_texel(t: u32) -> vec4<f32> {
     let row_texels = tp.kp / 4u;
     let o = t / row_texels;
     let k = 4u * (t % row_texels);
@@ -92,7 +97,36 @@ fn dy_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         pix = select(pix, 0u, wrap);
         n += select(0u, 1u, wrap);
     }
-    put_texel(t, v);
+    return v;
+}
+
+// dy_rows, and each row's sum Σ_{n, oh, ow} dy[n, o, oh, ow] (a convolution's bias gradient)
+// into row_sums[o], from the values it lays out anyway. One workgroup per row: invocation i
+// adds texels i, i + 64, … of the row in that order, then invocation 0 adds the 64 partial
+// sums in lane order, so the sum is the same on every run.
+@group(0) @binding(3) var<storage, read_write> row_sums: array<f32>;
+var<workgroup> row_partials: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn dy_rows_summed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    let o = wid.x;
+    let row_texels = tp.kp / 4u;
+    var sum = 0.0;
+    for (var j = lane; j < row_texels; j += 64u) {
+        let t = o * row_texels + j;
+        let v = dy_rows_texel(t);
+        put_texel(t, v);
+        sum += (v.x + v.y) + (v.z + v.w);
+    }
+    row_partials[lane] = sum;
+    workgroupBarrier();
+    if (lane == 0u) {
+        var total = 0.0;
+        for (var i = 0u; i < 64u; i++) {
+            total += row_partials[i];
+        }
+        row_sums[o] = total;
+    }
 }
 
 // w [O, C, KH, KW] -> the blocks of the input gradient's phases (conv_texel_phases.wgsl), one

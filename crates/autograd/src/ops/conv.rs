@@ -51,21 +51,38 @@ impl Backward for Conv2d {
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
         let dy = single(dy);
         let (xs, ws) = (self.x.shape(), self.w.shape());
-        let mut grads = vec![
-            wants[0].then(|| {
-                let (hw, s, p) = ((xs[2], xs[3]), self.stride, self.padding);
-                let kept = self.w_staged.get();
-                let (dx, staged) = cv::conv2d_backward_input_keeping(kept, dy, &self.w, hw, s, p);
-                keep_weight(&self.w_staged, staged);
-                dx
-            }),
-            wants[1].then(|| {
-                let (k, s, p) = ((ws[2], ws[3]), self.stride, self.padding);
-                cv::conv2d_backward_weight_from(&self.x_staged, &self.x, dy, k, s, p)
-            }),
-        ];
+        let dx = wants[0].then(|| {
+            let (hw, s, p) = ((xs[2], xs[3]), self.stride, self.padding);
+            let kept = self.w_staged.get();
+            let (dx, staged) = cv::conv2d_backward_input_keeping(kept, dy, &self.w, hw, s, p);
+            keep_weight(&self.w_staged, staged);
+            dx
+        });
+        let (k, s, p) = ((ws[2], ws[3]), self.stride, self.padding);
+        let wants_bias = wants.len() == 3 && wants[2];
+        let (dw, db) = match (wants[1], wants_bias) {
+            // One pass over dy can give both: the weight gradient's layout of dy sums its rows.
+            (true, true) => {
+                let (dw, db) =
+                    cv::conv2d_backward_weight_and_bias_from(&self.x_staged, &self.x, dy, k, s, p);
+                (Some(dw), Some(db))
+            }
+            (true, false) => (
+                Some(cv::conv2d_backward_weight_from(
+                    &self.x_staged,
+                    &self.x,
+                    dy,
+                    k,
+                    s,
+                    p,
+                )),
+                None,
+            ),
+            (false, bias) => (None, bias.then(|| channel_sum(dy))),
+        };
+        let mut grads = vec![dx, dw];
         if wants.len() == 3 {
-            grads.push(wants[2].then(|| channel_sum(dy)));
+            grads.push(db);
         }
         grads
     }

@@ -3,7 +3,7 @@
 //! train/eval batch norm, and the guard against stepping an optimiser too early.
 
 use dvaan_autograd::{Adam, AdamConfig, BatchNorm2d, Conv2d, Gradients, Layer, Param, Tape, Var};
-use dvaan_tensor::ops::{batch_norm as bn, conv, elementwise, loss, reduce};
+use dvaan_tensor::ops::{batch_norm as bn, conv, elementwise, loss};
 use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
@@ -102,10 +102,11 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
     let dx2 = dispatches(&gpu, || {
         drop(conv::conv2d_backward_input(&dy2, w2, (5, 5), 2, 1))
     });
-    // A weight gradient reads its input as the forward laid it out, where the kernel keeps it.
+    // A weight gradient reads its input as the forward laid it out, where the kernel keeps it,
+    // and gives the bias gradient from the same pass over dy where the kernel can.
     let (_, h_staged) = conv::conv2d_keeping(&h, w2, None, 2, 1);
-    let dw2 = dispatches(&gpu, || {
-        drop(conv::conv2d_backward_weight_from(
+    let wb2 = dispatches(&gpu, || {
+        drop(conv::conv2d_backward_weight_and_bias_from(
             &h_staged,
             &h,
             &dy2,
@@ -114,7 +115,6 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
             1,
         ))
     });
-    let db2 = dispatches(&gpu, || drop(reduce::channel_sum(&dy2)));
     let relu = dispatches(&gpu, || {
         drop(elementwise::activation_backward(
             &h,
@@ -123,8 +123,8 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
         ))
     });
     let (_, x_staged) = conv::conv2d_keeping(&net.x, net.c1.weight.value(), None, 1, 1);
-    let dw1 = dispatches(&gpu, || {
-        drop(conv::conv2d_backward_weight_from(
+    let wb1 = dispatches(&gpu, || {
+        drop(conv::conv2d_backward_weight_and_bias_from(
             &x_staged,
             &net.x,
             &dy1,
@@ -133,14 +133,13 @@ fn backward_routes_to_requested_params_and_skips_the_rest() {
             1,
         ))
     });
-    let db1 = dispatches(&gpu, || drop(reduce::channel_sum(&dy1)));
 
     // Only conv 2 requested: no input gradient through conv 2, nothing below it.
-    assert_eq!(d_only2, seed + mse + dw2 + db2);
+    assert_eq!(d_only2, seed + mse + wb2);
     // Only conv 1 requested: conv 2's input gradient but not its weight or bias gradients;
     // conv 1's input (the data) gets no gradient.
-    assert_eq!(d_only1, seed + mse + dx2 + relu + dw1 + db1);
-    assert_eq!(d_full, seed + mse + dx2 + dw2 + db2 + relu + dw1 + db1);
+    assert_eq!(d_only1, seed + mse + dx2 + relu + wb1);
+    assert_eq!(d_full, seed + mse + dx2 + wb2 + relu + wb1);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod adam;
 mod batch_norm;
 mod concat;
 mod conv;
+mod conv_bias_grad;
 mod conv_staged;
 mod conv_transpose;
 mod elementwise;

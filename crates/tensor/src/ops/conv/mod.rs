@@ -309,6 +309,37 @@ pub fn conv2d_backward_weight_from(
     )
 }
 
+/// [`conv2d_backward_weight_from`] and the bias gradient `db[o] = Σ_{n,oh,ow} dy[n,o,oh,ow]`
+/// (what `reduce::channel_sum(dy)` gives). The texel kernel sums each row of dy as it lays
+/// the rows out for the weight gradient, which saves the channel sum's dispatch; elsewhere
+/// the channel sum runs.
+pub fn conv2d_backward_weight_and_bias_from(
+    staged: &Staged,
+    x: &Tensor,
+    dy: &Tensor,
+    kernel_hw: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> (Tensor, Tensor) {
+    let op = "conv2d_backward_weight";
+    let (gpu, variant) = (x.gpu(), Variant::best(x.gpu()));
+    let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
+    if variant == Variant::Texel && texel::sums_bias(&g, gpu) {
+        let db = Tensor::uninit(gpu, &[g.o]);
+        let dw = implicit_gemm_staged(
+            Mode::WeightGrad,
+            &g,
+            (x, dy),
+            Some(&db),
+            variant,
+            Some(staged),
+        );
+        return (dw.0, db);
+    }
+    let dw = implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, Some(staged));
+    (dw.0, crate::ops::reduce::channel_sum(dy))
+}
+
 /// The weight gradient from `x` and `dy` (see [`weight_grad_geometry`] for `x_is_input`),
 /// reading the gathered one of them from `staged` where it holds its layout.
 pub(crate) fn weight_grad_of(
@@ -415,7 +446,8 @@ pub(crate) fn implicit_gemm(
 /// [`implicit_gemm`], which reads the layouts the kernel wants of `src` and of the weight
 /// from `reuse` where it holds them, and gives back the layouts it made that a later product
 /// can read ([`Staged`]: a forward's of `src` and of its weight, an input gradient's of its
-/// weight; empty otherwise).
+/// weight; empty otherwise). A weight gradient writes its bias gradient into `bias`, which
+/// only the texel kernel can ([`texel::sums_bias`]).
 pub(crate) fn implicit_gemm_staged(
     mode: Mode,
     g: &Geometry,
@@ -444,6 +476,10 @@ pub(crate) fn implicit_gemm_staged(
         }
         variant = Variant::texel_fallback(gpu);
     }
+    assert!(
+        mode != Mode::WeightGrad || bias.is_none(),
+        "conv: only the texel kernel sums a weight gradient's bias"
+    );
     gpu::run(mode, g, src, plain, bias, variant, &out);
     (out, Staged::default())
 }

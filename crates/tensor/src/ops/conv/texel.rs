@@ -37,7 +37,9 @@ const NARROW_COLS: u32 = 4;
 const NARROW_ROWS: usize = 8;
 
 /// Records the GEMM of `mode` into `out` on the texel kernels, or hands `out` back untouched
-/// (nothing recorded) when they do not take this convolution. The result may be a new
+/// (nothing recorded) when they do not take this convolution. A forward or input gradient
+/// adds `bias`; a weight gradient writes dy's row sums (the bias gradient) into it, where
+/// [`sums_bias`] says it can. The result may be a new
 /// tensor: a weight gradient over filled-up channels keeps part of a larger one. A forward
 /// gives back its layout of `src`, which a weight gradient reads from `reuse` instead of
 /// laying `src` out again when it is the layout it wants of the same tensor.
@@ -58,6 +60,13 @@ pub(super) fn run(
         }
     }
     Err(out)
+}
+
+/// Whether the texel kernel takes the weight gradient of `g` and can sum dy's rows, the
+/// convolution's bias gradient, as it lays them out (`dy_rows_summed`: one workgroup a row).
+pub(super) fn sums_bias(g: &Geometry, gpu: &Gpu) -> bool {
+    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    g.o <= limit && TexelPlan::new(Mode::WeightGrad, g, gpu).is_some()
 }
 
 #[repr(C)]
@@ -250,7 +259,7 @@ impl TexelPlan {
     /// run on `invocations` invocations.
     fn lay_out(&self, entry: &str, t: &Tensor, (numel, invocations): (usize, usize)) -> Texels {
         let view = t.gpu().texel_target(numel);
-        lay_out_into(entry, t, &self.prm, &view, invocations);
+        lay_out_into(entry, t, &self.prm, &view, (invocations, None));
         view
     }
 
@@ -302,8 +311,9 @@ impl TexelPlan {
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
-    /// gradient); writes `out` (+ bias). The layouts of x and of the weight come from
-    /// `reuse` where it holds them; a forward gives back those it made.
+    /// gradient); writes `out` (+ bias in a forward; a weight gradient writes dy's row sums
+    /// into `bias`). The layouts of x and of the weight come from `reuse` where it holds
+    /// them; a forward gives back those it made.
     fn run(
         &self,
         src: &Tensor,
@@ -333,7 +343,15 @@ impl TexelPlan {
                 .then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
             (fresh, kept_w)
         } else {
-            let dy = self.lay_out("dy_rows", plain, (other_len, other_len / 4));
+            let dy = match bias {
+                Some(sums) => {
+                    let view = gpu.texel_target(other_len);
+                    let rows = (self.prm.o as usize, Some(sums));
+                    lay_out_into("dy_rows_summed", plain, &self.prm, &view, rows);
+                    view
+                }
+                None => self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
+            };
             (Some(dy), None)
         };
         let other = fresh_other.as_ref().or(kept_w).expect("laid out or kept");
@@ -341,6 +359,8 @@ impl TexelPlan {
             if forward { (x, other) } else { (other, x) };
         let splits = self.groups[2] as usize;
         let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
+        // Only a forward adds a bias; a weight gradient has written its own by now.
+        let bias = bias.filter(|_| forward);
         let prm = TexelParams {
             has_bias: bias.is_some() as u32,
             ..self.prm
@@ -376,13 +396,14 @@ impl TexelPlan {
 
 /// Runs layout kernel `entry` on `invocations` invocations: it reads `t` (from a staged copy,
 /// `conv_layout_texel.wgsl`, where the adapter prefers texel reads) and writes staging
-/// texture `view`.
+/// texture `view`. With `sums` it runs `invocations` workgroups, one a row, that also write
+/// the row sums there (`dy_rows_summed`).
 fn lay_out_into(
     entry: &str,
     t: &Tensor,
     prm: &TexelParams,
     view: &wgpu::TextureView,
-    invocations: usize,
+    (invocations, sums): (usize, Option<&Tensor>),
 ) {
     let gpu = t.gpu();
     let staged = gpu.texel_reads(&[t]);
@@ -394,15 +415,18 @@ fn lay_out_into(
             .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
             .arg(t),
     };
-    dispatch
+    let dispatch = dispatch
         .constant("FILL_CHANNELS", (prm.c != prm.c_src) as u32 as f64)
         .params(&TexelParams {
             len: invocations as u32,
             ..*prm
         })
-        .texels(view)
-        .groups(grid_1d(invocations, 64))
-        .run(gpu);
+        .texels(view);
+    match sums {
+        Some(sums) => dispatch.arg(sums).groups([invocations as u32, 1, 1]),
+        None => dispatch.groups(grid_1d(invocations, 64)),
+    }
+    .run(gpu);
 }
 
 /// One `conv_texel` dispatch on `groups` workgroups: operands (A texels, B texels, bias,
@@ -541,7 +565,7 @@ fn texel_input_grad(
         ..Default::default()
     };
     let a = gpu.texel_target(dy_len);
-    lay_out_into("x_padded_nhwc", dy, &base, &a, g.n * hp * wp);
+    lay_out_into("x_padded_nhwc", dy, &base, &a, (g.n * hp * wp, None));
     // Every phase's block of w, one after the other, then every phase's GEMM: one dispatch
     // each, the phases found from the convolution's sizes (prelude/conv_texel_phases.wgsl).
     let phased = TexelParams {
@@ -565,7 +589,7 @@ fn texel_input_grad(
             c_src: u(g.c),
             ..phased
         };
-        lay_out_into("weight_phases", w, &layout, &b, g.c * g.kh * g.kw);
+        lay_out_into("weight_phases", w, &layout, &b, (g.c * g.kh * g.kw, None));
         b
     });
     let b = fresh_w.as_ref().or(kept_w).expect("w kept or laid out");
