@@ -49,6 +49,48 @@ fn x_padded_nhwc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
+// x_padded_nhwc, and each channel's sum Σ_{n, h, w} x[n, c, h, w] into row_sums[c] (the bias
+// gradient of the transposed convolution whose input gradient lays its dy out this way). One
+// workgroup per channel quad: invocation i lays out pixels i, i + 64, … of the quad and adds
+// them in that order, then invocation 0 adds the 64 partial sums in lane order, so the sums are
+// the same on every run. Padding adds zeros.
+var<workgroup> quad_partials: array<vec4<f32>, 64>;
+
+@compute @workgroup_size(64)
+fn x_padded_nhwc_summed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+    let q = wid.x;
+    let c4 = tp.c / 4u;
+    let plane = tp.h * tp.w;
+    var sum = vec4(0.0);
+    for (var px = lane; px < tp.len; px += 64u) {
+        let iw = i32(px % tp.wp) - i32(tp.pad);
+        let ih = i32((px / tp.wp) % tp.hp) - i32(tp.pad);
+        let n = px / (tp.wp * tp.hp);
+        let inside = ih >= 0 && ih < i32(tp.h) && iw >= 0 && iw < i32(tp.w);
+        // Padding pixels read x[0] (in bounds) and write zeros.
+        let at = select(0u, (n * tp.c_src + 4u * q) * plane + u32(ih) * tp.w + u32(iw), inside);
+        let ch = 4u * q;
+        let v = vec4(src_channel(at, ch), src_channel(at + plane, ch + 1u),
+                     src_channel(at + 2u * plane, ch + 2u), src_channel(at + 3u * plane, ch + 3u));
+        let texel = select(vec4(0.0), v, inside);
+        put_texel(px * c4 + q, texel);
+        sum += texel;
+    }
+    quad_partials[lane] = sum;
+    workgroupBarrier();
+    if (lane == 0u) {
+        var total = vec4(0.0);
+        for (var i = 0u; i < 64u; i++) {
+            total += quad_partials[i];
+        }
+        for (var k = 0u; k < 4u; k++) {
+            if (4u * q + k < tp.c_src) {
+                row_sums[4u * q + k] = total[k];
+            }
+        }
+    }
+}
+
 // w [O, C_src, KH, KW] -> w_khwc [O, KH, KW, C], channels past C_src zero: one invocation per
 // (o, kh, kw).
 @compute @workgroup_size(64)

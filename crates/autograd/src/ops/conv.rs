@@ -109,13 +109,23 @@ impl Backward for ConvTranspose2d {
             self.padding,
         );
         // Both gradients lay dy out the same way: the input gradient keeps its layout for
-        // the weight gradient.
-        let (dx, dy_staged) = if wants[0] {
+        // the weight gradient, and where the bias gradient is wanted too, sums dy as it lays
+        // it out.
+        let wants_bias = wants.len() == 3 && wants[2];
+        let (dx, dy_staged, db) = if wants[0] {
             let kept = self.w_staged.get();
-            let (dx, staged) = ct::conv_transpose2d_backward_input_keeping(kept, dy, &self.w, s, p);
-            (Some(dx), keep_weight(&self.w_staged, staged))
+            let (dx, db, staged) = if wants_bias {
+                let (dx, db, staged) =
+                    ct::conv_transpose2d_backward_input_and_bias_keeping(kept, dy, &self.w, s, p);
+                (dx, Some(db), staged)
+            } else {
+                let (dx, staged) =
+                    ct::conv_transpose2d_backward_input_keeping(kept, dy, &self.w, s, p);
+                (dx, None, staged)
+            };
+            (Some(dx), keep_weight(&self.w_staged, staged), db)
         } else {
-            (None, cv::Staged::default())
+            (None, cv::Staged::default(), None)
         };
         let mut grads = vec![
             dx,
@@ -124,7 +134,7 @@ impl Backward for ConvTranspose2d {
             }),
         ];
         if wants.len() == 3 {
-            grads.push(wants[2].then(|| channel_sum(dy)));
+            grads.push(db.or_else(|| wants_bias.then(|| channel_sum(dy))));
         }
         grads
     }

@@ -15,9 +15,10 @@
 //! `output_padding` only adds rows/columns at the bottom/right that receive no products.
 
 use super::conv::{
-    check_bias, implicit_gemm, implicit_gemm_staged, weight_grad_of, with_weight, Geometry, Mode,
-    Staged, Variant,
+    check_bias, implicit_gemm, implicit_gemm_staged, sums_bias_on_texel, weight_grad_of,
+    with_weight, Bias, Geometry, Mode, Staged, Variant,
 };
+use crate::ops::reduce::channel_sum;
 use crate::Tensor;
 
 /// Output height and width for an input of `hw` and a kernel of `khw`.
@@ -119,6 +120,37 @@ pub fn conv_transpose2d_backward_input_keeping(
     input_grad_keeping(kept, dy, w, stride, padding, Variant::best(dy.gpu()))
 }
 
+/// [`conv_transpose2d_backward_input_keeping`] and the bias gradient `db[o] = Σ_{n,oh,ow}
+/// dy[n,o,oh,ow]` (what `reduce::channel_sum(dy)` gives). The texel kernel sums each channel
+/// of dy as it lays dy out for the input gradient, which saves the channel sum's dispatch;
+/// elsewhere the channel sum runs.
+pub fn conv_transpose2d_backward_input_and_bias_keeping(
+    kept: Option<&Staged>,
+    dy: &Tensor,
+    w: &Tensor,
+    stride: usize,
+    padding: usize,
+) -> (Tensor, Tensor, Staged) {
+    let (gpu, variant) = (dy.gpu(), Variant::best(dy.gpu()));
+    let g = input_grad_geometry(dy, w, stride, padding);
+    if sums_bias_on_texel(Mode::Forward, &g, gpu) {
+        let db = Tensor::uninit(gpu, &[g.c]);
+        let (dx, staged) =
+            implicit_gemm_staged(Mode::Forward, &g, (dy, w), Bias::Grad(&db), variant, kept);
+        return (dx, db, staged);
+    }
+    let (dx, staged) = input_grad_keeping(kept, dy, w, stride, padding, variant);
+    (dx, channel_sum(dy), staged)
+}
+
+/// The convolution whose forward this input gradient is: input dy, weight w read as
+/// [C_in, C_out, KH, KW] = [O, C, KH, KW].
+fn input_grad_geometry(dy: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Geometry {
+    let op = "conv_transpose2d_backward_input";
+    let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
+    Geometry::new(op, dys, [c, kh, kw], stride, padding)
+}
+
 fn input_grad_keeping(
     kept: Option<&Staged>,
     dy: &Tensor,
@@ -127,10 +159,8 @@ fn input_grad_keeping(
     padding: usize,
     variant: Variant,
 ) -> (Tensor, Staged) {
-    let op = "conv_transpose2d_backward_input";
-    let (dys, [c, _, kh, kw]) = with_weight(op, "dy", dy, w, 1);
-    let g = Geometry::new(op, dys, [c, kh, kw], stride, padding);
-    implicit_gemm_staged(Mode::Forward, &g, (dy, w), None, variant, kept)
+    let g = input_grad_geometry(dy, w, stride, padding);
+    implicit_gemm_staged(Mode::Forward, &g, (dy, w), Bias::None, variant, kept)
 }
 
 /// [`conv_transpose2d_backward_weight`], reading dy as the input gradient laid it out where

@@ -1,10 +1,14 @@
-//! A convolution's weight and bias gradients from one pass over dy
-//! (`conv::conv2d_backward_weight_and_bias_from`): on the texel kernel the layout of dy's
-//! rows for the weight gradient also sums each row, the bias gradient `Σ_{n,oh,ow} dy`;
-//! elsewhere the channel sum runs. The weight gradient must be the same bits as without the
-//! bias, and the bias within the derived bound of the f64 sum.
+//! Bias gradients from a pass over dy that a product makes anyway: a convolution's weight
+//! gradient lays dy out as rows (`conv::conv2d_backward_weight_and_bias_from`), a transposed
+//! convolution's input gradient lays dy out as zero-padded channels-last texels
+//! (`conv_transpose::conv_transpose2d_backward_input_and_bias_keeping`). On the texel kernel
+//! that layout also sums dy per channel, the bias gradient `Σ_{n,oh,ow} dy`; elsewhere the
+//! channel sum runs. The product must be the same bits as without the bias, one dispatch
+//! fewer exactly where the texel kernel sums, and the bias within the derived bound of the
+//! f64 sum (bit-equal to the channel sum where that runs).
 
 use dvaan_tensor::ops::conv::{self, Variant};
+use dvaan_tensor::ops::conv_transpose as ct;
 use dvaan_tensor::ops::reduce::channel_sum;
 use dvaan_tensor::{Gpu, Tensor};
 
@@ -16,15 +20,68 @@ fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec().iter().map(|v| v.to_bits()).collect()
 }
 
-/// Additions a term of a row of `terms` terms goes through in `dy_rows_summed`: two inside
-/// its texel, one per texel its invocation adds (texels i, i + 64, … of the ⌈terms/4⌉), one
-/// per partial in the last sum of 64; plus one so the bound covers the f64 reference.
-fn row_additions(terms: usize) -> usize {
-    2 + terms.div_ceil(4).div_ceil(64) + 64 + 1
+fn random(gpu: &Gpu, shape: &[usize], r: &mut rand_pcg::Pcg64) -> (Tensor, Vec<f32>) {
+    let data = uniform(r, shape.iter().product(), -1.0, 1.0);
+    (Tensor::from_slice(gpu, shape, &data), data)
+}
+
+/// The dispatches `op` records on `gpu`, and its result.
+fn counted<R>(gpu: &Gpu, op: impl FnOnce() -> R) -> (u64, R) {
+    let before = gpu.counters().dispatches;
+    let out = op();
+    (gpu.counters().dispatches - before, out)
+}
+
+/// The product made beside the bias gradient is the same bits as made alone, and the fused op
+/// records one dispatch fewer than the product and the channel sum apart exactly when `fused`.
+fn check_product(
+    what: &str,
+    name: &str,
+    fused: bool,
+    (both, apart): (u64, u64),
+    (got, alone): (&Tensor, &Tensor),
+) {
+    assert!(bits(got) == bits(alone), "{what}: the {name} changed");
+    assert_eq!(both, apart - u64::from(fused), "{what}: dispatches");
+}
+
+/// Checks a fused bias gradient `db` against the channel sum run apart (`db_alone`): where the
+/// fused op saved a dispatch, within γ_d·Σ|dy| of the f64 sum of each channel of `dy`
+/// ([N, C, H, W] as `shape`), d = `additions`; elsewhere the same bits.
+fn check_bias(
+    what: &str,
+    fused: bool,
+    (db, db_alone): (&Tensor, &Tensor),
+    dy: (&[f32], [usize; 4]),
+    additions: usize,
+) {
+    if !fused {
+        assert!(bits(db) == bits(db_alone), "{what}: not the channel sum");
+        return;
+    }
+    let (data, [n, c, h, w]) = dy;
+    let d = additions as f64;
+    let gamma = d * U / (1.0 - d * U);
+    for (ch, &got) in db.to_vec().iter().enumerate() {
+        let terms = (0..n).flat_map(|b| {
+            let at = (b * c + ch) * h * w;
+            data[at..at + h * w].iter().map(|&v| v as f64)
+        });
+        let (want, abs_sum) = terms.fold((0.0, 0.0), |(s, a), v| (s + v, a + v.abs()));
+        let tol = gamma * abs_sum;
+        assert!(
+            (got as f64 - want).abs() <= tol,
+            "{what}: bias gradient {ch} is {got}, reference {want} (tolerance {tol})"
+        );
+    }
+}
+
+fn dims4(t: &Tensor) -> [usize; 4] {
+    [t.dim(0), t.dim(1), t.dim(2), t.dim(3)]
 }
 
 #[test]
-fn weight_and_bias_gradients_from_one_pass_over_dy() {
+fn a_weight_gradient_sums_the_bias_gradient_as_it_lays_dy_out() {
     // A private device, so other tests running in parallel do not move its counters.
     let gpu = Gpu::new().unwrap();
     let texel = Variant::best(&gpu) == Variant::Texel;
@@ -43,55 +100,99 @@ fn weight_and_bias_gradients_from_one_pass_over_dy() {
     .iter()
     .enumerate()
     {
-        let mut r = rng(150 + i as u64);
-        let x = Tensor::from_slice(
-            &gpu,
-            &[n, c, h, w],
-            &uniform(&mut r, n * c * h * w, -1.0, 1.0),
-        );
-        let wt = Tensor::from_slice(
-            &gpu,
-            &[o, c, k, k],
-            &uniform(&mut r, o * c * k * k, -1.0, 1.0),
-        );
+        let r = &mut rng(150 + i as u64);
+        let (x, _) = random(&gpu, &[n, c, h, w], r);
+        let (wt, _) = random(&gpu, &[o, c, k, k], r);
         let (y, staged) = conv::conv2d_keeping(&x, &wt, None, s, p);
-        let dy_data = uniform(&mut r, y.numel(), -1.0, 1.0);
-        let dy = Tensor::from_slice(&gpu, y.shape(), &dy_data);
+        let (dy, dy_data) = random(&gpu, y.shape(), r);
         let what = format!("conv2d x {:?} dy {:?}", x.shape(), dy.shape());
+        let (both, (dw, db)) = counted(&gpu, || {
+            conv::conv2d_backward_weight_and_bias_from(&staged, &x, &dy, (k, k), s, p)
+        });
+        let (apart, (dw_alone, db_alone)) = counted(&gpu, || {
+            let dw = conv::conv2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p);
+            (dw, channel_sum(&dy))
+        });
+        let fused = texel && summed;
+        check_product(
+            &what,
+            "weight gradient",
+            fused,
+            (both, apart),
+            (&dw, &dw_alone),
+        );
+        // dy_rows_summed: two additions inside a texel, one per texel an invocation adds
+        // (texels i, i + 64, … of the ⌈terms/4⌉), one per partial in the last sum of 64; one
+        // more so the bound covers the f64 reference.
+        let terms = n * y.dim(2) * y.dim(3);
+        let additions = 2 + terms.div_ceil(4).div_ceil(64) + 64 + 1;
+        check_bias(
+            &what,
+            fused,
+            (&db, &db_alone),
+            (&dy_data, dims4(&dy)),
+            additions,
+        );
+    }
+}
 
-        let before = gpu.counters().dispatches;
-        let (dw, db) = conv::conv2d_backward_weight_and_bias_from(&staged, &x, &dy, (k, k), s, p);
-        let both = gpu.counters().dispatches - before;
-        let before = gpu.counters().dispatches;
-        let dw_alone = conv::conv2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p);
-        let db_alone = channel_sum(&dy);
-        let apart = gpu.counters().dispatches - before;
-
+#[test]
+fn a_transposed_input_gradient_sums_the_bias_gradient_as_it_lays_dy_out() {
+    let gpu = Gpu::new().unwrap();
+    let texel = Variant::best(&gpu) == Variant::Texel;
+    // (n, c_in, h, w, c_out, k, stride, pad, output pad) and whether the texel kernel takes
+    // it: decoder-like layers; 92 output channels at batch 1; 3 output channels filled up to
+    // 4; a 64-sample batch of 28x28 maps (a long sum per channel); one output channel, which
+    // the texel kernel leaves to the others.
+    for (i, &([n, c, h, w, o, k, s, p, op], summed)) in [
+        ([2, 16, 2, 2, 8, 3, 2, 1, 1], true),
+        ([1, 12, 4, 4, 92, 3, 2, 1, 0], true),
+        ([2, 8, 7, 7, 3, 5, 2, 2, 1], true),
+        ([64, 8, 14, 14, 4, 5, 2, 2, 1], true),
+        ([2, 64, 14, 14, 1, 5, 2, 2, 1], false),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = &mut rng(170 + i as u64);
+        let (x, _) = random(&gpu, &[n, c, h, w], r);
+        let (wt, _) = random(&gpu, &[c, o, k, k], r);
+        let y = ct::conv_transpose2d(&x, &wt, None, s, p, op);
+        let (dy, dy_data) = random(&gpu, y.shape(), r);
+        let what = format!("conv_transpose2d x {:?} dy {:?}", x.shape(), dy.shape());
+        let (both, (dx, db, staged)) = counted(&gpu, || {
+            ct::conv_transpose2d_backward_input_and_bias_keeping(None, &dy, &wt, s, p)
+        });
+        let (apart, (dx_alone, db_alone)) = counted(&gpu, || {
+            let (dx, _) = ct::conv_transpose2d_backward_input_keeping(None, &dy, &wt, s, p);
+            (dx, channel_sum(&dy))
+        });
+        let fused = texel && summed;
+        check_product(
+            &what,
+            "input gradient",
+            fused,
+            (both, apart),
+            (&dx, &dx_alone),
+        );
+        // The layout it kept of dy serves the weight gradient as before.
+        let dw = ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p);
+        let dw_fresh = ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p);
         assert!(
-            bits(&dw) == bits(&dw_alone),
+            bits(&dw) == bits(&dw_fresh),
             "{what}: the weight gradient changed"
         );
-        let fused = texel && summed;
-        assert_eq!(both, apart - u64::from(fused), "{what}: dispatches");
-        if !fused {
-            assert!(bits(&db) == bits(&db_alone), "{what}: not the channel sum");
-            continue;
-        }
-        let ohw = y.dim(2) * y.dim(3);
-        let terms = n * ohw;
-        let d = row_additions(terms) as f64;
-        let gamma = d * U / (1.0 - d * U);
-        for (ch, &got) in db.to_vec().iter().enumerate() {
-            let row = (0..n).flat_map(|b| {
-                let at = (b * o + ch) * ohw;
-                dy_data[at..at + ohw].iter().map(|&v| v as f64)
-            });
-            let (want, abs_sum) = row.fold((0.0, 0.0), |(s, a), v| (s + v, a + v.abs()));
-            let tol = gamma * abs_sum;
-            assert!(
-                (got as f64 - want).abs() <= tol,
-                "{what}: bias gradient {ch} is {got}, reference {want} (tolerance {tol})"
-            );
-        }
+        // x_padded_nhwc_summed: one addition per pixel of the padded map an invocation adds
+        // (pixels i, i + 64, … of N·(OH+2P)·(OW+2P), padding included), one per partial in the
+        // last sum of 64, one more for the f64 reference.
+        let pixels = n * (y.dim(2) + 2 * p) * (y.dim(3) + 2 * p);
+        let additions = pixels.div_ceil(64) + 64 + 1;
+        check_bias(
+            &what,
+            fused,
+            (&db, &db_alone),
+            (&dy_data, dims4(&dy)),
+            additions,
+        );
     }
 }

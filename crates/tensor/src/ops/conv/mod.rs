@@ -196,7 +196,7 @@ fn forward_keeping(
     let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
     check_bias(op, bias, o);
     let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
-    implicit_gemm_staged(Mode::Forward, &g, (x, w), bias, variant, None)
+    implicit_gemm_staged(Mode::Forward, &g, (x, w), Bias::add(bias), variant, None)
 }
 
 /// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.
@@ -255,7 +255,7 @@ fn input_grad_keeping(
          does not give dy {:?}",
         dy.shape()
     );
-    implicit_gemm_staged(Mode::InputGrad, &g, (dy, w), None, variant, kept)
+    implicit_gemm_staged(Mode::InputGrad, &g, (dy, w), Bias::None, variant, kept)
 }
 
 /// `x [N,C,H,W]`, `dy [N,O,OH,OW]` → `dw [O,C,KH,KW]` for a kernel of `kernel_hw`.
@@ -309,6 +309,45 @@ pub fn conv2d_backward_weight_from(
     )
 }
 
+/// A convolution product's bias: added to a forward or an input-gradient product, or its
+/// gradient (dy summed per channel) written by a product that reads dy anyway, which only the
+/// texel kernel does ([`sums_bias_on_texel`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Bias<'a> {
+    None,
+    Add(&'a Tensor),
+    Grad(&'a Tensor),
+}
+
+impl<'a> Bias<'a> {
+    pub(crate) fn add(bias: Option<&'a Tensor>) -> Bias<'a> {
+        bias.map_or(Bias::None, Bias::Add)
+    }
+
+    /// The bias a product adds.
+    pub(crate) fn added(self) -> Option<&'a Tensor> {
+        match self {
+            Bias::Add(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Where a product writes the bias gradient.
+    pub(crate) fn grad(self) -> Option<&'a Tensor> {
+        match self {
+            Bias::Grad(db) => Some(db),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the product of `mode` runs on the texel kernel here and can write the bias
+/// gradient as it lays dy out: a weight gradient (dy's rows) or a forward whose gathered
+/// operand is dy (a transposed convolution's input gradient).
+pub(crate) fn sums_bias_on_texel(mode: Mode, g: &Geometry, gpu: &Gpu) -> bool {
+    Variant::best(gpu) == Variant::Texel && texel::sums_bias(mode, g, gpu)
+}
+
 /// [`conv2d_backward_weight_from`] and the bias gradient `db[o] = Σ_{n,oh,ow} dy[n,o,oh,ow]`
 /// (what `reduce::channel_sum(dy)` gives). The texel kernel sums each row of dy as it lays
 /// the rows out for the weight gradient, which saves the channel sum's dispatch; elsewhere
@@ -324,19 +363,13 @@ pub fn conv2d_backward_weight_and_bias_from(
     let op = "conv2d_backward_weight";
     let (gpu, variant) = (x.gpu(), Variant::best(x.gpu()));
     let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
-    if variant == Variant::Texel && texel::sums_bias(&g, gpu) {
+    let mode = Mode::WeightGrad;
+    if sums_bias_on_texel(mode, &g, gpu) {
         let db = Tensor::uninit(gpu, &[g.o]);
-        let dw = implicit_gemm_staged(
-            Mode::WeightGrad,
-            &g,
-            (x, dy),
-            Some(&db),
-            variant,
-            Some(staged),
-        );
+        let dw = implicit_gemm_staged(mode, &g, (x, dy), Bias::Grad(&db), variant, Some(staged));
         return (dw.0, db);
     }
-    let dw = implicit_gemm_staged(Mode::WeightGrad, &g, (x, dy), None, variant, Some(staged));
+    let dw = implicit_gemm_staged(mode, &g, (x, dy), Bias::None, variant, Some(staged));
     (dw.0, crate::ops::reduce::channel_sum(dy))
 }
 
@@ -352,7 +385,7 @@ pub(crate) fn weight_grad_of(
 ) -> Tensor {
     let g = weight_grad_geometry(op, x, dy, x_is_input, kernel_hw, stride, padding);
     let operands = if x_is_input { (x, dy) } else { (dy, x) };
-    implicit_gemm_staged(Mode::WeightGrad, &g, operands, None, variant, staged).0
+    implicit_gemm_staged(Mode::WeightGrad, &g, operands, Bias::None, variant, staged).0
 }
 
 /// The sizes of one convolution: input [n, c, h, w], weight [o, c, kh, kw], output
@@ -440,19 +473,19 @@ pub(crate) fn implicit_gemm(
     bias: Option<&Tensor>,
     variant: Variant,
 ) -> Tensor {
-    implicit_gemm_staged(mode, g, (src, plain), bias, variant, None).0
+    implicit_gemm_staged(mode, g, (src, plain), Bias::add(bias), variant, None).0
 }
 
 /// [`implicit_gemm`], which reads the layouts the kernel wants of `src` and of the weight
 /// from `reuse` where it holds them, and gives back the layouts it made that a later product
 /// can read ([`Staged`]: a forward's of `src` and of its weight, an input gradient's of its
-/// weight; empty otherwise). A weight gradient writes its bias gradient into `bias`, which
-/// only the texel kernel can ([`texel::sums_bias`]).
+/// weight; empty otherwise), and adds `bias` or writes the bias gradient into it
+/// ([`Bias`]).
 pub(crate) fn implicit_gemm_staged(
     mode: Mode,
     g: &Geometry,
     (src, plain): (&Tensor, &Tensor),
-    bias: Option<&Tensor>,
+    bias: Bias,
     variant: Variant,
     reuse: Option<&Staged>,
 ) -> (Tensor, Staged) {
@@ -477,10 +510,10 @@ pub(crate) fn implicit_gemm_staged(
         variant = Variant::texel_fallback(gpu);
     }
     assert!(
-        mode != Mode::WeightGrad || bias.is_none(),
-        "conv: only the texel kernel sums a weight gradient's bias"
+        bias.grad().is_none(),
+        "conv: only the texel kernel writes a bias gradient beside its product"
     );
-    gpu::run(mode, g, src, plain, bias, variant, &out);
+    gpu::run(mode, g, src, plain, bias.added(), variant, &out);
     (out, Staged::default())
 }
 

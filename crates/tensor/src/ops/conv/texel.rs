@@ -13,7 +13,7 @@
 
 use super::gpu::{sum_splits, MIN_CHUNK};
 use super::staged::{Layout, PaddedLayout, Staged, WeightLayout};
-use super::{Geometry, Mode};
+use super::{Bias, Geometry, Mode};
 use crate::ops::concat;
 use crate::{grid_1d, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
 
@@ -37,9 +37,8 @@ const NARROW_COLS: u32 = 4;
 const NARROW_ROWS: usize = 8;
 
 /// Records the GEMM of `mode` into `out` on the texel kernels, or hands `out` back untouched
-/// (nothing recorded) when they do not take this convolution. A forward or input gradient
-/// adds `bias`; a weight gradient writes dy's row sums (the bias gradient) into it, where
-/// [`sums_bias`] says it can. The result may be a new
+/// (nothing recorded) when they do not take this convolution. It adds `bias`, or writes the
+/// bias gradient where [`sums_bias`] says it can. The result may be a new
 /// tensor: a weight gradient over filled-up channels keeps part of a larger one. A forward
 /// gives back its layout of `src`, which a weight gradient reads from `reuse` instead of
 /// laying `src` out again when it is the layout it wants of the same tensor.
@@ -47,26 +46,33 @@ pub(super) fn run(
     mode: Mode,
     g: &Geometry,
     (src, plain): (&Tensor, &Tensor),
-    bias: Option<&Tensor>,
+    bias: Bias,
     out: Tensor,
     reuse: Option<&Staged>,
 ) -> Result<(Tensor, Staged), Tensor> {
     if let Some(plan) = TexelPlan::new(mode, g, src.gpu()) {
         return Ok(plan.run_into(src, plain, bias, out, reuse));
     }
-    if mode == Mode::InputGrad {
-        if let Some(staged) = texel_input_grad(g, (src, plain), bias, &out, reuse) {
+    if mode == Mode::InputGrad && bias.grad().is_none() {
+        if let Some(staged) = texel_input_grad(g, (src, plain), bias.added(), &out, reuse) {
             return Ok((out, staged));
         }
     }
     Err(out)
 }
 
-/// Whether the texel kernel takes the weight gradient of `g` and can sum dy's rows, the
-/// convolution's bias gradient, as it lays them out (`dy_rows_summed`: one workgroup a row).
-pub(super) fn sums_bias(g: &Geometry, gpu: &Gpu) -> bool {
+/// Whether the texel kernel takes the product of `mode` and can sum dy, the bias gradient, as
+/// it lays dy out: a weight gradient's rows of dy (`dy_rows_summed`, one workgroup a row), or
+/// the gathered dy of a forward-shaped product, a transposed convolution's input gradient
+/// (`x_padded_nhwc_summed`, one workgroup a channel quad).
+pub(super) fn sums_bias(mode: Mode, g: &Geometry, gpu: &Gpu) -> bool {
     let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    g.o <= limit && TexelPlan::new(Mode::WeightGrad, g, gpu).is_some()
+    let workgroups = match mode {
+        Mode::WeightGrad => g.o,
+        Mode::Forward => g.c.div_ceil(4),
+        Mode::InputGrad => return false,
+    };
+    workgroups <= limit && TexelPlan::new(mode, g, gpu).is_some()
 }
 
 #[repr(C)]
@@ -263,13 +269,27 @@ impl TexelPlan {
         view
     }
 
+    /// [`TexelPlan::lay_out`] with the `_summed` kernel `entry`, which also writes the sums
+    /// of the laid-out rows (or channels) into `sums`, one workgroup each.
+    fn lay_out_summed(
+        &self,
+        entry: &str,
+        t: &Tensor,
+        (numel, len): (usize, usize),
+        sums: (&Tensor, usize),
+    ) -> Texels {
+        let view = t.gpu().texel_target(numel);
+        lay_out_into(entry, t, &self.prm, &view, (len, Some(sums)));
+        view
+    }
+
     /// [`TexelPlan::run`] into `out`; a weight gradient over filled-up channels runs into
     /// [O, C rounded up, KH, KW] and keeps `out`'s C channels.
     fn run_into(
         &self,
         src: &Tensor,
         plain: &Tensor,
-        bias: Option<&Tensor>,
+        bias: Bias,
         out: Tensor,
         reuse: Option<&Staged>,
     ) -> (Tensor, Staged) {
@@ -311,14 +331,15 @@ impl TexelPlan {
     }
 
     /// `src` is x (the gathered operand), `plain` the weight (forward) or dy (weight
-    /// gradient); writes `out` (+ bias in a forward; a weight gradient writes dy's row sums
-    /// into `bias`). The layouts of x and of the weight come from `reuse` where it holds
+    /// gradient); writes `out`, adding `bias` in a forward, or writes the bias gradient as dy
+    /// is laid out (dy is `plain` in a weight gradient, `src` in a transposed convolution's
+    /// input gradient). The layouts of x and of the weight come from `reuse` where it holds
     /// them; a forward gives back those it made.
     fn run(
         &self,
         src: &Tensor,
         plain: &Tensor,
-        bias: Option<&Tensor>,
+        bias: Bias,
         out: &Tensor,
         reuse: Option<&Staged>,
     ) -> Staged {
@@ -329,10 +350,17 @@ impl TexelPlan {
         let other_len = self.other.iter().product::<usize>();
         let forward = self.mode == Mode::Forward;
         let layout = self.padded_layout();
+        let sums = bias.grad();
         let kept = reuse.and_then(|r| r.find(src, &layout));
-        let fresh_x = kept
-            .is_none()
-            .then(|| self.lay_out("x_padded_nhwc", src, x_pad));
+        let fresh_x = match sums {
+            Some(db) if forward => {
+                let quads = (db, c / 4);
+                Some(self.lay_out_summed("x_padded_nhwc_summed", src, x_pad, quads))
+            }
+            _ => kept
+                .is_none()
+                .then(|| self.lay_out("x_padded_nhwc", src, x_pad)),
+        };
         let x = fresh_x.as_ref().or(kept).expect("x kept or laid out");
         let w_layout = self.khwc_layout();
         let (fresh_other, kept_w) = if forward {
@@ -343,12 +371,10 @@ impl TexelPlan {
                 .then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
             (fresh, kept_w)
         } else {
-            let dy = match bias {
-                Some(sums) => {
-                    let view = gpu.texel_target(other_len);
-                    let rows = (self.prm.o as usize, Some(sums));
-                    lay_out_into("dy_rows_summed", plain, &self.prm, &view, rows);
-                    view
+            let dy = match sums {
+                Some(db) => {
+                    let rows = (db, g.o as usize);
+                    self.lay_out_summed("dy_rows_summed", plain, (other_len, other_len / 4), rows)
                 }
                 None => self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
             };
@@ -359,8 +385,8 @@ impl TexelPlan {
             if forward { (x, other) } else { (other, x) };
         let splits = self.groups[2] as usize;
         let partials = (splits > 1).then(|| Tensor::uninit(gpu, &[splits, out.numel()]));
-        // Only a forward adds a bias; a weight gradient has written its own by now.
-        let bias = bias.filter(|_| forward);
+        // Only a forward adds a bias.
+        let bias = bias.added().filter(|_| forward);
         let prm = TexelParams {
             has_bias: bias.is_some() as u32,
             ..self.prm
@@ -396,14 +422,14 @@ impl TexelPlan {
 
 /// Runs layout kernel `entry` on `invocations` invocations: it reads `t` (from a staged copy,
 /// `conv_layout_texel.wgsl`, where the adapter prefers texel reads) and writes staging
-/// texture `view`. With `sums` it runs `invocations` workgroups, one a row, that also write
-/// the row sums there (`dy_rows_summed`).
+/// texture `view`. With `sums` (a tensor and a workgroup count) it runs that many workgroups,
+/// one a row or channel quad, that also write the sums there (the `_summed` kernels).
 fn lay_out_into(
     entry: &str,
     t: &Tensor,
     prm: &TexelParams,
     view: &wgpu::TextureView,
-    (invocations, sums): (usize, Option<&Tensor>),
+    (invocations, sums): (usize, Option<(&Tensor, usize)>),
 ) {
     let gpu = t.gpu();
     let staged = gpu.texel_reads(&[t]);
@@ -423,7 +449,7 @@ fn lay_out_into(
         })
         .texels(view);
     match sums {
-        Some(sums) => dispatch.arg(sums).groups([invocations as u32, 1, 1]),
+        Some((sums, groups)) => dispatch.arg(sums).groups([groups as u32, 1, 1]),
         None => dispatch.groups(grid_1d(invocations, 64)),
     }
     .run(gpu);
