@@ -17,7 +17,8 @@
 //!   `shaders/prelude/conv_geometry.wgsl`, with long reductions summed by
 //!   `shaders/conv_sum_splits.wgsl`;
 //! - `texel.rs`: [`Variant::Texel`] for CPU adapters (`shaders/conv_texel.wgsl`, its operands
-//!   laid out channels-last in textures by `shaders/conv_layout.wgsl`), and `staged.rs`, which
+//!   laid out channels-last in textures by `shaders/conv_layout.wgsl`), its input gradient by
+//!   stride phases in `texel_phases.rs`, and `staged.rs`, which
 //!   carries laid-out operands from one product to the next: x from a forward to its weight
 //!   gradient ([`conv2d_keeping`]), a weight from one backward pass to the next
 //!   ([`conv2d_backward_input_keeping`]).
@@ -26,6 +27,7 @@ mod gpu;
 pub mod reference;
 mod staged;
 mod texel;
+mod texel_phases;
 mod tiled;
 
 pub use staged::Staged;

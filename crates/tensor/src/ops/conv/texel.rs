@@ -5,15 +5,15 @@
 //! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
 //! gradient dy as zero-padded NHWC and, for every stride phase, the phase's taps of w,
 //! reversed, as [C, KHP, KWP, O] (one layout dispatch for all phases, and one GEMM dispatch
-//! whose grid z runs over them). Channels that are not whole quads (a 3-channel image) are
-//! laid out filled up with zero channels, which add exact zeros to each sum; the weight
-//! gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
+//! whose grid z runs over them; `texel_phases.rs`). Channels that are not whole quads (a
+//! 3-channel image) are laid out filled up with zero channels, which add exact zeros to each
+//! sum; the weight gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
 //! columns (the input gradient into one channel) runs a narrow kernel without the 64-column
 //! tile.
 
 use super::gpu::{sum_splits, MIN_CHUNK};
 use super::staged::{Layout, PaddedLayout, Staged, WeightLayout};
-use super::{Bias, Geometry, Mode};
+use super::{texel_phases, Bias, Geometry, Mode};
 use crate::ops::concat;
 use crate::{grid_1d, Dispatch, Gpu, Shader, Tensor, Texels, TEXELS_PER_ROW};
 
@@ -23,8 +23,8 @@ const LAYOUT_TEXEL: Shader = crate::composed_shader!("conv_layout_texel");
 
 // The shortest tile's rows (see TexelTile), and reduction steps of four terms one
 // invocation may walk (a step is one loop iteration).
-const TEXEL_ROWS: usize = 64;
-const TEXEL_MAX_STEPS: usize = 16_384;
+pub(super) const TEXEL_ROWS: usize = 64;
+pub(super) const TEXEL_MAX_STEPS: usize = 16_384;
 // Texel runs on CPU adapters, whose few threads need fewer workgroups than a GPU: splitting
 // a reduction for more would only add partial sums and a dispatch to sum them. 8 keeps the
 // weight gradients of the DVAAN networks whole (13 to 100 workgroups each) on a 2-core
@@ -54,7 +54,7 @@ pub(super) fn run(
         return Ok(plan.run_into(src, plain, bias, out, reuse));
     }
     if mode == Mode::InputGrad && bias.grad().is_none() {
-        if let Some(staged) = texel_input_grad(g, (src, plain), bias.added(), &out, reuse) {
+        if let Some(staged) = texel_phases::input_grad(g, (src, plain), bias.added(), &out, reuse) {
             return Ok((out, staged));
         }
     }
@@ -77,48 +77,48 @@ pub(super) fn sums_bias(mode: Mode, g: &Geometry, gpu: &Gpu) -> bool {
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct TexelParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    o: u32,
-    oh: u32,
-    ow: u32,
-    kh: u32,
-    kw: u32,
-    stride: u32,
-    pad: u32,
-    hp: u32,
-    wp: u32,
-    rows: u32,
-    cols: u32,
-    steps: u32,
-    kp: u32,
-    r_chunk: u32,
-    len: u32,
-    has_bias: u32,
-    off_h: u32,
-    off_w: u32,
-    b_base: u32,
-    out_0: u32,
-    out_n: u32,
-    out_q: u32,
-    out_i: u32,
-    out_j: u32,
-    kh0: u32,
-    kw0: u32,
-    khp: u32,
-    kwp: u32,
-    c_src: u32,
-    conv_pad: u32,
-    dx_h: u32,
-    dx_w: u32,
+pub(super) struct TexelParams {
+    pub(super) n: u32,
+    pub(super) c: u32,
+    pub(super) h: u32,
+    pub(super) w: u32,
+    pub(super) o: u32,
+    pub(super) oh: u32,
+    pub(super) ow: u32,
+    pub(super) kh: u32,
+    pub(super) kw: u32,
+    pub(super) stride: u32,
+    pub(super) pad: u32,
+    pub(super) hp: u32,
+    pub(super) wp: u32,
+    pub(super) rows: u32,
+    pub(super) cols: u32,
+    pub(super) steps: u32,
+    pub(super) kp: u32,
+    pub(super) r_chunk: u32,
+    pub(super) len: u32,
+    pub(super) has_bias: u32,
+    pub(super) off_h: u32,
+    pub(super) off_w: u32,
+    pub(super) b_base: u32,
+    pub(super) out_0: u32,
+    pub(super) out_n: u32,
+    pub(super) out_q: u32,
+    pub(super) out_i: u32,
+    pub(super) out_j: u32,
+    pub(super) kh0: u32,
+    pub(super) kw0: u32,
+    pub(super) khp: u32,
+    pub(super) kwp: u32,
+    pub(super) c_src: u32,
+    pub(super) conv_pad: u32,
+    pub(super) dx_h: u32,
+    pub(super) dx_w: u32,
 }
 
 /// The texel kernel's tile (`TX_ROWS` rows, `TILE_COLS` columns per invocation in the shader).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TexelTile {
+pub(super) struct TexelTile {
     rows: usize,
     cols: usize,
 }
@@ -129,7 +129,7 @@ impl TexelTile {
     /// each fetched B texel then feeds twice the multiply-adds (≈ 10 % faster per CPU-second
     /// on lavapipe). 4 columns per invocation where 8 would leave much of the last column
     /// tile idle (32 columns; 92 columns pad to 128 with 8, to 96 with 4).
-    fn for_gemm(rows: usize, cols: usize, sg_wg: usize, splits: bool) -> TexelTile {
+    pub(super) fn for_gemm(rows: usize, cols: usize, sg_wg: usize, splits: bool) -> TexelTile {
         // A 4-column tile costs ≈ 15 % more per multiply-add than an 8-column one (fewer
         // of them share each fetched A texel), so it wins when it pads the columns less.
         let padded_cols = |per_lane: usize| cols.div_ceil(per_lane * sg_wg) * per_lane * sg_wg;
@@ -152,7 +152,7 @@ impl TexelTile {
     }
 
     /// Workgroups along columns and rows.
-    fn grid(self, rows: usize, cols: usize, sg_wg: usize) -> (usize, usize) {
+    pub(super) fn grid(self, rows: usize, cols: usize, sg_wg: usize) -> (usize, usize) {
         (cols.div_ceil(self.cols * sg_wg), rows.div_ceil(self.rows))
     }
 }
@@ -424,7 +424,7 @@ impl TexelPlan {
 /// `conv_layout_texel.wgsl`, where the adapter prefers texel reads) and writes staging
 /// texture `view`. With `sums` (a tensor and a workgroup count) it runs that many workgroups,
 /// one a row or channel quad, that also write the sums there (the `_summed` kernels).
-fn lay_out_into(
+pub(super) fn lay_out_into(
     entry: &str,
     t: &Tensor,
     prm: &TexelParams,
@@ -457,7 +457,7 @@ fn lay_out_into(
 
 /// One `conv_texel` dispatch on `groups` workgroups: operands (A texels, B texels, bias,
 /// output). A forward of at most 4 columns runs `conv_texel_narrow` instead.
-fn texel_gemm(
+pub(super) fn texel_gemm(
     mode: Mode,
     prm: &TexelParams,
     (a, b, bias, dst): (&wgpu::TextureView, &wgpu::TextureView, &Tensor, &Tensor),
@@ -488,161 +488,6 @@ fn texel_gemm(
         .arg(bias)
         .arg(dst)
         .run(dst.gpu());
-}
-
-/// One axis of one input-gradient phase (see `prelude/conv_texel_phases.wgsl`, which the
-/// kernels compute the same from): outputs first + S·i for i < len, taps k0 + S·a for
-/// a < taps, reading dy at d + i - a. The host needs it only to size dy's padding and the grid.
-struct PhaseAxis {
-    len: usize,
-    taps: usize,
-    d: usize,
-}
-
-impl PhaseAxis {
-    fn new(first: usize, size: usize, kernel: usize, stride: usize, pad: usize) -> PhaseAxis {
-        let count_from = |f: usize, n: usize| if f < n { (n - f).div_ceil(stride) } else { 0 };
-        let k0 = (first + pad) % stride;
-        PhaseAxis {
-            len: count_from(first, size),
-            taps: count_from(k0, kernel),
-            d: (first + pad) / stride,
-        }
-    }
-
-    /// Zero padding of dy (of `dy_len` along this axis) that keeps every read inside:
-    /// reads run from d - (taps - 1) to d + len - 1.
-    fn pad_needed(&self, dy_len: usize) -> usize {
-        if self.len == 0 || self.taps == 0 {
-            return 0;
-        }
-        (self.taps - 1)
-            .saturating_sub(self.d)
-            .max((self.d + self.len).saturating_sub(dy_len))
-    }
-}
-
-/// The input gradient on the texel kernel, or None (nothing recorded) when it does not
-/// take it; w's layout comes from `reuse` where it holds it, and is given back where this
-/// made it. Within one phase (see `prelude/conv_geometry.wgsl`) the input gradient is a
-/// stride-1 forward convolution of dy with that phase's taps reversed, so each phase runs the
-/// forward GEMM (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid
-/// out as [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
-/// One layout dispatch writes every phase's block and one GEMM dispatch runs every phase.
-fn texel_input_grad(
-    g: &Geometry,
-    (dy, w): (&Tensor, &Tensor),
-    bias: Option<&Tensor>,
-    out: &Tensor,
-    reuse: Option<&Staged>,
-) -> Option<Staged> {
-    let gpu = dy.gpu();
-    let s = g.stride;
-    if g.o == 0 || !g.o.is_multiple_of(4) {
-        return None;
-    }
-    let rows_h: Vec<PhaseAxis> = (0..s)
-        .map(|ph| PhaseAxis::new(ph, g.h, g.kh, s, g.pad))
-        .collect();
-    let cols_w: Vec<PhaseAxis> = (0..s)
-        .map(|pw| PhaseAxis::new(pw, g.w, g.kw, s, g.pad))
-        .collect();
-    let pad = rows_h
-        .iter()
-        .map(|a| a.pad_needed(g.oh))
-        .chain(cols_w.iter().map(|a| a.pad_needed(g.ow)))
-        .max()
-        .unwrap_or(0);
-    let (hp, wp, o4) = (g.oh + 2 * pad, g.ow + 2 * pad, g.o / 4);
-    let dy_len = g.n * hp * wp * g.o;
-    let w_len = g.o * g.c * g.kh * g.kw;
-    let sg_wg = gpu.summary().subgroup_max_size.max(8) as usize;
-    let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    // Phase (0, 0) has the most rows; any phase may have the most taps.
-    let max_rows = g.n * rows_h[0].len * cols_w[0].len;
-    let max_taps = rows_h.iter().map(|a| a.taps).max().unwrap_or(0)
-        * cols_w.iter().map(|a| a.taps).max().unwrap_or(0);
-    let fits = gpu.texels_fit(dy_len)
-        && gpu.texels_fit(w_len)
-        && max_taps * o4 <= TEXEL_MAX_STEPS
-        && max_rows.div_ceil(TEXEL_ROWS) <= limit
-        && s * s <= limit
-        && g.c.div_ceil(4 * sg_wg) <= limit
-        && [dy_len, w_len, out.numel()]
-            .iter()
-            .all(|&l| l <= u32::MAX as usize);
-    if !fits {
-        return None;
-    }
-    let u = |v: usize| v as u32;
-    let base = TexelParams {
-        n: u(g.n),
-        c: u(g.o),
-        c_src: u(g.o),
-        h: u(g.oh),
-        w: u(g.ow),
-        o: u(g.o),
-        kh: u(g.kh),
-        kw: u(g.kw),
-        stride: u(s),
-        pad: u(pad),
-        hp: u(hp),
-        wp: u(wp),
-        ..Default::default()
-    };
-    let a = gpu.texel_target(dy_len);
-    lay_out_into("x_padded_nhwc", dy, &base, &a, (g.n * hp * wp, None));
-    // Every phase's block of w, one after the other, then every phase's GEMM: one dispatch
-    // each, the phases found from the convolution's sizes (prelude/conv_texel_phases.wgsl).
-    let phased = TexelParams {
-        conv_pad: u(g.pad),
-        dx_h: u(g.h),
-        dx_w: u(g.w),
-        ..base
-    };
-    let w_layout = Layout::Weight(WeightLayout {
-        entry: "weight_phases",
-        shape: [g.o, g.c, g.kh, g.kw],
-        channels: g.c,
-        stride: s,
-        pad: g.pad,
-    });
-    let kept_w = reuse.and_then(|r| r.find(w, &w_layout));
-    let fresh_w = kept_w.is_none().then(|| {
-        let b = gpu.texel_target(w_len);
-        let layout = TexelParams {
-            c: u(g.c),
-            c_src: u(g.c),
-            ..phased
-        };
-        lay_out_into("weight_phases", w, &layout, &b, (g.c * g.kh * g.kw, None));
-        b
-    });
-    let b = fresh_w.as_ref().or(kept_w).expect("w kept or laid out");
-    let gemm = TexelParams {
-        c: u(g.o),
-        cols: u(g.c),
-        out_n: u(g.c * g.h * g.w),
-        out_q: u(g.h * g.w),
-        out_i: u(s * g.w),
-        out_j: u(s),
-        len: u(out.numel()),
-        has_bias: bias.is_some() as u32,
-        // The most of any phase, which sizes the grid; each phase finds its own.
-        rows: u(max_rows),
-        ..phased
-    };
-    let tile = TexelTile::for_gemm(max_rows, g.c, sg_wg, false);
-    let (col_tiles, row_tiles) = tile.grid(max_rows, g.c, sg_wg);
-    let groups = [u(col_tiles), u(row_tiles), u(s * s)];
-    // Without a bias, w stands in for it (never read).
-    let operands = (&*a, &**b, bias.unwrap_or(w), out);
-    texel_gemm(Mode::Forward, &gemm, operands, groups, tile, sg_wg, true);
-    let mut staged = Staged::default();
-    if let Some(b) = fresh_w {
-        staged.keep(w, w_layout, b);
-    }
-    Some(staged)
 }
 
 #[cfg(test)]
