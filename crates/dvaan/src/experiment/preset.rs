@@ -51,8 +51,8 @@ pub const DEEP_METHODS: [&str; 5] = ["dvaan", "dvaan-a", "dvaan-mu", "vae-gan", 
 pub const DEEP_EPOCHS: usize = 10;
 
 /// Epochs of the deep preset's Fashion-MNIST cells, fewer than [`DEEP_EPOCHS`] to keep the
-/// preset's cost down (about 5–6 h of an idle 2-core CPU instead of about 10 h, from its
-/// MNIST cells' measured times): an epoch there is about 76 steps and a support round runs
+/// preset's cost down (all 45 cells measured about 3.1 h on an idle 2-core CPU; with 10
+/// epochs here too, about 5 h): an epoch there is about 76 steps and a support round runs
 /// every 20, so rounds start in epoch 1 and epochs 2–4 (about 230 steps) can train on support
 /// samples. (On MNIST the first samples were kept after epoch 6: about 40 such steps.)
 pub const DEEP_FASHION_EPOCHS: usize = 4;
