@@ -149,10 +149,8 @@ fn inputs<'a>(x: &'a Var, w: &'a Var, b: Option<&'a Var>) -> Vec<&'a Var> {
 impl Tape {
     /// `x [N, C, H, W]` ⋆ `w [O, C, KH, KW]` + `b [O]` → `[N, O, OH, OW]`.
     pub fn conv2d(&self, x: &Var, w: &Var, b: Option<&Var>, stride: usize, padding: usize) -> Var {
-        let (y, staged) =
+        let (y, x_staged) =
             cv::conv2d_keeping(x.value(), w.value(), b.map(Var::value), stride, padding);
-        // The forward's layout of w is not what an input gradient reads: only x's is kept.
-        let (x_staged, _) = staged.split();
         let saved = Conv2d {
             x: x.value().clone(),
             w: w.value().clone(),

@@ -143,13 +143,15 @@ fn a_transposed_input_gradient_sums_the_bias_gradient_as_it_lays_dy_out() {
     // (n, c_in, h, w, c_out, k, stride, pad, output pad) and whether the texel kernel takes
     // it: decoder-like layers; 92 output channels at batch 1; 3 output channels filled up to
     // 4; a 64-sample batch of 28x28 maps (a long sum per channel); one output channel, which
-    // the texel kernel leaves to the others.
+    // the texel kernel leaves to the others; no input channels (an empty input gradient, so
+    // nothing lays dy out and the channel sum runs).
     for (i, &([n, c, h, w, o, k, s, p, op], summed)) in [
         ([2, 16, 2, 2, 8, 3, 2, 1, 1], true),
         ([1, 12, 4, 4, 92, 3, 2, 1, 0], true),
         ([2, 8, 7, 7, 3, 5, 2, 2, 1], true),
         ([64, 8, 14, 14, 4, 5, 2, 2, 1], true),
         ([2, 64, 14, 14, 1, 5, 2, 2, 1], false),
+        ([2, 0, 4, 4, 8, 3, 2, 1, 1], false),
     ]
     .iter()
     .enumerate()

@@ -198,7 +198,10 @@ fn forward_keeping(
     let (xs, [o, _, kh, kw]) = with_weight(op, "x", x, w, 1);
     check_bias(op, bias, o);
     let g = Geometry::new(op, xs, [o, kh, kw], stride, padding);
-    implicit_gemm_staged(Mode::Forward, &g, (x, w), Bias::add(bias), variant, None)
+    let (y, staged) =
+        implicit_gemm_staged(Mode::Forward, &g, (x, w), Bias::add(bias), variant, None);
+    // The forward's layout of w is not the one an input gradient reads: only x's is kept.
+    (y, staged.split().0)
 }
 
 /// `dy [N,O,OH,OW]`, `w [O,C,KH,KW]` → `dx [N,C,H,W]` for an input of `input_hw`.

@@ -40,8 +40,9 @@ const NARROW_ROWS: usize = 8;
 /// (nothing recorded) when they do not take this convolution. It adds `bias`, or writes the
 /// bias gradient where [`sums_bias`] says it can. The result may be a new
 /// tensor: a weight gradient over filled-up channels keeps part of a larger one. A forward
-/// gives back its layout of `src`, which a weight gradient reads from `reuse` instead of
-/// laying `src` out again when it is the layout it wants of the same tensor.
+/// gives back its layouts of `src` and of the weight, an input gradient its layout of the
+/// weight; a later product reads them from `reuse` instead of laying the same tensor out
+/// again the same way.
 pub(super) fn run(
     mode: Mode,
     g: &Geometry,
@@ -66,6 +67,10 @@ pub(super) fn run(
 /// the gathered dy of a forward-shaped product, a transposed convolution's input gradient
 /// (`x_padded_nhwc_summed`, one workgroup a channel quad).
 pub(super) fn sums_bias(mode: Mode, g: &Geometry, gpu: &Gpu) -> bool {
+    // An empty product records nothing, so nothing would write the sums.
+    if mode.out_shape(g).contains(&0) {
+        return false;
+    }
     let limit = gpu.limits().max_compute_workgroups_per_dimension as usize;
     let workgroups = match mode {
         Mode::WeightGrad => g.o,
