@@ -53,14 +53,13 @@ impl BatchNorm {
     /// and running statistics.
     fn apply(&self, tape: &Tape, x: &Var, op: BatchNormOp) -> Var {
         let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
-        let stats = (&self.running_mean, &self.running_var);
         op(
             tape,
             x,
             &gamma,
             &beta,
-            stats.0,
-            stats.1,
+            &self.running_mean,
+            &self.running_var,
             self.momentum,
             self.eps,
         )

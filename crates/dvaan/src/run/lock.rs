@@ -1,9 +1,9 @@
 //! One training process per run folder. `dvaan train` (new or resumed) holds `run.lock` in
-//! the folder while it runs: the file is created atomically with its holder in it, so of two processes
-//! only one gets it, and it names the holder's PID and host. Dropping the lock removes the
-//! file, which happens however the run ends short of the process being killed; a lock left
-//! by a killed process is recognised as stale (its PID is not alive on this host) and taken
-//! over.
+//! the folder while it runs: the file is created atomically with its holder in it, so of two
+//! processes only one gets it, and it names the holder's PID and host. Dropping the lock
+//! removes the file, which happens however the run ends short of the process being killed; a
+//! lock left by a killed process is recognised as stale (its PID is not alive on this host)
+//! and taken over.
 //!
 //! A lock from another host cannot be checked and counts as live; so does one whose PID has
 //! since been reused by an unrelated process. The message then says to remove the file.

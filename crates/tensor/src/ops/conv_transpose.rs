@@ -15,10 +15,9 @@
 //! `output_padding` only adds rows/columns at the bottom/right that receive no products.
 
 use super::conv::{
-    check_bias, implicit_gemm, implicit_gemm_staged, sums_bias_on_texel, weight_grad_of,
+    check_bias, implicit_gemm, implicit_gemm_staged, implicit_gemm_with_bias_grad, weight_grad_of,
     with_weight, Bias, Geometry, Mode, Staged, Variant,
 };
-use crate::ops::reduce::channel_sum;
 use crate::Tensor;
 
 /// Output height and width for an input of `hw` and a kernel of `khw`.
@@ -131,16 +130,9 @@ pub fn conv_transpose2d_backward_input_and_bias_keeping(
     stride: usize,
     padding: usize,
 ) -> (Tensor, Tensor, Staged) {
-    let (gpu, variant) = (dy.gpu(), Variant::best(dy.gpu()));
     let g = input_grad_geometry(dy, w, stride, padding);
-    if sums_bias_on_texel(Mode::Forward, &g, gpu) {
-        let db = Tensor::uninit(gpu, &[g.c]);
-        let (dx, staged) =
-            implicit_gemm_staged(Mode::Forward, &g, (dy, w), Bias::Grad(&db), variant, kept);
-        return (dx, db, staged);
-    }
-    let (dx, staged) = input_grad_keeping(kept, dy, w, stride, padding, variant);
-    (dx, channel_sum(dy), staged)
+    let variant = Variant::best(dy.gpu());
+    implicit_gemm_with_bias_grad(Mode::Forward, &g, (dy, w), dy, variant, kept)
 }
 
 /// The convolution whose forward this input gradient is: input dy, weight w read as

@@ -316,7 +316,7 @@ pub fn conv2d_backward_weight_from(
 
 /// A convolution product's bias: added to a forward or an input-gradient product, or its
 /// gradient (dy summed per channel) written by a product that reads dy anyway, which only the
-/// texel kernel does ([`sums_bias_on_texel`]).
+/// texel kernel does ([`implicit_gemm_with_bias_grad`]).
 #[derive(Clone, Copy)]
 pub(crate) enum Bias<'a> {
     None,
@@ -346,13 +346,6 @@ impl<'a> Bias<'a> {
     }
 }
 
-/// Whether the product of `mode` runs on the texel kernel here and can write the bias
-/// gradient as it lays dy out: a weight gradient (dy's rows) or a forward whose gathered
-/// operand is dy (a transposed convolution's input gradient).
-pub(crate) fn sums_bias_on_texel(mode: Mode, g: &Geometry, gpu: &Gpu) -> bool {
-    Variant::best(gpu) == Variant::Texel && texel::sums_bias(mode, g, gpu)
-}
-
 /// [`conv2d_backward_weight_from`] and the bias gradient `db[o] = Σ_{n,oh,ow} dy[n,o,oh,ow]`
 /// (what `reduce::channel_sum(dy)` gives). The texel kernel sums each row of dy as it lays
 /// the rows out for the weight gradient, which saves the channel sum's dispatch; elsewhere
@@ -366,16 +359,11 @@ pub fn conv2d_backward_weight_and_bias_from(
     padding: usize,
 ) -> (Tensor, Tensor) {
     let op = "conv2d_backward_weight";
-    let (gpu, variant) = (x.gpu(), Variant::best(x.gpu()));
     let g = weight_grad_geometry(op, x, dy, true, kernel_hw, stride, padding);
-    let mode = Mode::WeightGrad;
-    if sums_bias_on_texel(mode, &g, gpu) {
-        let db = Tensor::uninit(gpu, &[g.o]);
-        let dw = implicit_gemm_staged(mode, &g, (x, dy), Bias::Grad(&db), variant, Some(staged));
-        return (dw.0, db);
-    }
-    let dw = implicit_gemm_staged(mode, &g, (x, dy), Bias::None, variant, Some(staged));
-    (dw.0, crate::ops::reduce::channel_sum(dy))
+    let variant = Variant::best(x.gpu());
+    let (dw, db, _) =
+        implicit_gemm_with_bias_grad(Mode::WeightGrad, &g, (x, dy), dy, variant, Some(staged));
+    (dw, db)
 }
 
 /// The weight gradient from `x` and `dy` (see [`weight_grad_geometry`] for `x_is_input`),
@@ -520,6 +508,29 @@ pub(crate) fn implicit_gemm_staged(
     );
     gpu::run(mode, g, src, plain, bias.added(), variant, &out);
     (out, Staged::default())
+}
+
+/// [`implicit_gemm_staged`] of a product that reads `dy` (a weight gradient's plain operand,
+/// a transposed convolution's gathered one), also giving the bias gradient, dy summed per
+/// channel: by the texel kernel's layout pass where it can ([`texel::sums_bias`]), by the
+/// channel sum elsewhere.
+pub(crate) fn implicit_gemm_with_bias_grad(
+    mode: Mode,
+    g: &Geometry,
+    operands: (&Tensor, &Tensor),
+    dy: &Tensor,
+    variant: Variant,
+    reuse: Option<&Staged>,
+) -> (Tensor, Tensor, Staged) {
+    let gpu = dy.gpu();
+    if variant == Variant::Texel && texel::sums_bias(mode, g, gpu) {
+        let db = Tensor::uninit(gpu, &[dy.dim(1)]);
+        let (out, staged) =
+            implicit_gemm_staged(mode, g, operands, Bias::Grad(&db), variant, reuse);
+        return (out, db, staged);
+    }
+    let (out, staged) = implicit_gemm_staged(mode, g, operands, Bias::None, variant, reuse);
+    (out, crate::ops::reduce::channel_sum(dy), staged)
 }
 
 pub(crate) fn dims4(op: &str, name: &str, t: &Tensor) -> [usize; 4] {
