@@ -7,7 +7,7 @@
 //! network, and the host's cost of a step: the wall time of recording it up to and
 //! including the flush, without waiting for the GPU, per step and per dispatch, and the
 //! recording thread's CPU time over the same span (which load on the machine does not
-//! inflate).
+//! inflate), and beside it the adapter's floor: the host's cost of the smallest dispatch.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
@@ -27,8 +27,9 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use dvaan::methods::Dvaan;
 use dvaan::train::TrainConfig;
 use dvaan_autograd::{Layer, Tape};
-use dvaan_benches::{gpu, time_gpu};
+use dvaan_benches::{gpu, thread_cpu_seconds, time_gpu};
 use dvaan_tensor::ops::conv::{self, Variant};
+use dvaan_tensor::ops::elementwise;
 use dvaan_tensor::{Gpu, Tensor};
 
 const BATCH: usize = 64;
@@ -97,14 +98,32 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
     }
 }
 
-/// CPU time this thread has run, from Linux's scheduler statistics (nanoseconds; NaN
-/// elsewhere): unlike wall time, it does not grow when other processes share the cores.
-fn thread_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(f64::NAN, |ns| ns * 1e-9)
+/// The host's floor per dispatch on this adapter: [`FLOOR_DISPATCHES`] fills of a 64-float
+/// tensor (one binding, the smallest kernel the engine has), recorded and then submitted, as
+/// (µs to record one, µs to submit one) of the recording thread's CPU time, the best of
+/// five rounds. What a step costs the host beyond `dispatches × floor` is the engine's own
+/// work and the larger bind groups of real kernels.
+fn host_floor(gpu: &Gpu) -> (f64, f64) {
+    let per = |s: f64| s * 1e6 / FLOOR_DISPATCHES as f64;
+    let mut best = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..5 {
+        gpu.sync();
+        let start = thread_cpu_seconds();
+        let kept: Vec<Tensor> = (0..FLOOR_DISPATCHES)
+            .map(|_| elementwise::full(gpu, &[64], 1.0))
+            .collect();
+        let recorded = thread_cpu_seconds();
+        gpu.flush();
+        let submitted = thread_cpu_seconds();
+        gpu.sync();
+        drop(kept);
+        best.0 = best.0.min(per(recorded - start));
+        best.1 = best.1.min(per(submitted - recorded));
+    }
+    best
 }
+
+const FLOOR_DISPATCHES: usize = 200;
 
 fn param_count(net: &dyn Layer) -> usize {
     net.params()
@@ -210,6 +229,14 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         cost.host_us / cost.dispatches.max(1.0),
         cost.host_cpu_us,
         cost.host_cpu_us / cost.dispatches.max(1.0)
+    );
+    let (record, submit) = host_floor(&gpu);
+    eprintln!(
+        "host floor on this adapter: {record:.2} us to record and {submit:.2} us to submit one \
+         dispatch of the smallest kernel ({:.2} us in all; x {:.0} dispatches = {:.0} us/step)",
+        record + submit,
+        cost.dispatches,
+        (record + submit) * cost.dispatches
     );
     eprintln!(
         "parameters: enc {}, dec {}, dis {}",

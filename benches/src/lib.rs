@@ -39,6 +39,26 @@ pub fn gpu() -> Gpu {
     }
 }
 
+/// CPU time this thread has run, in seconds (NaN where the platform has no per-thread clock):
+/// unlike wall time, it does not grow when other processes share the cores. Read from the
+/// per-thread CPU clock, which the kernel brings up to date when asked, not from
+/// `/proc/thread-self/schedstat`, which it updates only at scheduler ticks (4 ms apart at
+/// 250 Hz), too coarse for the microseconds a step's recording takes.
+pub fn thread_cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+        }
+    }
+    f64::NAN
+}
+
 /// Wall time of `iters` calls of `f`, including the GPU finishing the work they recorded.
 /// Work recorded before the call is finished first so it is not counted. Use it as
 /// criterion's `iter_custom` body.
