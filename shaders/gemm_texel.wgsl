@@ -84,6 +84,49 @@ override TEXEL_ROWS: u32 = 64u;
 fn gemm_texel(@builtin(local_invocation_index) lid: u32,
               @builtin(subgroup_invocation_id) lane: u32,
               @builtin(workgroup_id) wg: vec3<u32>) {
+    texel_product(lid, lane, wg);
+}
+
+// Σₖ op(A)[i,k] for every row i of C, beside C: with A = dyᵀ, the gradient of a linear
+// layer's bias, from the pass that reads dy for the weight gradient. One row of workgroups
+// (wg.x == 0) sums, so each sum is written once; its invocations take the rows' quads in
+// turn, and each row is one serial K-term sum in k order, like C's entries.
+@group(0) @binding(5) var<storage, read_write> row_sums: array<f32>;
+
+@compute @workgroup_size(SG_WG)
+fn gemm_texel_row_sums(@builtin(local_invocation_index) lid: u32,
+                       @builtin(subgroup_invocation_id) lane: u32,
+                       @builtin(workgroup_id) wg: vec3<u32>) {
+    texel_product(lid, lane, wg);
+    if (wg.x != 0u) {
+        return;
+    }
+    for (var r = wg.y * TEXEL_ROWS + 4u * lid; r < (wg.y + 1u) * TEXEL_ROWS; r += 4u * SG_WG) {
+        var sums = vec4(0.0);
+        if (TRANS_A) {
+            // A is [K,M]: one texel holds rows r .. r+3 at one k (M % 4 == 0).
+            for (var k = 0u; k < p.k; k++) {
+                sums += a_texel((k * p.m + r) / 4u);
+            }
+        } else {
+            // A is [M,K]: one texel holds four k of one row (K % 4 == 0).
+            for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+                for (var q = 0u; q < 4u; q++) {
+                    let t = a_texel(((r + q) * p.k + k0) / 4u);
+                    sums[q] = (((sums[q] + t.x) + t.y) + t.z) + t.w;
+                }
+            }
+        }
+        for (var q = 0u; q < 4u; q++) {
+            if (r + q < p.m) {
+                row_sums[r + q] = sums[q];
+            }
+        }
+    }
+}
+
+// C = op(A) · op(B) (+ bias) for the workgroup's rows and the invocation's eight columns.
+fn texel_product(lid: u32, lane: u32, wg: vec3<u32>) {
     let row0 = wg.y * TEXEL_ROWS;
     let j0 = (wg.x * SG_WG + lid) * 8u;
     let l = lane % 8u;

@@ -1,10 +1,11 @@
 //! Fully connected layer maths on the tape. Kernels: `dvaan_tensor::ops::gemm`
-//! (`shaders/gemm_*.wgsl`) and `reduce::channel_sum` for the bias gradient.
+//! (`shaders/gemm_*.wgsl`), which sums the bias gradient in the weight gradient's product
+//! where it can (`matmul_and_row_sums`), and `reduce::channel_sum` for it alone.
 //!
 //! `y = x·Wᵀ + b` with `x [N, in]`, `W [out, in]`, `b [out]`. Backward:
 //! `dx = dy·W`, `dW = dyᵀ·x`, `db = Σ_rows dy`.
 
-use dvaan_tensor::ops::gemm::matmul;
+use dvaan_tensor::ops::gemm::{matmul, matmul_and_row_sums};
 use dvaan_tensor::ops::reduce::channel_sum;
 use dvaan_tensor::Tensor;
 
@@ -22,12 +23,20 @@ impl Backward for Linear {
     }
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
         let dy = single(dy);
-        let mut grads = vec![
-            wants[0].then(|| matmul(dy, &self.w, false, false, None)),
-            wants[1].then(|| matmul(dy, &self.x, true, false, None)),
-        ];
+        let dx = wants[0].then(|| matmul(dy, &self.w, false, false, None));
+        let wants_bias = wants.len() == 3 && wants[2];
+        let (dw, db) = match (wants[1], wants_bias) {
+            (true, true) => {
+                let (dw, db) = matmul_and_row_sums(dy, &self.x, true, false);
+                (Some(dw), Some(db))
+            }
+            (true, false) => (Some(matmul(dy, &self.x, true, false, None)), None),
+            (false, true) => (None, Some(channel_sum(dy))),
+            (false, false) => (None, None),
+        };
+        let mut grads = vec![dx, dw];
         if wants.len() == 3 {
-            grads.push(wants[2].then(|| channel_sum(dy)));
+            grads.push(db);
         }
         grads
     }

@@ -198,7 +198,14 @@ fn reshape_concat_split_narrow() {
 #[test]
 fn linear() {
     let mut r = rng(10);
-    for (n, i, o, bias) in [(5, 7, 3, true), (1, 4, 2, false), (3, 1, 9, true)] {
+    // [8, 4] -> [8, 4] is a shape whose weight and bias gradients one texel product makes
+    // together on CPU adapters (gemm::matmul_and_row_sums).
+    for (n, i, o, bias) in [
+        (5, 7, 3, true),
+        (1, 4, 2, false),
+        (3, 1, 9, true),
+        (8, 4, 4, true),
+    ] {
         let mut ins = vec![
             input(&[n, i], uniform(&mut r, n * i, -1.0, 1.0)),
             input(&[o, i], uniform(&mut r, o * i, -1.0, 1.0)),

@@ -13,6 +13,7 @@ mod conv_transpose;
 mod elementwise;
 mod engine;
 mod gemm;
+mod gemm_row_sums;
 mod loss;
 mod oracle;
 mod random;

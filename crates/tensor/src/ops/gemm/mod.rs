@@ -142,6 +142,29 @@ pub fn matmul_with(
     bias: Option<&Tensor>,
     variant: GemmVariant,
 ) -> Tensor {
+    let params = checked((a, b), (trans_a, trans_b), bias, variant);
+    let gpu = a.gpu();
+    let out = Tensor::uninit(gpu, &[params.m as usize, params.n as usize]);
+    if out.numel() == 0 {
+        return out;
+    }
+    gpu.count_flops(2 * out.numel() * params.k as usize);
+    // K = 0 still runs: every sum is empty and the output is the bias (or zero).
+    match variant {
+        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), bias, &params, &out, None),
+        _ => gpu::run(variant, a, b, (trans_a, trans_b), bias, &params, &out),
+    }
+    out
+}
+
+/// The product's dimensions, after checking that the operands, the bias and the variant
+/// go together (panics with both shapes otherwise).
+fn checked(
+    (a, b): (&Tensor, &Tensor),
+    (trans_a, trans_b): Transposes,
+    bias: Option<&Tensor>,
+    variant: GemmVariant,
+) -> Params {
     let shapes = || {
         format!(
             "a {:?} (trans {trans_a}), b {:?} (trans {trans_b})",
@@ -191,23 +214,50 @@ pub fn matmul_with(
         "matmul: dimensions too large: {}",
         shapes()
     );
-    let out = Tensor::uninit(gpu, &[m, n]);
-    if m * n == 0 {
-        return out;
-    }
-    gpu.count_flops(2 * m * n * k);
-    // K = 0 still runs: every sum is empty and the output is the bias (or zero).
-    let params = Params {
+    Params {
         m: m as u32,
         n: n as u32,
         k: k as u32,
         _pad: 0,
-    };
-    match variant {
-        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), bias, &params, &out),
-        _ => gpu::run(variant, a, b, (trans_a, trans_b), bias, &params, &out),
     }
-    out
+}
+
+/// `op(a) · op(b)` and each row's sum of `op(a)`, `s[i] = Σₖ op(a)[i,k]` ([M]): with
+/// `a = dy` transposed, a linear layer's weight gradient `dyᵀ·x` and its bias gradient.
+/// Where [`matmul`] runs the texel kernel, that one dispatch writes both (each sum serial in
+/// k, like C's entries); elsewhere the sums are a separate reduction (`reduce`).
+pub fn matmul_and_row_sums(
+    a: &Tensor,
+    b: &Tensor,
+    trans_a: bool,
+    trans_b: bool,
+) -> (Tensor, Tensor) {
+    let gpu = a.gpu();
+    let (m, n, k) = dims(a, b, trans_a, trans_b);
+    let fused = default_variant(gpu) == GemmVariant::Texel
+        && GemmVariant::Texel.fits(gpu, m, n, k, trans_a, trans_b)
+        && m * n > 0;
+    if !fused {
+        // With no column of C no workgroup of the texel kernel would run to write the sums.
+        return (matmul(a, b, trans_a, trans_b, None), row_sums(a, trans_a));
+    }
+    let params = checked((a, b), (trans_a, trans_b), None, GemmVariant::Texel);
+    let out = Tensor::uninit(gpu, &[m, n]);
+    let sums = Tensor::uninit(gpu, &[m]);
+    gpu.count_flops(2 * m * n * k);
+    texel::run(a, b, (trans_a, trans_b), None, &params, &out, Some(&sums));
+    (out, sums)
+}
+
+/// Each row's sum of `op(a)`, by the reduction kernels.
+fn row_sums(a: &Tensor, trans_a: bool) -> Tensor {
+    assert_eq!(
+        a.shape().len(),
+        2,
+        "matmul: operands must be 2-d, got a {:?}",
+        a.shape()
+    );
+    crate::ops::reduce::sum_axis(a, usize::from(!trans_a))
 }
 
 /// Whether each operand is read transposed: (A, B).

@@ -14,7 +14,8 @@ const TEXEL_SHORT_ROWS: usize = 64;
 const TEXEL_TALL_ROWS: usize = 128;
 const TEXEL_TALL_FROM: usize = 2 * TEXEL_TALL_ROWS;
 
-/// Stages `a` and `b` and records `op(a) · op(b) (+ bias)` into `out`.
+/// Stages `a` and `b` and records `op(a) · op(b) (+ bias)` into `out`, and with `row_sums`
+/// each row's sum of `op(a)` into it (`gemm_texel_row_sums`).
 pub(super) fn run(
     a: &Tensor,
     b: &Tensor,
@@ -22,6 +23,7 @@ pub(super) fn run(
     bias: Option<&Tensor>,
     params: &Params,
     out: &Tensor,
+    row_sums: Option<&Tensor>,
 ) {
     let gpu = a.gpu();
     let (m, n) = (params.m as usize, params.n as usize);
@@ -35,7 +37,12 @@ pub(super) fn run(
     let groups = [n.div_ceil(wg * SG_COLS), m.div_ceil(rows)];
     check_grid(gpu, groups, a, b, trans);
     let staged = (gpu.stage_texels(a), gpu.stage_texels(b));
-    Dispatch::new(&TEXEL, "gemm_texel")
+    let entry = if row_sums.is_some() {
+        "gemm_texel_row_sums"
+    } else {
+        "gemm_texel"
+    };
+    let dispatch = Dispatch::new(&TEXEL, entry)
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
         .constant("HAS_BIAS", bias.is_some() as u32 as f64)
@@ -47,7 +54,12 @@ pub(super) fn run(
         .texels(&staged.1)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
         .arg(bias.unwrap_or(a))
-        .arg(out)
-        .groups([groups[0] as u32, groups[1] as u32, 1])
-        .run(gpu);
+        .arg(out);
+    // Binding 4 is C; the row sums follow it.
+    match row_sums {
+        Some(sums) => dispatch.arg(sums),
+        None => dispatch,
+    }
+    .groups([groups[0] as u32, groups[1] as u32, 1])
+    .run(gpu);
 }
