@@ -12,18 +12,18 @@
 use dvaan_autograd::{single, Backward, Tape, Var};
 use dvaan_tensor::{grid_1d, Dispatch, Shader, Tensor};
 
-const SHADER: Shader = dvaan_shader!("kl");
-const WG: u32 = 256;
+pub(crate) const SHADER: Shader = dvaan_shader!("kl");
+pub(crate) const WG: u32 = 256;
 /// Terms per invocation in the forward pass (`ITEMS` in the shader).
-const ITEMS: usize = 16;
+pub(crate) const ITEMS: usize = 16;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    cols: u32,
-    groups: u32,
-    scale: f32,
+pub(crate) struct Params {
+    pub n: u32,
+    pub cols: u32,
+    pub groups: u32,
+    pub scale: f32,
 }
 
 /// Checks the shapes and gives the parameters for `groups` partial sums.
@@ -68,13 +68,19 @@ pub fn kl_to_shifted_prior(m: &Tensor, logvar: &Tensor, prior_mean: &Tensor) -> 
         .arg(&partials)
         .groups(grid_1d(groups, 1))
         .run(gpu);
-    if groups == 1 {
-        // The one workgroup wrote the mean.
+    finish(partials, &params)
+}
+
+/// The scaled sum of the partial sums a forward pass wrote: the partial itself when one
+/// workgroup wrote it (already scaled), else `kl_finish`'s fixed-order sum.
+pub(crate) fn finish(partials: Tensor, params: &Params) -> Tensor {
+    if params.groups == 1 {
         return partials;
     }
+    let gpu = partials.gpu();
     let mean = Tensor::uninit(gpu, &[1]);
     Dispatch::new(&SHADER, "kl_finish")
-        .params(&params)
+        .params(params)
         .arg(&partials)
         .arg(&mean)
         .groups([1, 1, 1])

@@ -25,4 +25,5 @@ macro_rules! dvaan_shader {
 
 pub mod kl;
 pub mod margin;
+pub mod posterior;
 pub mod prior;

@@ -1,6 +1,7 @@
 //! One DVAAN training step (docs/DESIGN.md §5.2), all on the GPU and on one tape:
 //!
-//! 1. `(m, logvar) = Enc(x)`, `z = m + exp(½·logvar) ⊙ ε`;
+//! 1. `(m, logvar) = Enc(x)`, `z = m + exp(½·logvar) ⊙ ε` (with the KL term, one fused op:
+//!    `kernels::posterior`);
 //! 2. prior samples `y_p ~ Bernoulli(½)`, `z_p ~ N(s_{y_p}·μ·1, I)`; `Dec([z; z_p])` gives the
 //!    reconstructions `x̃` and the prior samples `x_p` in one pass, `Dis([x; x̃; x_p])` scores
 //!    all three in one pass (batch norm sees the concatenated batch);
@@ -25,8 +26,8 @@ use rand_pcg::Pcg64;
 
 use super::{train_step, StepLosses};
 use crate::config::TrainConfig;
-use crate::kernels::kl::ShiftedPriorKl;
 use crate::kernels::margin::{margin_update, MarginConfig};
+use crate::kernels::posterior::PosteriorSample;
 use crate::kernels::prior::class_prior_mean;
 use crate::models::Networks;
 use crate::Error;
@@ -149,10 +150,12 @@ impl Dvaan {
         let noise = |stream: u64| step * STREAMS + stream;
         let xv = Var::constant(x.clone());
 
-        // 1. Posterior sample.
-        let (m, logvar) = self.nets.enc.forward(tape, &xv);
+        // 1. Posterior sample, and L_KL (the KL to the class prior, divided by the sample
+        // size as in docs/DESIGN.md §5.2) from the same reading of m and logvar.
+        let h = self.nets.enc.posterior(tape, &xv);
         let eps = random::normal(gpu, &[b, d], self.seed, noise(EPS));
-        let z = tape.reparameterize(&m, &logvar, &eps);
+        let kl_weight = 1.0 / self.sample_len as f32;
+        let (z, l_kl) = tape.posterior_sample(&h, &eps, &class_prior_mean(y, &self.mu), kl_weight);
 
         // 2. Prior sample from the class mixture, decoded with the reconstructions.
         let y_p = random::bernoulli(gpu, &[b], 0.5, self.seed, noise(PRIOR_LABELS));
@@ -171,8 +174,6 @@ impl Dvaan {
         } else {
             tape.mse(&x_rec, &xv)
         };
-        let kl = tape.kl_to_shifted_prior(&m, &logvar, &class_prior_mean(y, &self.mu));
-        let l_kl = tape.scale(&kl, 1.0 / self.sample_len as f32);
         // L_adv is the sum of one class-BCE mean per part (x̃ against y, x_p against y_p and,
         // unless strict, x against y). The parts hold b samples each, so the sum is the part
         // count times the mean over their concatenation: one loss over the logits as they are.

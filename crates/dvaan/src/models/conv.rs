@@ -29,7 +29,6 @@ fn check_sizes(net: &str, blocks: &[Block], mut h: usize, sizes: &[usize]) {
 pub struct ConvEncoder {
     convs: Vec<Block>,
     head: Vec<Block>,
-    latent: usize,
 }
 
 impl ConvEncoder {
@@ -56,21 +55,14 @@ impl ConvEncoder {
             Block::dense(gpu, 256 * 2 * 2, 512, true, RELU, rng),
             Block::dense(gpu, 512, 2 * latent, false, None, rng),
         ];
-        ConvEncoder {
-            convs,
-            head,
-            latent,
-        }
+        ConvEncoder { convs, head }
     }
 }
 
 impl Encoder for ConvEncoder {
-    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var) {
+    fn posterior(&self, tape: &Tape, x: &Var) -> Var {
         let h = tape.flatten(&chain(&self.convs, tape, x));
-        let out = chain(&self.head, tape, &h);
-        let mut parts = tape.split(&out, 1, &[self.latent, self.latent]);
-        let logvar = parts.pop().unwrap();
-        (parts.pop().unwrap(), logvar)
+        chain(&self.head, tape, &h)
     }
 }
 

@@ -17,7 +17,6 @@ const RELU: Option<Activation> = Some(Activation::Relu);
 
 pub struct MlpEncoder {
     layers: Vec<Block>,
-    latent: usize,
 }
 
 impl MlpEncoder {
@@ -27,16 +26,13 @@ impl MlpEncoder {
             Block::dense(gpu, 512, 256, true, RELU, rng),
             Block::dense(gpu, 256, 2 * latent, false, None, rng),
         ];
-        MlpEncoder { layers, latent }
+        MlpEncoder { layers }
     }
 }
 
 impl Encoder for MlpEncoder {
-    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var) {
-        let out = chain(&self.layers, tape, x);
-        let mut parts = tape.split(&out, 1, &[self.latent, self.latent]);
-        let logvar = parts.pop().unwrap();
-        (parts.pop().unwrap(), logvar)
+    fn posterior(&self, tape: &Tape, x: &Var) -> Var {
+        chain(&self.layers, tape, x)
     }
 }
 

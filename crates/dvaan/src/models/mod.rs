@@ -20,8 +20,18 @@ use rand_pcg::Pcg64;
 use crate::Error;
 
 pub trait Encoder: Layer {
-    /// `x [N, …]` → `(m, logvar)`, each `[N, d]`.
-    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var);
+    /// `x [N, …]` → the posterior's parameters side by side, `[N, 2d]`: `m` in columns
+    /// 0..d, `logvar` in d..2d (what `kernels::posterior` reads in place).
+    fn posterior(&self, tape: &Tape, x: &Var) -> Var;
+
+    /// `x [N, …]` → `(m, logvar)`, each `[N, d]`: [`Encoder::posterior`] split.
+    fn forward(&self, tape: &Tape, x: &Var) -> (Var, Var) {
+        let h = self.posterior(tape, x);
+        let d = h.shape()[1] / 2;
+        let mut parts = tape.split(&h, 1, &[d, d]);
+        let logvar = parts.pop().expect("two parts");
+        (parts.pop().expect("two parts"), logvar)
+    }
 }
 
 pub trait Decoder: Layer {

@@ -70,24 +70,6 @@ fn kl_to_shifted_prior_matches_reference() {
     }
 }
 
-/// Central differences of a scalar f64 function; h = 1e-5 leaves truncation ~1e-11·|f'''|
-/// and rounding ~2e-16·|f| / h ≈ 2e-11·|f|, so 1e-8 + 1e-6·|g| separates a right gradient
-/// from a wrong one with room to spare.
-fn check_fd(what: &str, x: &[f64], grad: &[f64], f: impl Fn(&[f64]) -> f64) {
-    let h = 1e-5;
-    for i in 0..x.len() {
-        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
-        xp[i] += h;
-        xm[i] -= h;
-        let fd = (f(&xp) - f(&xm)) / (2.0 * h);
-        assert!(
-            (fd - grad[i]).abs() <= 1e-8 + 1e-6 * fd.abs(),
-            "{what}[{i}]: {} vs finite difference {fd}",
-            grad[i]
-        );
-    }
-}
-
 #[test]
 fn reference_gradients_match_finite_differences() {
     let mut r = rng(7);

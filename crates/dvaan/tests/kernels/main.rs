@@ -5,4 +5,5 @@ mod common;
 
 mod kl;
 mod margin;
+mod posterior;
 mod prior;
