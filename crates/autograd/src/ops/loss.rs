@@ -15,6 +15,7 @@ struct BceWithLogits {
     logits: Tensor,
     targets: Tensor,
     weights: Option<Tensor>,
+    factor: f32,
 }
 
 impl Backward for BceWithLogits {
@@ -22,10 +23,11 @@ impl Backward for BceWithLogits {
         "bce_with_logits"
     }
     fn backward(&self, dy: &[Option<Tensor>], _wants: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(k::bce_with_logits_backward(
+        vec![Some(k::bce_with_logits_scaled_backward(
             &self.logits,
             &self.targets,
             self.weights.as_ref(),
+            self.factor,
             single(dy),
         ))]
     }
@@ -93,11 +95,24 @@ impl Tape {
     /// Mean of `weight·BCE(sigmoid(logit), target)` over `[N]` logits, computed stably
     /// from the logits.
     pub fn bce_with_logits(&self, logits: &Var, targets: &Tensor, weights: Option<&Tensor>) -> Var {
-        let loss = k::bce_with_logits(logits.value(), targets, weights);
+        self.bce_with_logits_scaled(logits, targets, weights, 1.0)
+    }
+
+    /// `factor` times [`Tape::bce_with_logits`]: the factor is applied by the loss's own
+    /// kernels, forward and backward, where `tape.scale` would add a dispatch to each.
+    pub fn bce_with_logits_scaled(
+        &self,
+        logits: &Var,
+        targets: &Tensor,
+        weights: Option<&Tensor>,
+        factor: f32,
+    ) -> Var {
+        let loss = k::bce_with_logits_scaled(logits.value(), targets, weights, factor);
         let saved = BceWithLogits {
             logits: logits.value().clone(),
             targets: targets.clone(),
             weights: weights.cloned(),
+            factor,
         };
         self.record1(saved, &[logits], loss)
     }

@@ -425,6 +425,13 @@ fn losses() {
         ELEMENTWISE,
     );
     check(
+        "bce_with_logits scaled by 3 (weighted)",
+        &[logits()],
+        |t, v| t.bce_with_logits_scaled(&v[0], &y, Some(&w_t), 3.0),
+        |th| vec![3.0 * loss::reference::bce_with_logits(&th[0], &y64, Some(&w64))],
+        ELEMENTWISE,
+    );
+    check(
         "focal_with_logits",
         &[logits()],
         |t, v| t.focal_with_logits(&v[0], &y, 2.0, 0.25),

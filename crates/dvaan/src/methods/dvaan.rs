@@ -184,7 +184,7 @@ impl Dvaan {
             (dis.logit.clone(), critic_labels.clone())
         };
         let parts = (logits.shape()[0] / b) as f32;
-        let l_adv = tape.scale(&tape.bce_with_logits(&logits, &targets, None), parts);
+        let l_adv = tape.bce_with_logits_scaled(&logits, &targets, None, parts);
         let l_fea = tape.mse(&f_rec, &f_x);
         Losses {
             l_ele,

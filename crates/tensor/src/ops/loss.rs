@@ -15,6 +15,9 @@
 //!   1 - α for y = 0. Since `ls'(s) = 1 - q` and `d ls(-s)/ds = -q`:
 //!   `dt/dl = (2y - 1) α_t (1 - q)^γ (γ q ln q - (1 - q))`.
 //!
+//! `bce_with_logits_scaled` gives `factor` times the mean from the same kernels (the factor
+//! folded into the `1 / count` they apply), so a weighted loss costs no scale dispatch.
+//!
 //! Forward sums are reduced in a fixed order (no atomics), so they are bit-reproducible.
 //! Backward kernels read the upstream `dloss` `[1]` on the GPU.
 
@@ -51,6 +54,8 @@ struct Spec<'a> {
     aux: Option<&'a Tensor>,
     weighted: bool,
     count: usize,
+    /// The loss is `factor` times the mean (1 but for `bce_with_logits_scaled`).
+    factor: f32,
     a: f32,
     b: f32,
 }
@@ -61,7 +66,7 @@ impl Spec<'_> {
             n: n as u32,
             groups: groups as u32,
             weighted: self.weighted as u32,
-            scale: (1.0 / self.count as f64) as f32,
+            scale: (self.factor as f64 / self.count as f64) as f32,
             a: self.a,
             b: self.b,
             _pad: [0; 2],
@@ -137,6 +142,7 @@ fn bce_logits_spec<'a>(
     logits: &Tensor,
     targets: &Tensor,
     weights: Option<&'a Tensor>,
+    factor: f32,
 ) -> Spec<'a> {
     same_shape(name, logits, targets, "logits vs targets");
     if let Some(w) = weights {
@@ -147,6 +153,7 @@ fn bce_logits_spec<'a>(
         aux: weights,
         weighted: weights.is_some(),
         count: logits.numel(),
+        factor,
         a: 0.0,
         b: 0.0,
     }
@@ -154,8 +161,7 @@ fn bce_logits_spec<'a>(
 
 /// Mean of (optionally weighted) binary cross-entropy on logits.
 pub fn bce_with_logits(logits: &Tensor, targets: &Tensor, weights: Option<&Tensor>) -> Tensor {
-    let spec = bce_logits_spec("bce_with_logits", logits, targets, weights);
-    forward("bce_with_logits", logits, targets, spec)
+    bce_with_logits_scaled(logits, targets, weights, 1.0)
 }
 
 pub fn bce_with_logits_backward(
@@ -164,7 +170,29 @@ pub fn bce_with_logits_backward(
     weights: Option<&Tensor>,
     dloss: &Tensor,
 ) -> Tensor {
-    let spec = bce_logits_spec("bce_with_logits_backward", logits, targets, weights);
+    bce_with_logits_scaled_backward(logits, targets, weights, 1.0, dloss)
+}
+
+/// `factor` times [`bce_with_logits`], in the same dispatches.
+pub fn bce_with_logits_scaled(
+    logits: &Tensor,
+    targets: &Tensor,
+    weights: Option<&Tensor>,
+    factor: f32,
+) -> Tensor {
+    let spec = bce_logits_spec("bce_with_logits", logits, targets, weights, factor);
+    forward("bce_with_logits", logits, targets, spec)
+}
+
+/// The gradient of [`bce_with_logits_scaled`] for the upstream `dloss` `[1]`.
+pub fn bce_with_logits_scaled_backward(
+    logits: &Tensor,
+    targets: &Tensor,
+    weights: Option<&Tensor>,
+    factor: f32,
+    dloss: &Tensor,
+) -> Tensor {
+    let spec = bce_logits_spec("bce_with_logits_backward", logits, targets, weights, factor);
     backward("bce_with_logits_backward", logits, targets, dloss, spec)
 }
 
@@ -175,6 +203,7 @@ fn bce_spec<'a>(name: &str, probs: &Tensor, targets: &Tensor) -> Spec<'a> {
         aux: None,
         weighted: false,
         count: probs.numel(),
+        factor: 1.0,
         a: BCE_CLAMP,
         b: 1.0 - BCE_CLAMP,
     }
@@ -202,6 +231,7 @@ fn mse_spec<'a>(name: &str, pred: &Tensor, target: &Tensor) -> Spec<'a> {
         aux: None,
         weighted: false,
         count: pred.numel(),
+        factor: 1.0,
         a: 0.0,
         b: 0.0,
     }
@@ -239,6 +269,7 @@ fn focal_spec<'a>(
         aux: None,
         weighted: false,
         count: logits.numel(),
+        factor: 1.0,
         a: gamma,
         b: alpha,
     }

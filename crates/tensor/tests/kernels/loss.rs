@@ -114,6 +114,40 @@ fn bce_with_logits_matches_reference() {
     }
 }
 
+/// `factor` times the mean, from the same kernels: the factor joins the `1 / count` they
+/// apply (one more rounding, inside the bounds above), so forward and backward are the
+/// reference's times the factor within the factor times the unscaled bounds.
+#[test]
+fn scaled_bce_with_logits_is_the_factor_times_the_loss() {
+    let mut r = rng(11);
+    for &n in NS {
+        let l = uniform(&mut r, n, -10.0, 10.0);
+        let y = binary_targets(&mut r, n);
+        let (lt, yt) = (upload(&[n], &l), upload(&[n], &y));
+        let (l64, y64) = (f64s(&l), f64s(&y));
+        for factor in [3.0f32, 0.37] {
+            let f = factor as f64;
+            let what = format!("bce_with_logits x{factor} n={n}");
+            let mags = (0..n).map(|i| f * (2.0 * l64[i].abs() + 1.0));
+            let want = f * reference::bce_with_logits(&l64, &y64, None);
+            let got = loss::bce_with_logits_scaled(&lt, &yt, None, factor);
+            assert_mean(&what, &got, want, mags, n);
+
+            let got = loss::bce_with_logits_scaled_backward(&lt, &yt, None, factor, &dloss());
+            let want: Vec<f64> =
+                reference::bce_with_logits_backward(&l64, &y64, None, DLOSS as f64)
+                    .iter()
+                    .map(|v| f * v)
+                    .collect();
+            let g = f * DLOSS as f64 / n as f64;
+            let bound: Vec<f64> = (0..n)
+                .map(|i| 16.0 * EPS32 * g * (sigmoid(l64[i]) + y64[i]))
+                .collect();
+            assert_within(&format!("{what} backward"), &got.to_vec(), &want, &bound);
+        }
+    }
+}
+
 #[test]
 fn bce_on_probabilities_matches_reference() {
     let mut r = rng(2);
