@@ -145,6 +145,24 @@ fn finish(@builtin(local_invocation_index) lid: u32) {
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * WG;
     if (i >= p.n) { return; }
+    dx[i] = gradient(i);
+}
+
+// For a loss symmetric up to sign in its two inputs (MSE, with both differentiated): the
+// gradient of the prediction and, negated, of the target, from one pass.
+@group(0) @binding(6) var<storage, read_write> dy_target: array<f32>;
+
+@compute @workgroup_size(WG)
+fn backward_both(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * WG;
+    if (i >= p.n) { return; }
+    let d = gradient(i);
+    dx[i] = d;
+    dy_target[i] = -d;
+}
+
+// d loss / d x_i for element i.
+fn gradient(i: u32) -> f32 {
     let g = dloss[0] * p.scale;
     let u = b_x[i];
     let t = b_y[i];
@@ -175,5 +193,5 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
             d = select(-dfl, dfl, pos);
         }
     }
-    dx[i] = g * d;
+    return g * d;
 }

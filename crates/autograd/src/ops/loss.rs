@@ -4,7 +4,6 @@
 //! gradient reaches the engine's backward kernels as a `[1]` tensor too, so a weighted sum of
 //! losses never reads anything back. Targets (labels, pixels) are constants.
 
-use dvaan_tensor::ops::elementwise::scale;
 use dvaan_tensor::ops::loss as k;
 use dvaan_tensor::Tensor;
 
@@ -61,10 +60,15 @@ impl Backward for Mse {
         "mse"
     }
     fn backward(&self, dy: &[Option<Tensor>], wants: &[bool]) -> Vec<Option<Tensor>> {
-        // The loss is symmetric up to sign: d/dtarget = −d/dpred.
-        let dpred = k::mse_backward(&self.pred, &self.target, single(dy));
-        let dtarget = wants[1].then(|| scale(&dpred, -1.0));
-        vec![wants[0].then_some(dpred), dtarget]
+        // The loss is symmetric up to sign: d/dtarget = −d/dpred, written by the same pass.
+        if wants[1] {
+            let (dpred, dtarget) = k::mse_backward_both(&self.pred, &self.target, single(dy));
+            return vec![wants[0].then_some(dpred), Some(dtarget)];
+        }
+        vec![
+            Some(k::mse_backward(&self.pred, &self.target, single(dy))),
+            None,
+        ]
     }
 }
 

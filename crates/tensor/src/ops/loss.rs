@@ -105,6 +105,18 @@ fn forward(name: &str, x: &Tensor, y: &Tensor, spec: Spec) -> Tensor {
 }
 
 fn backward(name: &str, x: &Tensor, y: &Tensor, dloss: &Tensor, spec: Spec) -> Tensor {
+    backward_into(name, x, y, dloss, spec, None)
+}
+
+/// The gradient of x, and with `negated` its negation written there too, in one dispatch.
+fn backward_into(
+    name: &str,
+    x: &Tensor,
+    y: &Tensor,
+    dloss: &Tensor,
+    spec: Spec,
+    negated: Option<&Tensor>,
+) -> Tensor {
     assert_eq!(
         dloss.numel(),
         1,
@@ -114,16 +126,25 @@ fn backward(name: &str, x: &Tensor, y: &Tensor, dloss: &Tensor, spec: Spec) -> T
     let gpu = x.gpu();
     let n = x.numel();
     let dx = Tensor::uninit(gpu, x.shape());
-    Dispatch::new(&SHADER, "backward")
+    let entry = if negated.is_some() {
+        "backward_both"
+    } else {
+        "backward"
+    };
+    let dispatch = Dispatch::new(&SHADER, entry)
         .constant("OP", spec.op as f64)
         .params(&spec.params(n, 0))
         .arg(x)
         .arg(y)
         .arg(spec.aux.unwrap_or(x))
         .arg(dloss)
-        .arg(&dx)
-        .groups(grid_1d(n, WG))
-        .run(gpu);
+        .arg(&dx);
+    match negated {
+        Some(neg) => dispatch.arg(neg),
+        None => dispatch,
+    }
+    .groups(grid_1d(n, WG))
+    .run(gpu);
     dx
 }
 
@@ -250,6 +271,16 @@ pub fn mse_backward(pred: &Tensor, target: &Tensor, dloss: &Tensor) -> Tensor {
         dloss,
         mse_spec("mse_backward", pred, target),
     )
+}
+
+/// `(d/dpred, d/dtarget)` of [`mse`] in one dispatch: the loss is symmetric up to sign, so
+/// the target's gradient is the prediction's negated.
+pub fn mse_backward_both(pred: &Tensor, target: &Tensor, dloss: &Tensor) -> (Tensor, Tensor) {
+    let name = "mse_backward_both";
+    let dtarget = Tensor::uninit(pred.gpu(), pred.shape());
+    let spec = mse_spec(name, pred, target);
+    let dpred = backward_into(name, pred, target, dloss, spec, Some(&dtarget));
+    (dpred, dtarget)
 }
 
 fn focal_spec<'a>(

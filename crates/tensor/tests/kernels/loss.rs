@@ -219,6 +219,18 @@ fn mse_matches_reference() {
             .map(|i| 16.0 * EPS32 * g * 2.0 * (x64[i].abs() + y64[i].abs()))
             .collect();
         assert_within(&format!("{what} backward"), &got, &want, &bound);
+
+        // Both gradients from one pass: the prediction's the same bits as alone, the
+        // target's exactly its negation (negating rounds nothing).
+        let (dpred, dtarget) = loss::mse_backward_both(&xt, &yt, &dloss());
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&dpred.to_vec()),
+            bits(&got),
+            "{what}: d/dpred of the pair"
+        );
+        let negated: Vec<f32> = got.iter().map(|v| -v).collect();
+        assert_eq!(bits(&dtarget.to_vec()), bits(&negated), "{what}: d/dtarget");
     }
 }
 
