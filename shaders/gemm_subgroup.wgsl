@@ -28,8 +28,10 @@ fn b_block(k0: u32, j: u32) -> mat4x4<f32> {
         vec4(b_at(k0, j + 3u), b_at(k0 + 1u, j + 3u), b_at(k0 + 2u, j + 3u), b_at(k0 + 3u, j + 3u)));
 }
 
-// Row i, columns j .. j+7 of C: lo + bias_lo, hi + bias_hi.
-fn store_row8(i: u32, j: u32, lo: vec4<f32>, hi: vec4<f32>) {
+// Row i, columns j .. j+7 of C: lo and hi, biased by the caller, activated here.
+fn store_row8(i: u32, j: u32, biased_lo: vec4<f32>, biased_hi: vec4<f32>) {
+    let lo = act4(biased_lo);
+    let hi = act4(biased_hi);
     if (i < p.m) {
         let r = i * p.n;
         if (j < p.n) { c[r + j] = lo.x; }

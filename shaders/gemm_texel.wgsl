@@ -53,9 +53,9 @@ fn texel_rank4(acc: ptr<function, array<mat4x4<f32>, 4>>, v: vec4<f32>, b0: mat4
 fn store_row4(i: u32, j: u32, lo: vec4<f32>, hi: vec4<f32>) {
     if (i < p.m && j < p.n) {
         let q = (i * p.n + j) / 4u;
-        c4[q] = lo;
+        c4[q] = act4(lo);
         if (j + 4u < p.n) {
-            c4[q + 1u] = hi;
+            c4[q + 1u] = act4(hi);
         }
     }
 }

@@ -6,7 +6,7 @@
 //            0 relu, 1 leaky relu, 2 sigmoid, 3 tanh
 // Binary OP: 0 a + b, 1 a - b, 2 a * b, 3 alpha*a + beta*b
 //
-// The operations are shared by elementwise.wgsl (storage buffers, one element per
+// The activations come from activation.wgsl. The operations are shared by elementwise.wgsl (storage buffers, one element per
 // invocation) and elementwise_texel.wgsl (each map's `_texel` twin for CPU adapters).
 
 override OP: u32 = 0u;
@@ -26,18 +26,10 @@ fn linear_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 }
 
 fn unary_op(v: f32) -> f32 {
-    switch OP {
-        case 0u: { return max(v, 0.0); }
-        case 1u: { return select(p.alpha * v, v, v > 0.0); }
-        case 2u: {
-            // Split by sign so exp never overflows.
-            if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-            let e = exp(v);
-            return e / (1.0 + e);
-        }
-        case 3u: { return tanh(v); }
-        default: { return p.alpha * v; }
+    if (OP < 4u) {
+        return activate(OP, p.alpha, v);
     }
+    return p.alpha * v;
 }
 
 fn activation_grad(v: f32) -> f32 {

@@ -23,6 +23,6 @@ fn store(i: u32, j: u32, v: f32) {
         if (HAS_BIAS) {
             r += bias[j];
         }
-        c[i * p.n + j] = r;
+        c[i * p.n + j] = act1(r);
     }
 }

@@ -1,4 +1,4 @@
-// What every GEMM kernel shares (gemm_portable.wgsl, gemm_subgroup.wgsl, gemm_texel.wgsl):
+// What every GEMM kernel shares (after activation.wgsl) (gemm_portable.wgsl, gemm_subgroup.wgsl, gemm_texel.wgsl):
 // C[M,N] = op(A) · op(B) (+ bias[N] on every row), op(X) = X or Xᵀ.
 // A is [M,K] ([K,M] when TRANS_A), B is [K,N] ([N,K] when TRANS_B), all row-major f32.
 // Each output is one serial K-term sum in a fixed order, so results are deterministic.
@@ -17,6 +17,22 @@
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
+// An activation applied to each stored value after the bias (activation.wgsl's kinds;
+// NO_ACT leaves C as it is), so a layer's product, bias and activation are one dispatch.
+const NO_ACT: u32 = 4u;
+override ACT: u32 = NO_ACT;
+override ACT_SLOPE: f32 = 0.0;
+
+fn act1(v: f32) -> f32 {
+    if (ACT == NO_ACT) {
+        return v;
+    }
+    return activate(ACT, ACT_SLOPE, v);
+}
+
+fn act4(v: vec4<f32>) -> vec4<f32> {
+    return vec4(act1(v.x), act1(v.y), act1(v.z), act1(v.w));
+}
 
 struct Params {
     m: u32,

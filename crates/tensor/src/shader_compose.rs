@@ -43,16 +43,23 @@ pub const PRELUDES: &[(&str, &[&str])] = &[
     ("batch_norm_texel", &["texel_layout", "batch_norm_passes"]),
     ("adam", &["adam_update"]),
     ("adam_texel", &["texel_layout", "adam_update"]),
-    ("elementwise", &["elementwise_ops"]),
-    ("elementwise_texel", &["texel_layout", "elementwise_ops"]),
-    ("gemm_portable", &["gemm_params", "gemm_buffers"]),
+    ("elementwise", &["activation", "elementwise_ops"]),
+    (
+        "elementwise_texel",
+        &["texel_layout", "activation", "elementwise_ops"],
+    ),
+    (
+        "gemm_portable",
+        &["activation", "gemm_params", "gemm_buffers"],
+    ),
     (
         "gemm_subgroup",
-        &["gemm_params", "gemm_buffers", "subgroup_tile"],
+        &["activation", "gemm_params", "gemm_buffers", "subgroup_tile"],
     ),
     (
         "gemm_texel",
         &[
+            "activation",
             "gemm_params",
             "texel_layout",
             "texel_operands",

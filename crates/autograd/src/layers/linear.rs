@@ -1,5 +1,7 @@
-//! `Linear`: `y = x·Wᵀ + b`. Op: [`Tape::linear`] (`ops/linear.rs`, GEMM kernels).
+//! `Linear`: `y = x·Wᵀ + b`, optionally followed by an activation in the same product. Op:
+//! [`Tape::linear`] / [`Tape::linear_activated`] (`ops/linear.rs`, GEMM kernels).
 
+use dvaan_tensor::ops::elementwise::Activation;
 use dvaan_tensor::{Gpu, Tensor};
 use rand_pcg::Pcg64;
 
@@ -53,8 +55,13 @@ impl Linear {
     }
 
     pub fn forward(&self, tape: &Tape, x: &Var) -> Var {
+        self.forward_activated(tape, x, None)
+    }
+
+    /// `act(x·Wᵀ + b)` in one product ([`Tape::linear_activated`]).
+    pub fn forward_activated(&self, tape: &Tape, x: &Var, act: Option<Activation>) -> Var {
         let b = self.bias.as_ref().map(|b| tape.param(b));
-        tape.linear(x, &tape.param(&self.weight), b.as_ref())
+        tape.linear_activated(x, &tape.param(&self.weight), b.as_ref(), act)
     }
 }
 

@@ -232,6 +232,28 @@ fn linear() {
             DOT,
         );
     }
+    // The activation in the product's epilogue (Tape::linear_activated), smooth ones so no
+    // finite-difference step crosses a kink; the [8, 4] shape takes the texel product.
+    for (act, (n, i, o)) in [
+        (ew::Activation::Tanh, (5, 7, 3)),
+        (ew::Activation::Sigmoid, (8, 4, 4)),
+    ] {
+        let ins = vec![
+            input(&[n, i], uniform(&mut r, n * i, -1.0, 1.0)),
+            input(&[o, i], uniform(&mut r, o * i, -1.0, 1.0)),
+            input(&[o], uniform(&mut r, o, -1.0, 1.0)),
+        ];
+        check(
+            &format!("linear [{n},{i}] -> [{n},{o}] then {act:?}"),
+            &ins,
+            |t, v| t.linear_activated(&v[0], &v[1], v.get(2), Some(act)),
+            |th| {
+                let y = gemm::reference::matmul(&th[0], &th[1], n, o, i, false, true, Some(&th[2]));
+                ew::reference::activation(&y, act)
+            },
+            DOT,
+        );
+    }
 }
 
 #[test]

@@ -77,6 +77,10 @@ impl Block {
     }
 
     pub fn forward(&self, tape: &Tape, x: &Var) -> Var {
+        if let (Op::Dense(l), None) = (&self.op, &self.bn) {
+            // No batch norm between them: the product applies the activation as it stores.
+            return l.forward_activated(tape, x, self.act);
+        }
         let mut y = match &self.op {
             Op::Conv(c) => c.forward(tape, x),
             Op::Deconv(d) => d.forward(tape, x),

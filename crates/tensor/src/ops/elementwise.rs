@@ -18,7 +18,8 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn op(self) -> (u32, f32) {
+    /// (kind, slope) as `shaders/prelude/activation.wgsl` numbers them.
+    pub(crate) fn op(self) -> (u32, f32) {
         match self {
             Activation::Relu => (0, 0.0),
             Activation::LeakyRelu(s) => {

@@ -1,4 +1,8 @@
-use dvaan_tensor::ops::gemm::{default_variant, matmul, matmul_with, reference, GemmVariant};
+use dvaan_tensor::ops::elementwise::{activation, Activation};
+use dvaan_tensor::ops::gemm::{
+    default_variant, matmul, matmul_activated, matmul_activated_with, matmul_with, reference,
+    Epilogue, GemmVariant,
+};
 use dvaan_tensor::Tensor;
 
 use crate::common::*;
@@ -407,4 +411,59 @@ fn threads_sharing_a_device_get_their_own_staging_textures() {
             });
         }
     });
+}
+
+/// A product with an activation in its epilogue is the same bits as the product stored and
+/// then the activation kernel: both apply `shaders/prelude/activation.wgsl` to the same f32
+/// (product plus bias). On every shape a variant takes (partial tiles included): every
+/// activation on the default variant (a linear layer's forward: B transposed, a bias), and
+/// on the others, without a bias and with B as it is, the cases that tell a wrong epilogue
+/// apart (each distinct pipeline costs seconds to build on a CPU adapter).
+#[test]
+fn an_activation_in_the_epilogue_matches_the_activation_kernel() {
+    let g = gpu();
+    let mut r = rng(31);
+    let chosen = default_variant(g);
+    let mut cases: Vec<(GemmVariant, Activation, bool, bool)> = [
+        Activation::Relu,
+        Activation::LeakyRelu(0.1),
+        Activation::Sigmoid,
+        Activation::Tanh,
+    ]
+    .into_iter()
+    .map(|act| (chosen, act, true, true))
+    .collect();
+    cases.push((chosen, Activation::Relu, false, true));
+    cases.push((chosen, Activation::Relu, true, false));
+    for v in variants().into_iter().filter(|&v| v != chosen) {
+        cases.push((v, Activation::Sigmoid, true, true));
+    }
+    let bits = |t: &Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for &(m, n, k) in SHAPES {
+        let bias = Tensor::from_slice(g, &[n], &uniform(&mut r, n, -1.0, 1.0));
+        let a_data = uniform(&mut r, m * k, -2.0, 2.0);
+        let b_data = uniform(&mut r, k * n, -2.0, 2.0);
+        let a = Tensor::from_slice(g, &[m, k], &a_data);
+        for &(v, act, with_bias, tb) in &cases {
+            if !v.fits(g, m, n, k, false, tb) {
+                continue;
+            }
+            let (b_data, b_shape) = layout(&b_data, k, n, tb);
+            let b = Tensor::from_slice(g, &b_shape, &b_data);
+            let bias = with_bias.then_some(&bias);
+            let what = format!("{v:?} {m}x{n}x{k} tb={tb} {act:?} bias={with_bias}");
+            let epilogue = Epilogue {
+                bias,
+                act: Some(act),
+            };
+            let fused = matmul_activated_with(&a, &b, false, tb, epilogue, v);
+            let apart = activation(&matmul_with(&a, &b, false, tb, bias, v), act);
+            assert!(bits(&fused) == bits(&apart), "{what}: not the same bits");
+            if v == chosen && act == Activation::Relu && with_bias && tb {
+                // What a layer calls picks this variant where it fits.
+                let called = matmul_activated(&a, &b, false, tb, bias, Some(act));
+                assert!(bits(&called) == bits(&fused), "{what}: matmul_activated");
+            }
+        }
+    }
 }

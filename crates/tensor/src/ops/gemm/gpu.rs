@@ -1,7 +1,7 @@
 //! The GEMM kernels that read A and B from storage buffers: naive and tiled
 //! (`shaders/gemm_portable.wgsl`), and the subgroup kernel (`shaders/gemm_subgroup.wgsl`).
 
-use super::{check_grid, GemmVariant, Params, Transposes, SG_COLS, SG_MIN};
+use super::{check_grid, Epilogue, GemmVariant, Params, Transposes, SG_COLS, SG_MIN};
 use crate::{Dispatch, Shader, Tensor};
 
 const PORTABLE: Shader = crate::composed_shader!("gemm_portable");
@@ -14,13 +14,13 @@ const TILE_WG: usize = 16;
 /// Rows of C per subgroup-kernel workgroup (fixed in the shader).
 const SG_ROWS: usize = 64;
 
-/// Records `op(a) · op(b) (+ bias)` into `out` on the naive, tiled or subgroup kernel.
+/// Records `op(a) · op(b)` and its epilogue into `out` on the naive, tiled or subgroup kernel.
 pub(super) fn run(
     variant: GemmVariant,
     a: &Tensor,
     b: &Tensor,
     trans: Transposes,
-    bias: Option<&Tensor>,
+    epilogue: Epilogue,
     params: &Params,
     out: &Tensor,
 ) {
@@ -58,16 +58,17 @@ pub(super) fn run(
         }
     };
     check_grid(gpu, groups, a, b, trans);
-    Dispatch::new(shader, entry)
+    let dispatch = Dispatch::new(shader, entry)
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
-        .constant("HAS_BIAS", bias.is_some() as u32 as f64)
-        .constant(wg_name, wg as f64)
+        .constant(wg_name, wg as f64);
+    epilogue
+        .constants(dispatch)
         .params(params)
         .arg(a)
         .arg(b)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
-        .arg(bias.unwrap_or(a))
+        .arg(epilogue.bias.unwrap_or(a))
         .arg(out)
         .groups([groups[0] as u32, groups[1] as u32, 1])
         .run(gpu);

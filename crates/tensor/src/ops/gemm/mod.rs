@@ -21,7 +21,8 @@ mod gpu;
 pub mod reference;
 mod texel;
 
-use crate::{AdapterClass, Gpu, Tensor};
+use crate::ops::elementwise::Activation;
+use crate::{AdapterClass, Dispatch, Gpu, Tensor};
 
 /// Columns of C per invocation of the subgroup and texel kernels (fixed in the shaders).
 const SG_COLS: usize = 8;
@@ -124,13 +125,52 @@ pub fn matmul(
     trans_b: bool,
     bias: Option<&Tensor>,
 ) -> Tensor {
+    matmul_activated(a, b, trans_a, trans_b, bias, None)
+}
+
+/// [`matmul`] followed by `act` on every element, in the same dispatch: the product's
+/// epilogue applies the activation kernel's formulas (`shaders/prelude/activation.wgsl`)
+/// to the values it would have stored, so the result is the same bits as [`matmul`] then
+/// `elementwise::activation`.
+pub fn matmul_activated(
+    a: &Tensor,
+    b: &Tensor,
+    trans_a: bool,
+    trans_b: bool,
+    bias: Option<&Tensor>,
+    act: Option<Activation>,
+) -> Tensor {
     let gpu = a.gpu();
     let (m, n, k) = dims(a, b, trans_a, trans_b);
     let mut variant = default_variant(gpu);
     if !variant.fits(gpu, m, n, k, trans_a, trans_b) {
         variant = GemmVariant::Subgroup;
     }
-    matmul_with(a, b, trans_a, trans_b, bias, variant)
+    matmul_activated_with(a, b, trans_a, trans_b, Epilogue { bias, act }, variant)
+}
+
+/// What a product does to each value of C before storing it: adds the bias of its column,
+/// then applies the activation.
+#[derive(Clone, Copy, Default)]
+pub struct Epilogue<'a> {
+    pub bias: Option<&'a Tensor>,
+    pub act: Option<Activation>,
+}
+
+impl Epilogue<'_> {
+    /// The override constants that select this epilogue in `shaders/prelude/gemm_params.wgsl`.
+    fn constants<'d>(&self, dispatch: Dispatch<'d>) -> Dispatch<'d> {
+        let dispatch = dispatch.constant("HAS_BIAS", self.bias.is_some() as u32 as f64);
+        match self.act {
+            Some(act) => {
+                let (kind, slope) = act.op();
+                dispatch
+                    .constant("ACT", kind as f64)
+                    .constant("ACT_SLOPE", slope as f64)
+            }
+            None => dispatch,
+        }
+    }
 }
 
 /// [`matmul`] with an explicit kernel variant (tests and benches compare them).
@@ -142,7 +182,20 @@ pub fn matmul_with(
     bias: Option<&Tensor>,
     variant: GemmVariant,
 ) -> Tensor {
-    let params = checked((a, b), (trans_a, trans_b), bias, variant);
+    let epilogue = Epilogue { bias, act: None };
+    matmul_activated_with(a, b, trans_a, trans_b, epilogue, variant)
+}
+
+/// [`matmul_activated`] with an explicit kernel variant.
+pub fn matmul_activated_with(
+    a: &Tensor,
+    b: &Tensor,
+    trans_a: bool,
+    trans_b: bool,
+    epilogue: Epilogue,
+    variant: GemmVariant,
+) -> Tensor {
+    let params = checked((a, b), (trans_a, trans_b), epilogue.bias, variant);
     let gpu = a.gpu();
     let out = Tensor::uninit(gpu, &[params.m as usize, params.n as usize]);
     if out.numel() == 0 {
@@ -151,8 +204,8 @@ pub fn matmul_with(
     gpu.count_flops(2 * out.numel() * params.k as usize);
     // K = 0 still runs: every sum is empty and the output is the bias (or zero).
     match variant {
-        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), bias, &params, &out, None),
-        _ => gpu::run(variant, a, b, (trans_a, trans_b), bias, &params, &out),
+        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), epilogue, &params, &out, None),
+        _ => gpu::run(variant, a, b, (trans_a, trans_b), epilogue, &params, &out),
     }
     out
 }
@@ -245,7 +298,8 @@ pub fn matmul_and_row_sums(
     let out = Tensor::uninit(gpu, &[m, n]);
     let sums = Tensor::uninit(gpu, &[m]);
     gpu.count_flops(2 * m * n * k);
-    texel::run(a, b, (trans_a, trans_b), None, &params, &out, Some(&sums));
+    let plain = Epilogue::default();
+    texel::run(a, b, (trans_a, trans_b), plain, &params, &out, Some(&sums));
     (out, sums)
 }
 

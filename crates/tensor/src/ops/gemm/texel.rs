@@ -1,7 +1,7 @@
 //! [`GemmVariant::Texel`](super::GemmVariant::Texel): the subgroup kernel's tiling with A and
 //! B staged in textures (`crate::texels`), four floats per fetch (`shaders/gemm_texel.wgsl`).
 
-use super::{check_grid, Params, Transposes, SG_COLS, SG_MIN};
+use super::{check_grid, Epilogue, Params, Transposes, SG_COLS, SG_MIN};
 use crate::{Dispatch, Shader, Tensor, TEXELS_PER_ROW};
 
 const TEXEL: Shader = crate::composed_shader!("gemm_texel");
@@ -14,13 +14,13 @@ const TEXEL_SHORT_ROWS: usize = 64;
 const TEXEL_TALL_ROWS: usize = 128;
 const TEXEL_TALL_FROM: usize = 2 * TEXEL_TALL_ROWS;
 
-/// Stages `a` and `b` and records `op(a) · op(b) (+ bias)` into `out`, and with `row_sums`
-/// each row's sum of `op(a)` into it (`gemm_texel_row_sums`).
+/// Stages `a` and `b` and records `op(a) · op(b)` and its epilogue into `out`, and with
+/// `row_sums` each row's sum of `op(a)` into it (`gemm_texel_row_sums`).
 pub(super) fn run(
     a: &Tensor,
     b: &Tensor,
     trans: Transposes,
-    bias: Option<&Tensor>,
+    epilogue: Epilogue,
     params: &Params,
     out: &Tensor,
     row_sums: Option<&Tensor>,
@@ -45,15 +45,16 @@ pub(super) fn run(
     let dispatch = Dispatch::new(&TEXEL, entry)
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
-        .constant("HAS_BIAS", bias.is_some() as u32 as f64)
-        .constant("SG_WG", wg as f64)
+        .constant("SG_WG", wg as f64);
+    let dispatch = epilogue
+        .constants(dispatch)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
         .constant("TEXEL_ROWS", rows as f64)
         .params(params)
         .texels(&staged.0)
         .texels(&staged.1)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
-        .arg(bias.unwrap_or(a))
+        .arg(epilogue.bias.unwrap_or(a))
         .arg(out);
     // Binding 4 is C; the row sums follow it.
     match row_sums {
