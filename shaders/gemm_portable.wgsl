@@ -30,6 +30,37 @@ var<workgroup> b_tile: array<f32, TILE_K * TILE_R * TILE_WG>;   // [TILE_K][4·T
 
 @compute @workgroup_size(TILE_WG, TILE_WG)
 fn gemm_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    tiled_product(lid, wg);
+}
+
+// Σₖ op(A)[i,k] for every row i of C, beside C (a linear layer's bias gradient, with A = dyᵀ,
+// as gemm_texel_row_sums gives it on CPU adapters). The first column of workgroups sums, one
+// row per invocation, serially in k (neighbouring invocations read neighbouring rows of a
+// transposed A, so the loads coalesce).
+@group(0) @binding(5) var<storage, read_write> row_sums: array<f32>;
+
+@compute @workgroup_size(TILE_WG, TILE_WG)
+fn gemm_tiled_row_sums(@builtin(local_invocation_id) lid: vec3<u32>,
+                       @builtin(workgroup_id) wg: vec3<u32>) {
+    tiled_product(lid, wg);
+    if (wg.x != 0u) {
+        return;
+    }
+    let span = TILE_R * TILE_WG;
+    for (var r = lid.y * TILE_WG + lid.x; r < span; r += TILE_WG * TILE_WG) {
+        let i = wg.y * span + r;
+        if (i < p.m) {
+            var s = 0.0;
+            for (var kk = 0u; kk < p.k; kk++) {
+                s += a_at(i, kk);
+            }
+            row_sums[i] = s;
+        }
+    }
+}
+
+// C = op(A) · op(B) and its epilogue for the workgroup's block.
+fn tiled_product(lid: vec3<u32>, wg: vec3<u32>) {
     let span = TILE_R * TILE_WG;
     let row0 = wg.y * span;
     let col0 = wg.x * span;

@@ -1,13 +1,16 @@
 //! `gemm::matmul_and_row_sums`: a product and each row's sum of its left operand,
 //! `s[i] = Σₖ op(A)[i,k]` (with A = dy transposed, a linear layer's weight and bias
-//! gradients). Where `matmul` runs the texel kernel, one dispatch writes both; elsewhere the
-//! sums are a reduction apart. The product must be the same bits as made alone, the dispatch
+//! gradients). Where `matmul` runs the texel kernel (CPU adapters) or the tiled one (GPUs),
+//! one dispatch writes both; elsewhere the sums are a reduction apart. Both kernel choices
+//! run here: on the adapter's own class, and as a discrete GPU's (`GpuOptions::class`). The product must be the same bits as made alone, the dispatch
 //! count that of the product alone exactly where fused, and the sums within the derived
 //! bound of the f64 sums (bit-equal to the reduction where that runs).
 
-use dvaan_tensor::ops::gemm::{default_variant, matmul, matmul_and_row_sums, GemmVariant};
+use dvaan_tensor::ops::gemm::{
+    default_variant, matmul, matmul_and_row_sums, GemmVariant, ROW_SUMS_MAX_TERMS,
+};
 use dvaan_tensor::ops::reduce::sum_axis;
-use dvaan_tensor::{Gpu, Tensor};
+use dvaan_tensor::{AdapterClass, Gpu, GpuOptions, Tensor};
 
 use crate::common::*;
 
@@ -18,15 +21,16 @@ fn bits(t: &Tensor) -> Vec<u32> {
 }
 
 /// `(M, N, K, A transposed)` and why each case is here.
-const CASES: [((usize, usize, usize), bool, &str); 9] = [
+const CASES: [((usize, usize, usize), bool, &str); 10] = [
     // A linear weight gradient of the model: dy [64, 512]ᵀ · x [64, 1024].
     ((512, 1024, 64), true, "enc.head.0"),
     // 92 rows: one 128-row workgroup, 36 rows past the matrix.
     ((92, 12, 20), true, "92 rows"),
     // 260 rows: tall tiles, three row blocks, the last with 4 rows; N 20 leaves 4 of a block.
     ((260, 20, 36), true, "260 rows"),
-    // A long serial sum: 50,000 terms per row.
-    ((8, 4, 50_000), true, "long sums"),
+    // The longest serial sums fused (ROW_SUMS_MAX_TERMS), and longer ones, summed apart.
+    ((8, 4, 16_384), true, "long sums"),
+    ((8, 4, 50_000), true, "longer sums"),
     // A not transposed: each texel holds four k of one row.
     ((20, 8, 36), false, "plain A"),
     ((4, 4, 8), false, "one quad"),
@@ -40,8 +44,22 @@ const CASES: [((usize, usize, usize), bool, &str); 9] = [
 
 #[test]
 fn a_product_sums_its_left_operands_rows_beside_it() {
-    // A private device, so other tests running in parallel do not move its counters.
-    let gpu = &Gpu::new().unwrap();
+    // Private devices, so other tests running in parallel do not move their counters.
+    check_row_sums(&Gpu::new().unwrap());
+}
+
+#[test]
+fn a_gpus_product_sums_its_left_operands_rows_beside_it() {
+    let options = GpuOptions {
+        class: Some(AdapterClass::DiscreteGpu),
+        ..GpuOptions::default()
+    };
+    let gpu = Gpu::with_options(&options).unwrap();
+    assert_eq!(default_variant(&gpu), GemmVariant::Tiled);
+    check_row_sums(&gpu);
+}
+
+fn check_row_sums(gpu: &Gpu) {
     let mut r = rng(41);
     for ((m, n, k), trans_a, what) in CASES {
         let a_shape = if trans_a { [k, m] } else { [m, k] };
@@ -49,9 +67,12 @@ fn a_product_sums_its_left_operands_rows_beside_it() {
         let b_data = uniform(&mut r, k * n, -1.0, 1.0);
         let a = Tensor::from_slice(gpu, &a_shape, &a_data);
         let b = Tensor::from_slice(gpu, &[k, n], &b_data);
-        let fused = default_variant(gpu) == GemmVariant::Texel
-            && GemmVariant::Texel.fits(gpu, m, n, k, trans_a, false)
-            && m * n > 0;
+        let takes = match default_variant(gpu) {
+            GemmVariant::Texel => GemmVariant::Texel.fits(gpu, m, n, k, trans_a, false),
+            GemmVariant::Tiled => true,
+            _ => false,
+        };
+        let fused = takes && m * n > 0 && k <= ROW_SUMS_MAX_TERMS;
 
         let before = gpu.counters().dispatches;
         let (c, sums) = matmul_and_row_sums(&a, &b, trans_a, false);

@@ -14,7 +14,9 @@ const TILE_WG: usize = 16;
 /// Rows of C per subgroup-kernel workgroup (fixed in the shader).
 const SG_ROWS: usize = 64;
 
-/// Records `op(a) · op(b)` and its epilogue into `out` on the naive, tiled or subgroup kernel.
+/// Records `op(a) · op(b)` and its epilogue into `out` on the naive, tiled or subgroup kernel,
+/// and with `row_sums` (tiled only) each row's sum of `op(a)` into it (`gemm_tiled_row_sums`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     variant: GemmVariant,
     a: &Tensor,
@@ -23,6 +25,7 @@ pub(super) fn run(
     epilogue: Epilogue,
     params: &Params,
     out: &Tensor,
+    row_sums: Option<&Tensor>,
 ) {
     let gpu = a.gpu();
     let (m, n) = (params.m as usize, params.n as usize);
@@ -38,7 +41,11 @@ pub(super) fn run(
             let span = 4 * TILE_WG;
             (
                 &PORTABLE,
-                "gemm_tiled",
+                if row_sums.is_some() {
+                    "gemm_tiled_row_sums"
+                } else {
+                    "gemm_tiled"
+                },
                 [n.div_ceil(span), m.div_ceil(span)],
                 "TILE_WG",
                 TILE_WG,
@@ -62,14 +69,23 @@ pub(super) fn run(
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
         .constant(wg_name, wg as f64);
-    epilogue
+    let dispatch = epilogue
         .constants(dispatch)
         .params(params)
         .arg(a)
         .arg(b)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
         .arg(epilogue.bias.unwrap_or(a))
-        .arg(out)
-        .groups([groups[0] as u32, groups[1] as u32, 1])
-        .run(gpu);
+        .arg(out);
+    assert!(
+        row_sums.is_none() || variant == GemmVariant::Tiled,
+        "matmul: {variant:?} has no row sums"
+    );
+    // Binding 4 is C; the row sums follow it.
+    match row_sums {
+        Some(sums) => dispatch.arg(sums),
+        None => dispatch,
+    }
+    .groups([groups[0] as u32, groups[1] as u32, 1])
+    .run(gpu);
 }

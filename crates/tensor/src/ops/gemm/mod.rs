@@ -205,7 +205,16 @@ pub fn matmul_activated_with(
     // K = 0 still runs: every sum is empty and the output is the bias (or zero).
     match variant {
         GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), epilogue, &params, &out, None),
-        _ => gpu::run(variant, a, b, (trans_a, trans_b), epilogue, &params, &out),
+        _ => gpu::run(
+            variant,
+            a,
+            b,
+            (trans_a, trans_b),
+            epilogue,
+            &params,
+            &out,
+            None,
+        ),
     }
     out
 }
@@ -277,8 +286,9 @@ fn checked(
 
 /// `op(a) · op(b)` and each row's sum of `op(a)`, `s[i] = Σₖ op(a)[i,k]` ([M]): with
 /// `a = dy` transposed, a linear layer's weight gradient `dyᵀ·x` and its bias gradient.
-/// Where [`matmul`] runs the texel kernel, that one dispatch writes both (each sum serial in
-/// k, like C's entries); elsewhere the sums are a separate reduction (`reduce`).
+/// Where [`matmul`] runs the texel or the tiled kernel, that one dispatch writes both (each
+/// sum serial in k, like C's entries) for up to [`ROW_SUMS_MAX_TERMS`] terms; elsewhere the
+/// sums are a separate reduction.
 pub fn matmul_and_row_sums(
     a: &Tensor,
     b: &Tensor,
@@ -287,21 +297,36 @@ pub fn matmul_and_row_sums(
 ) -> (Tensor, Tensor) {
     let gpu = a.gpu();
     let (m, n, k) = dims(a, b, trans_a, trans_b);
-    let fused = default_variant(gpu) == GemmVariant::Texel
-        && GemmVariant::Texel.fits(gpu, m, n, k, trans_a, trans_b)
-        && m * n > 0;
-    if !fused {
-        // With no column of C no workgroup of the texel kernel would run to write the sums.
+    let variant = match default_variant(gpu) {
+        GemmVariant::Texel if GemmVariant::Texel.fits(gpu, m, n, k, trans_a, trans_b) => {
+            Some(GemmVariant::Texel)
+        }
+        GemmVariant::Tiled => Some(GemmVariant::Tiled),
+        _ => None,
+    };
+    // With no column of C no workgroup would run to write the sums.
+    let fused = variant.filter(|_| m * n > 0 && k <= ROW_SUMS_MAX_TERMS);
+    let Some(variant) = fused else {
         return (matmul(a, b, trans_a, trans_b, None), row_sums(a, trans_a));
-    }
-    let params = checked((a, b), (trans_a, trans_b), None, GemmVariant::Texel);
+    };
+    let params = checked((a, b), (trans_a, trans_b), None, variant);
     let out = Tensor::uninit(gpu, &[m, n]);
     let sums = Tensor::uninit(gpu, &[m]);
     gpu.count_flops(2 * m * n * k);
     let plain = Epilogue::default();
-    texel::run(a, b, (trans_a, trans_b), plain, &params, &out, Some(&sums));
+    let trans = (trans_a, trans_b);
+    match variant {
+        GemmVariant::Texel => texel::run(a, b, trans, plain, &params, &out, Some(&sums)),
+        _ => gpu::run(variant, a, b, trans, plain, &params, &out, Some(&sums)),
+    }
     (out, sums)
 }
+
+/// The longest row sums a product makes beside itself. Lavapipe ends an invocation after
+/// 65,535 loop iterations in all, and the sums' K iterations come on top of the product's own
+/// (about 1.3·K in the tiled kernel: K/16 panels of 16 steps plus their loads), so K stays
+/// well under 65,535 / 2.3; a batch, the K of a layer's bias gradient, is far shorter.
+pub const ROW_SUMS_MAX_TERMS: usize = 16_384;
 
 /// Each row's sum of `op(a)`, by the reduction kernels.
 fn row_sums(a: &Tensor, trans_a: bool) -> Tensor {
