@@ -78,7 +78,7 @@ impl Metric {
 
     pub fn title(self) -> &'static str {
         match self {
-            Metric::RocAuc => "Table 1 analogue: test ROC-AUC",
+            Metric::RocAuc => "Tables 1 and 2 analogue: test ROC-AUC",
             Metric::PrAuc => "Test PR-AUC (average precision)",
             Metric::GMean => "Test G-mean",
             Metric::ReconMse => {

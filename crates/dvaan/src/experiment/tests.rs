@@ -425,11 +425,16 @@ fn depth_presets_hold_the_cells_and_settings_they_promise() {
             "{p:?}: every method is implemented"
         );
     }
-    let ova = Preset::Ova.plan().grid.cells();
+    let ova_plan = Preset::Ova.plan();
+    let ova = ova_plan.grid.cells();
     assert_eq!(ova.len(), 7);
     assert!(ova
         .iter()
         .all(|c| c.dataset == "mnist-ova5" && c.ratio == 1.0 && c.seed == 0));
+    assert!(ova.iter().all(|c| {
+        let kind = c.method_kind().unwrap();
+        cell::config(c, kind, &ova_plan.settings).epochs == preset::OVA_EPOCHS
+    }));
     // Every cell of Tables 1 and 2 finds the paper's number beside it.
     let paper = Preset::Paper.plan().grid.cells();
     assert_eq!(paper.len(), 11 * 2 * 3 + 7 * 20 * 3);
