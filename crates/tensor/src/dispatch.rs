@@ -72,6 +72,15 @@ impl<'a> Dispatch<'a> {
         self
     }
 
+    /// The next binding if there is one: for an entry point that declares one binding more
+    /// than its sibling (e.g. `gemm_texel_row_sums` beside `gemm_texel`).
+    pub fn arg_if(self, tensor: Option<&'a Tensor>) -> Self {
+        match tensor {
+            Some(t) => self.arg(t),
+            None => self,
+        }
+    }
+
     /// The next binding: a texture made by [`Gpu::stage_texels`].
     pub fn texels(mut self, view: &'a wgpu::TextureView) -> Self {
         self.args.push(Arg::Texels(view));

@@ -131,20 +131,17 @@ fn backward_into(
     } else {
         "backward"
     };
-    let dispatch = Dispatch::new(&SHADER, entry)
+    Dispatch::new(&SHADER, entry)
         .constant("OP", spec.op as f64)
         .params(&spec.params(n, 0))
         .arg(x)
         .arg(y)
         .arg(spec.aux.unwrap_or(x))
         .arg(dloss)
-        .arg(&dx);
-    match negated {
-        Some(neg) => dispatch.arg(neg),
-        None => dispatch,
-    }
-    .groups(grid_1d(n, WG))
-    .run(gpu);
+        .arg(&dx)
+        .arg_if(negated)
+        .groups(grid_1d(n, WG))
+        .run(gpu);
     dx
 }
 

@@ -65,27 +65,24 @@ pub(super) fn run(
         }
     };
     check_grid(gpu, groups, a, b, trans);
-    let dispatch = Dispatch::new(shader, entry)
+    assert!(
+        row_sums.is_none() || variant == GemmVariant::Tiled,
+        "matmul: {variant:?} has no row sums"
+    );
+    let plain = Dispatch::new(shader, entry)
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
         .constant(wg_name, wg as f64);
-    let dispatch = epilogue
-        .constants(dispatch)
+    epilogue
+        .constants(plain)
         .params(params)
         .arg(a)
         .arg(b)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
         .arg(epilogue.bias.unwrap_or(a))
-        .arg(out);
-    assert!(
-        row_sums.is_none() || variant == GemmVariant::Tiled,
-        "matmul: {variant:?} has no row sums"
-    );
-    // Binding 4 is C; the row sums follow it.
-    match row_sums {
-        Some(sums) => dispatch.arg(sums),
-        None => dispatch,
-    }
-    .groups([groups[0] as u32, groups[1] as u32, 1])
-    .run(gpu);
+        .arg(out)
+        // Binding 4 is C; the row sums follow it.
+        .arg_if(row_sums)
+        .groups([groups[0] as u32, groups[1] as u32, 1])
+        .run(gpu);
 }

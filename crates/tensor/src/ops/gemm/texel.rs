@@ -42,25 +42,22 @@ pub(super) fn run(
     } else {
         "gemm_texel"
     };
-    let dispatch = Dispatch::new(&TEXEL, entry)
+    let plain = Dispatch::new(&TEXEL, entry)
         .constant("TRANS_A", trans.0 as u32 as f64)
         .constant("TRANS_B", trans.1 as u32 as f64)
-        .constant("SG_WG", wg as f64);
-    let dispatch = epilogue
-        .constants(dispatch)
+        .constant("SG_WG", wg as f64)
         .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-        .constant("TEXEL_ROWS", rows as f64)
+        .constant("TEXEL_ROWS", rows as f64);
+    epilogue
+        .constants(plain)
         .params(params)
         .texels(&staged.0)
         .texels(&staged.1)
         // The shader never reads binding 3 without a bias; `a` is a valid read-only stand-in.
         .arg(epilogue.bias.unwrap_or(a))
-        .arg(out);
-    // Binding 4 is C; the row sums follow it.
-    match row_sums {
-        Some(sums) => dispatch.arg(sums),
-        None => dispatch,
-    }
-    .groups([groups[0] as u32, groups[1] as u32, 1])
-    .run(gpu);
+        .arg(out)
+        // Binding 4 is C; the row sums follow it.
+        .arg_if(row_sums)
+        .groups([groups[0] as u32, groups[1] as u32, 1])
+        .run(gpu);
 }
