@@ -140,13 +140,21 @@ pub fn matmul_activated(
     bias: Option<&Tensor>,
     act: Option<Activation>,
 ) -> Tensor {
+    let variant = chosen(a, b, trans_a, trans_b);
+    matmul_activated_with(a, b, trans_a, trans_b, Epilogue { bias, act }, variant)
+}
+
+/// The variant [`matmul`] runs: the adapter's default where it takes the shape, else the
+/// subgroup kernel (only the texel kernel is particular about shapes).
+fn chosen(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> GemmVariant {
     let gpu = a.gpu();
     let (m, n, k) = dims(a, b, trans_a, trans_b);
-    let mut variant = default_variant(gpu);
-    if !variant.fits(gpu, m, n, k, trans_a, trans_b) {
-        variant = GemmVariant::Subgroup;
+    let variant = default_variant(gpu);
+    if variant.fits(gpu, m, n, k, trans_a, trans_b) {
+        variant
+    } else {
+        GemmVariant::Subgroup
     }
-    matmul_activated_with(a, b, trans_a, trans_b, Epilogue { bias, act }, variant)
 }
 
 /// What a product does to each value of C before storing it: adds the bias of its column,
@@ -201,22 +209,34 @@ pub fn matmul_activated_with(
     if out.numel() == 0 {
         return out;
     }
-    gpu.count_flops(2 * out.numel() * params.k as usize);
     // K = 0 still runs: every sum is empty and the output is the bias (or zero).
-    match variant {
-        GemmVariant::Texel => texel::run(a, b, (trans_a, trans_b), epilogue, &params, &out, None),
-        _ => gpu::run(
-            variant,
-            a,
-            b,
-            (trans_a, trans_b),
-            epilogue,
-            &params,
-            &out,
-            None,
-        ),
-    }
+    record(
+        variant,
+        (a, b),
+        (trans_a, trans_b),
+        epilogue,
+        &params,
+        (&out, None),
+    );
     out
+}
+
+/// Records the product on `variant`'s kernel into `out`, with the row sums where given
+/// (texel and tiled kernels), and counts its FLOPs.
+fn record(
+    variant: GemmVariant,
+    (a, b): (&Tensor, &Tensor),
+    trans: Transposes,
+    epilogue: Epilogue,
+    params: &Params,
+    (out, row_sums): (&Tensor, Option<&Tensor>),
+) {
+    let (m, n, k) = (params.m as usize, params.n as usize, params.k as usize);
+    a.gpu().count_flops(2 * m * n * k);
+    match variant {
+        GemmVariant::Texel => texel::run(a, b, trans, epilogue, params, out, row_sums),
+        _ => gpu::run(variant, a, b, trans, epilogue, params, out, row_sums),
+    }
 }
 
 /// The product's dimensions, after checking that the operands, the bias and the variant
@@ -295,30 +315,27 @@ pub fn matmul_and_row_sums(
     trans_a: bool,
     trans_b: bool,
 ) -> (Tensor, Tensor) {
-    let gpu = a.gpu();
     let (m, n, k) = dims(a, b, trans_a, trans_b);
-    let variant = match default_variant(gpu) {
-        GemmVariant::Texel if GemmVariant::Texel.fits(gpu, m, n, k, trans_a, trans_b) => {
-            Some(GemmVariant::Texel)
-        }
-        GemmVariant::Tiled => Some(GemmVariant::Tiled),
-        _ => None,
-    };
+    let variant = chosen(a, b, trans_a, trans_b);
     // With no column of C no workgroup would run to write the sums.
-    let fused = variant.filter(|_| m * n > 0 && k <= ROW_SUMS_MAX_TERMS);
-    let Some(variant) = fused else {
+    let fused = matches!(variant, GemmVariant::Texel | GemmVariant::Tiled)
+        && m * n > 0
+        && k <= ROW_SUMS_MAX_TERMS;
+    if !fused {
         return (matmul(a, b, trans_a, trans_b, None), row_sums(a, trans_a));
-    };
-    let params = checked((a, b), (trans_a, trans_b), None, variant);
-    let out = Tensor::uninit(gpu, &[m, n]);
-    let sums = Tensor::uninit(gpu, &[m]);
-    gpu.count_flops(2 * m * n * k);
-    let plain = Epilogue::default();
-    let trans = (trans_a, trans_b);
-    match variant {
-        GemmVariant::Texel => texel::run(a, b, trans, plain, &params, &out, Some(&sums)),
-        _ => gpu::run(variant, a, b, trans, plain, &params, &out, Some(&sums)),
     }
+    let params = checked((a, b), (trans_a, trans_b), None, variant);
+    let out = Tensor::uninit(a.gpu(), &[m, n]);
+    let sums = Tensor::uninit(a.gpu(), &[m]);
+    let plain = Epilogue::default();
+    record(
+        variant,
+        (a, b),
+        (trans_a, trans_b),
+        plain,
+        &params,
+        (&out, Some(&sums)),
+    );
     (out, sums)
 }
 
