@@ -177,6 +177,11 @@ pub struct Counters {
     /// Staging textures ([`Gpu::stage_texels`]); like buffers, none in a steady state.
     pub textures_created: u64,
     pub dispatches: u64,
+    /// Compute passes begun: consecutive dispatches share one, and each copy or clear
+    /// ends it. Both cost the host more than a dispatch recorded into an open pass.
+    pub passes: u64,
+    /// Copies and clears recorded in the encoder (staging textures, region copies, fills).
+    pub transfers: u64,
     pub submits: u64,
     pub readbacks: u64,
     pub uploads: u64,
@@ -233,7 +238,7 @@ impl Gpu {
         let pipelines_created = self.pipelines().created;
         let bind_groups_created = self.bind_groups().created;
         let textures_created = self.texel_pool().created();
-        let (dispatches, submits) = self.recorder().counts();
+        let [dispatches, passes, transfers, submits] = self.recorder().counts();
         let tally = self.tally();
         Counters {
             buffers_created,
@@ -243,6 +248,8 @@ impl Gpu {
             bind_groups_created,
             textures_created,
             dispatches,
+            passes,
+            transfers,
             submits,
             readbacks: tally.readbacks(),
             uploads: tally.uploads(),

@@ -18,6 +18,9 @@ pub(crate) struct Recorder {
     align: u64,
     dispatches: u64,
     submits: u64,
+    /// Copies and clears recorded (each one ends the open compute pass).
+    transfers: u64,
+    passes: u64,
 }
 
 impl Recorder {
@@ -36,12 +39,15 @@ impl Recorder {
             align: limits.min_uniform_buffer_offset_alignment as u64,
             dispatches: 0,
             submits: 0,
+            transfers: 0,
+            passes: 0,
         }
     }
 
     /// The encoder, for a copy or a clear: ends the open compute pass first.
     pub fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
         self.pass = None;
+        self.transfers += 1;
         self.open_encoder(device)
     }
 
@@ -61,6 +67,7 @@ impl Recorder {
                     timestamp_writes: None,
                 });
             self.pass = Some(pass.forget_lifetime());
+            self.passes += 1;
         }
         self.pass.as_mut().expect("a compute pass was just begun")
     }
@@ -108,8 +115,8 @@ impl Recorder {
         self.dispatches += 1;
     }
 
-    /// (dispatches recorded, submits made) so far.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.dispatches, self.submits)
+    /// (dispatches, compute passes, copies and clears, submits) recorded so far.
+    pub fn counts(&self) -> [u64; 4] {
+        [self.dispatches, self.passes, self.transfers, self.submits]
     }
 }
