@@ -19,6 +19,9 @@ struct TexelParams {
     // The input gradient's phases (conv_texel_phases.wgsl): the convolution's padding and
     // the size of dx.
     conv_pad: u32, dx_h: u32, dx_w: u32,
+    // The weight's half of a paired layout (x_padded_and_weight_*): its rows, channels and
+    // source channels.
+    w_len: u32, w_c: u32, w_c_src: u32, _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> tp: TexelParams;

@@ -1,5 +1,5 @@
 // The stride phases of the texel input gradient, shared by its weight layout
-// (weight_phases, conv_layout_kernels.wgsl) and its GEMM (conv_texel.wgsl), which both run
+// (phases_row, conv_layout_kernels.wgsl) and its GEMM (conv_texel.wgsl), which both run
 // every phase in one dispatch. Phase z = ph·S + pw holds the dx pixels (ph + S·i, pw + S·j);
 // along each axis it reads the taps k0 + S·a, a < taps, at dy index d + i - a. The sizes come
 // from tp: the convolution's stride, kernel (kh, kw), padding (conv_pad) and dx size

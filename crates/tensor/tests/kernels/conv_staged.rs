@@ -1,9 +1,10 @@
 //! A laid-out operand carried from one convolution product to the next (`conv::Staged`): a
 //! forward's x to its weight gradient, a transposed convolution's dy from its input gradient
 //! to its weight gradient, a weight from one input gradient to the next. The second product
-//! must give the same bits as when it lays the operand out itself, with one dispatch fewer
-//! where a layout was kept (the texel kernels), and must never read a layout kept of another
-//! tensor.
+//! must give the same bits as when it lays the operand out itself, recording less where a
+//! layout was kept (the texel kernels), and must never read a layout kept of another tensor.
+//! A kept x or dy saves its layout dispatch and the staging copy it reads; a kept weight
+//! saves the staging copy of the weight (its layout shares a dispatch with dy's otherwise).
 
 use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::ops::conv_transpose as ct;
@@ -32,11 +33,40 @@ fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec().iter().map(|v| v.to_bits()).collect()
 }
 
-/// Dispatches `op` records on `gpu`, and its result's bits.
-fn traced(gpu: &Gpu, op: impl FnOnce() -> Tensor) -> (u64, Vec<u32>) {
-    let before = gpu.counters().dispatches;
+/// The dispatches and the copies (staging textures) `op` records on `gpu`, and its result's
+/// bits.
+fn traced(gpu: &Gpu, op: impl FnOnce() -> Tensor) -> ([i64; 2], Vec<u32>) {
+    let before = gpu.counters();
     let out = op();
-    (gpu.counters().dispatches - before, bits(&out))
+    let after = gpu.counters();
+    let recorded = [
+        (after.dispatches - before.dispatches) as i64,
+        (after.transfers - before.transfers) as i64,
+    ];
+    (recorded, bits(&out))
+}
+
+/// The staging copies of a layout dispatch that reads `sources`: one each where the adapter
+/// stages them (which it does for all or none, when all are whole texels), none where the
+/// kernel reads their buffers.
+fn copies(gpu: &Gpu, sources: &[&Tensor]) -> i64 {
+    let staged = gpu.prefers_texel_reads() && sources.iter().all(|t| gpu.texels_fit(t.numel()));
+    if staged {
+        sources.len() as i64
+    } else {
+        0
+    }
+}
+
+/// What a kept x or dy saves: its layout dispatch and the copy that dispatch stages.
+fn kept_operand(gpu: &Gpu, operand: &Tensor) -> [i64; 2] {
+    [1, copies(gpu, &[operand])]
+}
+
+/// What a kept weight saves: nothing in dispatches (dy alone is laid out in the dispatch that
+/// laid out both), the difference in staging copies.
+fn kept_weight(gpu: &Gpu, dy: &Tensor, w: &Tensor) -> [i64; 2] {
+    [0, copies(gpu, &[dy, w]) - copies(gpu, &[dy])]
 }
 
 fn random(gpu: &Gpu, shape: &[usize], seed: u64) -> Tensor {
@@ -50,11 +80,12 @@ fn keeps(gpu: &Gpu) -> bool {
 }
 
 /// The second product with the kept layout, and with `other` in place of the tensor it was
-/// kept of: the same bits as without, one dispatch fewer only in the first case.
+/// kept of: the same bits as without, `saves` fewer dispatches and copies only in the first
+/// case.
 fn check_reuse(
     gpu: &Gpu,
     what: &str,
-    kept: bool,
+    (kept, saves): (bool, [i64; 2]),
     plain: impl Fn() -> Tensor,
     reused: impl Fn() -> Tensor,
     plain_other: impl Fn() -> Tensor,
@@ -64,8 +95,9 @@ fn check_reuse(
     let (n_plain, want) = traced(gpu, plain);
     let (n_reused, got) = traced(gpu, reused);
     assert!(got == want, "{what}: the kept layout changed the result");
-    let saved = u64::from(kept);
-    assert_eq!(n_reused, n_plain - saved, "{what}: dispatches");
+    let saved = if kept { saves } else { [0, 0] };
+    let fewer = [n_plain[0] - n_reused[0], n_plain[1] - n_reused[1]];
+    assert_eq!(fewer, saved, "{what}: (dispatches, copies) saved");
     let (n_plain, want) = traced(gpu, plain_other);
     let (n_reused, got) = traced(gpu, reused_other);
     assert!(got == want, "{what}: a layout of another tensor was read");
@@ -88,7 +120,7 @@ fn a_forward_layout_serves_its_weight_gradient() {
         check_reuse(
             &gpu,
             &what,
-            staged.is_kept(),
+            (staged.is_kept(), kept_operand(&gpu, &x)),
             || conv::conv2d_backward_weight(&x, &dy, (k, k), s, p),
             || conv::conv2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
             || conv::conv2d_backward_weight(&x2, &dy, (k, k), s, p),
@@ -113,7 +145,7 @@ fn a_transposed_input_gradient_layout_serves_its_weight_gradient() {
         check_reuse(
             &gpu,
             &what,
-            staged.is_kept(),
+            (staged.is_kept(), kept_operand(&gpu, &dy)),
             || ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p),
             || ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p),
             || ct::conv_transpose2d_backward_weight(&x, &dy2, (k, k), s, p),
@@ -144,7 +176,7 @@ fn an_input_gradient_layout_of_the_weight_serves_the_next_input_gradient() {
         check_reuse(
             &gpu,
             &format!("conv2d input gradient, w {:?}", wt.shape()),
-            staged.keeps_weight(),
+            (staged.keeps_weight(), kept_weight(&gpu, &dy2, &wt)),
             || fresh(&wt),
             || again(&wt).0,
             || fresh(&wt2),
@@ -171,7 +203,7 @@ fn an_input_gradient_layout_of_the_weight_serves_the_next_input_gradient() {
         check_reuse(
             &gpu,
             &format!("conv_transpose2d input gradient, w {:?}", wt.shape()),
-            weight.keeps_weight(),
+            (weight.keeps_weight(), kept_weight(&gpu, &dy2, &wt)),
             || fresh(&wt),
             || again(&wt).0,
             || fresh(&wt2),

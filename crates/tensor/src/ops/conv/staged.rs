@@ -2,7 +2,7 @@
 //! forward lays x out as zero-padded channels-last texels (`x_padded_nhwc`), and the weight
 //! gradient of the same convolution gathers exactly that layout of the same x again; the
 //! input gradient of a transposed convolution and its weight gradient both lay out dy the
-//! same way. The weight is laid out too (`weight_khwc`, `weight_phases`), and a network
+//! same way. The weight is laid out too (`weight_khwc`, the phase blocks), and a network
 //! that is run backward twice in one step (a discriminator whose input gradient two losses
 //! want, a decoder that two networks' objectives pass through) lays out the same weight the
 //! same way in both passes. A [`Staged`] carries such layouts from the first product to the

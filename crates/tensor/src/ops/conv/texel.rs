@@ -4,12 +4,14 @@
 //! are one texel fetch in `shaders/conv_texel.wgsl`. The forward reads x as zero-padded NHWC
 //! and w as [O, KH, KW, C]; the weight gradient the same x and dy as [O, N·OH·OW]; the input
 //! gradient dy as zero-padded NHWC and, for every stride phase, the phase's taps of w,
-//! reversed, as [C, KHP, KWP, O] (one layout dispatch for all phases, and one GEMM dispatch
-//! whose grid z runs over them; `texel_phases.rs`). Channels that are not whole quads (a
-//! 3-channel image) are laid out filled up with zero channels, which add exact zeros to each
-//! sum; the weight gradient of those channels is computed and dropped. A forward-shaped GEMM of at most 4
-//! columns (the input gradient into one channel) runs a narrow kernel without the 64-column
-//! tile.
+//! reversed, as [C, KHP, KWP, O] (one GEMM dispatch whose grid z runs over the phases;
+//! `texel_phases.rs`). A product that lays out both x (or dy) and the weight does so in one
+//! dispatch (`x_padded_and_weight_khwc`, `x_padded_and_weight_phases`): the layouts are
+//! independent and small, and a dispatch costs the host more than either's work. Channels
+//! that are not whole quads (a 3-channel image) are laid out filled up with zero channels,
+//! which add exact zeros to each sum; the weight gradient of those channels is computed and
+//! dropped. A forward-shaped GEMM of at most 4 columns (the input gradient into one channel)
+//! runs a narrow kernel without the 64-column tile.
 
 use super::gpu::{sum_splits, MIN_CHUNK};
 use super::staged::{Layout, PaddedLayout, Staged, WeightLayout};
@@ -119,6 +121,10 @@ pub(super) struct TexelParams {
     pub(super) conv_pad: u32,
     pub(super) dx_h: u32,
     pub(super) dx_w: u32,
+    pub(super) w_len: u32,
+    pub(super) w_c: u32,
+    pub(super) w_c_src: u32,
+    pub(super) _pad: u32,
 }
 
 /// The texel kernel's tile (`TX_ROWS` rows, `TILE_COLS` columns per invocation in the shader).
@@ -270,7 +276,7 @@ impl TexelPlan {
     /// run on `invocations` invocations.
     fn lay_out(&self, entry: &str, t: &Tensor, (numel, invocations): (usize, usize)) -> Texels {
         let view = t.gpu().texel_target(numel);
-        lay_out_into(entry, t, &self.prm, &view, (invocations, None));
+        lay_out_into(entry, &[(t, &view)], &self.prm, (invocations, None));
         view
     }
 
@@ -284,8 +290,80 @@ impl TexelPlan {
         sums: (&Tensor, usize),
     ) -> Texels {
         let view = t.gpu().texel_target(numel);
-        lay_out_into(entry, t, &self.prm, &view, (len, Some(sums)));
+        lay_out_into(entry, &[(t, &view)], &self.prm, (len, Some(sums)));
         view
+    }
+
+    /// x laid out as `x_padded_nhwc` (or, given `sums`, `x_padded_nhwc_summed`) and the
+    /// weight as `weight_khwc` do, in one dispatch: `x_pad` and `w_len` are their sizes in
+    /// floats, `pixels` x_pad's pixels.
+    fn lay_out_both(
+        &self,
+        (x, w): (&Tensor, &Tensor),
+        (x_pad, pixels): (usize, usize),
+        w_len: usize,
+        sums: Option<&Tensor>,
+    ) -> (Texels, Texels) {
+        let gpu = x.gpu();
+        let (x_view, w_view) = (gpu.texel_target(x_pad), gpu.texel_target(w_len));
+        let rows = self.prm.o * self.prm.kh * self.prm.kw;
+        let prm = TexelParams {
+            w_len: rows,
+            w_c: self.prm.c,
+            w_c_src: self.prm.c_src,
+            ..self.prm
+        };
+        let jobs = [(x, &*x_view), (w, &*w_view)];
+        match sums {
+            Some(db) => {
+                // One workgroup per channel quad, then one per 64 weight rows.
+                let groups = self.prm.c as usize / 4 + (rows as usize).div_ceil(64);
+                let entry = "x_padded_summed_and_weight_khwc";
+                lay_out_into(entry, &jobs, &prm, (pixels, Some((db, groups))));
+            }
+            None => lay_out_into("x_padded_and_weight_khwc", &jobs, &prm, (pixels, None)),
+        }
+        (x_view, w_view)
+    }
+
+    /// The layouts this product makes itself, those not kept (`kept`: x's, the weight's):
+    /// x (or dy) as zero-padded NHWC, summed where a forward is given the bias gradient's
+    /// `sums`, and the weight (forward) or dy's rows, summed where given `sums` (weight
+    /// gradient). A forward that lays out both does so in one dispatch.
+    fn lay_out_fresh(
+        &self,
+        (src, plain): (&Tensor, &Tensor),
+        sums: Option<&Tensor>,
+        (x_kept, w_kept): (bool, bool),
+    ) -> (Option<Texels>, Option<Texels>) {
+        let [n, hp, wp, c] = self.x_pad;
+        let x_pad = (n * hp * wp * c, n * hp * wp);
+        let other_len = self.other.iter().product::<usize>();
+        if self.mode != Mode::Forward {
+            let x = (!x_kept).then(|| self.lay_out("x_padded_nhwc", src, x_pad));
+            let rows = (other_len, other_len / 4);
+            let dy = match sums {
+                Some(db) => {
+                    self.lay_out_summed("dy_rows_summed", plain, rows, (db, self.prm.o as usize))
+                }
+                None => self.lay_out("dy_rows", plain, rows),
+            };
+            return (x, Some(dy));
+        }
+        if !w_kept && (sums.is_some() || !x_kept) {
+            let (x, w) = self.lay_out_both((src, plain), x_pad, other_len, sums);
+            return (Some(x), Some(w));
+        }
+        let x = match sums {
+            Some(db) => {
+                let quads = (db, c / 4);
+                Some(self.lay_out_summed("x_padded_nhwc_summed", src, x_pad, quads))
+            }
+            None => (!x_kept).then(|| self.lay_out("x_padded_nhwc", src, x_pad)),
+        };
+        let taps = (self.prm.o * self.prm.kh * self.prm.kw) as usize;
+        let w = (!w_kept).then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
+        (x, w)
     }
 
     /// [`TexelPlan::run`] into `out`; a weight gradient over filled-up channels runs into
@@ -349,42 +427,17 @@ impl TexelPlan {
         reuse: Option<&Staged>,
     ) -> Staged {
         let gpu = src.gpu();
-        let g = &self.prm;
-        let [n, hp, wp, c] = self.x_pad;
-        let x_pad = (n * hp * wp * c, n * hp * wp);
-        let other_len = self.other.iter().product::<usize>();
         let forward = self.mode == Mode::Forward;
         let layout = self.padded_layout();
         let sums = bias.grad();
         let kept = reuse.and_then(|r| r.find(src, &layout));
-        let fresh_x = match sums {
-            Some(db) if forward => {
-                let quads = (db, c / 4);
-                Some(self.lay_out_summed("x_padded_nhwc_summed", src, x_pad, quads))
-            }
-            _ => kept
-                .is_none()
-                .then(|| self.lay_out("x_padded_nhwc", src, x_pad)),
-        };
-        let x = fresh_x.as_ref().or(kept).expect("x kept or laid out");
         let w_layout = self.khwc_layout();
-        let (fresh_other, kept_w) = if forward {
-            let kept_w = reuse.and_then(|r| r.find(plain, &w_layout));
-            let taps = (g.o * g.kh * g.kw) as usize;
-            let fresh = kept_w
-                .is_none()
-                .then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
-            (fresh, kept_w)
-        } else {
-            let dy = match sums {
-                Some(db) => {
-                    let rows = (db, g.o as usize);
-                    self.lay_out_summed("dy_rows_summed", plain, (other_len, other_len / 4), rows)
-                }
-                None => self.lay_out("dy_rows", plain, (other_len, other_len / 4)),
-            };
-            (Some(dy), None)
-        };
+        let kept_w = reuse
+            .filter(|_| forward)
+            .and_then(|r| r.find(plain, &w_layout));
+        let (fresh_x, fresh_other) =
+            self.lay_out_fresh((src, plain), sums, (kept.is_some(), kept_w.is_some()));
+        let x = fresh_x.as_ref().or(kept).expect("x kept or laid out");
         let other = fresh_other.as_ref().or(kept_w).expect("laid out or kept");
         let (a, b): (&wgpu::TextureView, &wgpu::TextureView) =
             if forward { (x, other) } else { (other, x) };
@@ -425,37 +478,44 @@ impl TexelPlan {
     }
 }
 
-/// Runs layout kernel `entry` on `invocations` invocations: it reads `t` (from a staged copy,
-/// `conv_layout_texel.wgsl`, where the adapter prefers texel reads) and writes staging
-/// texture `view`. With `sums` (a tensor and a workgroup count) it runs that many workgroups,
-/// one a row or channel quad, that also write the sums there (the `_summed` kernels).
+/// Runs layout kernel `entry` on `invocations` invocations, plus `prm.w_len` for a paired
+/// layout: it reads each source tensor (from a staged copy, `conv_layout_texel.wgsl`, where
+/// the adapter prefers texel reads) and writes its staging texture, bound in `jobs` order
+/// (source, texture, next source, …). With `sums` (a tensor and a workgroup count) it runs
+/// that many workgroups, one a row or channel quad, that also write the sums there (the
+/// `_summed` kernels).
 pub(super) fn lay_out_into(
     entry: &str,
-    t: &Tensor,
+    jobs: &[(&Tensor, &wgpu::TextureView)],
     prm: &TexelParams,
-    view: &wgpu::TextureView,
     (invocations, sums): (usize, Option<(&Tensor, usize)>),
 ) {
-    let gpu = t.gpu();
-    let staged = gpu.texel_reads(&[t]);
-    let dispatch = match &staged {
-        Some(copy) => Dispatch::new(&LAYOUT_TEXEL, entry)
-            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-            .texels(&copy[0]),
-        None => Dispatch::new(&LAYOUT, entry)
-            .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-            .arg(t),
+    let gpu = jobs[0].0.gpu();
+    let sources: Vec<&Tensor> = jobs.iter().map(|&(t, _)| t).collect();
+    let staged = gpu.texel_reads(&sources);
+    let shader = if staged.is_some() {
+        &LAYOUT_TEXEL
+    } else {
+        &LAYOUT
     };
-    let dispatch = dispatch
-        .constant("FILL_CHANNELS", (prm.c != prm.c_src) as u32 as f64)
+    let fill = prm.c != prm.c_src || prm.w_c != prm.w_c_src;
+    let mut dispatch = Dispatch::new(shader, entry)
+        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
+        .constant("FILL_CHANNELS", fill as u32 as f64)
         .params(&TexelParams {
             len: invocations as u32,
             ..*prm
-        })
+        });
+    for (i, &(t, view)) in jobs.iter().enumerate() {
+        dispatch = match &staged {
+            Some(copies) => dispatch.texels(&copies[i]),
+            None => dispatch.arg(t),
+        }
         .texels(view);
+    }
     match sums {
         Some((sums, groups)) => dispatch.arg(sums).groups([groups as u32, 1, 1]),
-        None => dispatch.groups(grid_1d(invocations, 64)),
+        None => dispatch.groups(grid_1d(invocations + prm.w_len as usize, 64)),
     }
     .run(gpu);
 }

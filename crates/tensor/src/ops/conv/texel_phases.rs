@@ -109,8 +109,6 @@ pub(super) fn input_grad(
         wp: u(wp),
         ..Default::default()
     };
-    let a = gpu.texel_target(dy_len);
-    lay_out_into("x_padded_nhwc", dy, &base, &a, (g.n * hp * wp, None));
     // Every phase's block of w, one after the other, then every phase's GEMM: one dispatch
     // each, the phases found from the convolution's sizes (prelude/conv_texel_phases.wgsl).
     let phased = TexelParams {
@@ -126,17 +124,29 @@ pub(super) fn input_grad(
         stride: s,
         pad: g.pad,
     });
+    let a = gpu.texel_target(dy_len);
+    let pixels = g.n * hp * wp;
+    let w_rows = g.c * g.kh * g.kw;
     let kept_w = reuse.and_then(|r| r.find(w, &w_layout));
-    let fresh_w = kept_w.is_none().then(|| {
-        let b = gpu.texel_target(w_len);
-        let layout = TexelParams {
-            c: u(g.c),
-            c_src: u(g.c),
-            ..phased
-        };
-        lay_out_into("weight_phases", w, &layout, &b, (g.c * g.kh * g.kw, None));
-        b
-    });
+    // dy and w, when both are laid out, in one dispatch.
+    let fresh_w = match kept_w {
+        Some(_) => {
+            lay_out_into("x_padded_nhwc", &[(dy, &a)], &base, (pixels, None));
+            None
+        }
+        None => {
+            let b = gpu.texel_target(w_len);
+            let both = TexelParams {
+                w_len: u(w_rows),
+                w_c: u(g.c),
+                w_c_src: u(g.c),
+                ..phased
+            };
+            let jobs = [(dy, &*a), (w, &*b)];
+            lay_out_into("x_padded_and_weight_phases", &jobs, &both, (pixels, None));
+            Some(b)
+        }
+    };
     let b = fresh_w.as_ref().or(kept_w).expect("w kept or laid out");
     let gemm = TexelParams {
         c: u(g.o),
