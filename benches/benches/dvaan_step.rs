@@ -3,8 +3,8 @@
 //! `Dvaan::gradients` (discriminator shared), three Adam updates and the margin update, as
 //! the trainer records it. Reported as samples/s, and first as ms/step with the step's GEMM
 //! and convolution FLOPs (`Counters::flops`) and the effective rate they give. Beside them:
-//! the dispatches and submits of a step (`Gpu::counters`), the parameter count of each
-//! network, and the host's cost of a step: the wall time of recording it up to and
+//! the dispatches, compute passes, copies and submits of a step (`Gpu::counters`), the
+//! parameter count of each network, and the host's cost of a step: the wall time of recording it up to and
 //! including the flush, without waiting for the GPU, per step and per dispatch, and the
 //! recording thread's CPU time over the same span (which load on the machine does not
 //! inflate), and beside it the adapter's floor: the host's cost of the smallest dispatch.
@@ -66,6 +66,8 @@ struct StepCost {
     /// The recording thread's CPU time over the same span.
     host_cpu_us: f64,
     dispatches: f64,
+    passes: f64,
+    transfers: f64,
     submits: f64,
     flops: f64,
 }
@@ -93,6 +95,8 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
         host_us: host * 1e6 / MEASURED_STEPS as f64,
         host_cpu_us: host_cpu * 1e6 / MEASURED_STEPS as f64,
         dispatches: per_step(after.dispatches, before.dispatches),
+        passes: per_step(after.passes, before.passes),
+        transfers: per_step(after.transfers, before.transfers),
         submits: per_step(after.submits, before.submits),
         flops: per_step(after.flops, before.flops),
     }
@@ -220,10 +224,13 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         gpu.summary()
     );
     eprintln!(
-        "per step (mean of {MEASURED_STEPS}): {:.0} dispatches, {:.0} submits; host time to \
-         record and submit {:.0} us/step, {:.2} us/dispatch (wall); {:.0} us/step, {:.2} \
+        "per step (mean of {MEASURED_STEPS}): {:.0} dispatches in {:.0} compute passes, {:.0} \
+         copies and clears (staging textures, region copies, fills), {:.0} submits; host time \
+         to record and submit {:.0} us/step, {:.2} us/dispatch (wall); {:.0} us/step, {:.2} \
          us/dispatch (the recording thread's CPU time)",
         cost.dispatches,
+        cost.passes,
+        cost.transfers,
         cost.submits,
         cost.host_us,
         cost.host_us / cost.dispatches.max(1.0),
