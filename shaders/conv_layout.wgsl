@@ -1,5 +1,5 @@
 // The conv layout kernels (prelude/conv_layout_kernels.wgsl, composed before this file)
-// reading their source tensor from its storage buffer.
+// reading their source tensors from their storage buffers.
 
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 

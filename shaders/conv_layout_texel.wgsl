@@ -1,5 +1,5 @@
 // The conv layout kernels (prelude/conv_layout_kernels.wgsl, composed before this file)
-// reading their source tensor from a staged copy (flat float f in texel f / 4), a fraction
+// reading their source tensors from staged copies (flat float f in texel f / 4), a fraction
 // of a storage-buffer load's cost on lavapipe.
 
 @group(0) @binding(1) var src_tex: texture_storage_2d<rgba32float, read>;

@@ -19,10 +19,10 @@
 // The input gradient runs MODE 0 on every stride phase in one dispatch (PHASES, grid z = the
 // phase): within a phase it is a stride-1 convolution of dy (laid out as x_pad is, with the
 // padding its reads need) by the phase's taps reversed (w laid out per phase as
-// [C, KHP, KWP, O] by x_padded_and_weight_phases); `phase_gemm` turns the convolution's sizes in tp into
-// the phase's GEMM: off_h/off_w place the first read, b_base the phase's weights, out_* the
-// phase's outputs in dx. Workgroups past a phase's rows (phases differ in size by a row or
-// column of pixels) return at once.
+// [C, KHP, KWP, O] by x_padded_and_weight_phases); `phase_gemm` turns the convolution's
+// sizes in tp into the phase's GEMM: off_h/off_w place the first read, b_base the phase's
+// weights, out_* the phase's outputs in dx. Workgroups past a phase's rows (phases differ in
+// size by a row or column of pixels) return at once.
 //
 //   MODE 0, forward:      rows p = (n, oh, ow), columns o, r = (kh, kw, c)
 //                         A = x_pad texel at pixel (oh·S + kh, ow·S + kw), B = w_khwc texel

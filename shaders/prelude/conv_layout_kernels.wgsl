@@ -241,9 +241,10 @@ fn phases_quad(row: vec2<u32>, q: u32) -> Gather {
 // A convolution whose x (or dy) and weight are both laid out anew lays them out together:
 // invocations [0, len) lay out x's pixels as x_padded_nhwc does, the next w_len a weight's
 // rows, as weight_khwc does (forward) or as the phase blocks of the input gradient
-// (phases_row), with w_c and w_c_src for the weight's channels. A weight kept laid out from
-// an earlier product leaves x_padded_nhwc alone; the phase blocks are never laid out alone. The weight is read through w_at (binding 3, declared by each
-// shader beside src_at) and written to binding 4: one dispatch instead of two.
+// (phases_row), with w_c and w_c_src for the weight's channels. The weight is read through
+// w_at (binding 3, declared by each shader beside src_at) and written to binding 4: one
+// dispatch instead of two. Where the weight's layout is kept from an earlier product,
+// x_padded_nhwc runs alone; the phase blocks are only ever laid out beside dy.
 @group(0) @binding(4) var weights_out: texture_storage_2d<rgba32float, write>;
 
 fn gather_w(g: Gather) -> vec4<f32> {

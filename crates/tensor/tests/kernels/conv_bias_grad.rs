@@ -10,7 +10,7 @@
 use dvaan_tensor::ops::conv::{self, Variant};
 use dvaan_tensor::ops::conv_transpose as ct;
 use dvaan_tensor::ops::reduce::channel_sum;
-use dvaan_tensor::{Gpu, Tensor};
+use dvaan_tensor::{with_texel_reads, Gpu, Tensor};
 
 use crate::common::*;
 
@@ -144,57 +144,71 @@ fn a_transposed_input_gradient_sums_the_bias_gradient_as_it_lays_dy_out() {
     // it: decoder-like layers; 92 output channels at batch 1; 3 output channels filled up to
     // 4; a 64-sample batch of 28x28 maps (a long sum per channel); one output channel, which
     // the texel kernel leaves to the others; no input channels (an empty input gradient, so
-    // nothing lays dy out and the channel sum runs).
-    for (i, &([n, c, h, w, o, k, s, p, op], summed)) in [
-        ([2, 16, 2, 2, 8, 3, 2, 1, 1], true),
-        ([1, 12, 4, 4, 92, 3, 2, 1, 0], true),
-        ([2, 8, 7, 7, 3, 5, 2, 2, 1], true),
-        ([64, 8, 14, 14, 4, 5, 2, 2, 1], true),
-        ([2, 64, 14, 14, 1, 5, 2, 2, 1], false),
-        ([2, 0, 4, 4, 8, 3, 2, 1, 1], false),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = &mut rng(170 + i as u64);
-        let (x, _) = random(&gpu, &[n, c, h, w], r);
-        let (wt, _) = random(&gpu, &[c, o, k, k], r);
-        let y = ct::conv_transpose2d(&x, &wt, None, s, p, op);
-        let (dy, dy_data) = random(&gpu, y.shape(), r);
-        let what = format!("conv_transpose2d x {:?} dy {:?}", x.shape(), dy.shape());
-        let (both, (dx, db, staged)) = counted(&gpu, || {
-            ct::conv_transpose2d_backward_input_and_bias_keeping(None, &dy, &wt, s, p)
+    // nothing lays dy out and the channel sum runs). Each case runs both ways the layout
+    // kernels can read dy and the weight, from staged copies (as CPU adapters prefer) and from
+    // their buffers, which must give the same bits.
+    let mut first_reads: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+    for reads in [None, Some(false)] {
+        with_texel_reads(reads, || {
+            for (i, &([n, c, h, w, o, k, s, p, op], summed)) in [
+                ([2, 16, 2, 2, 8, 3, 2, 1, 1], true),
+                ([1, 12, 4, 4, 92, 3, 2, 1, 0], true),
+                ([2, 8, 7, 7, 3, 5, 2, 2, 1], true),
+                ([64, 8, 14, 14, 4, 5, 2, 2, 1], true),
+                ([2, 64, 14, 14, 1, 5, 2, 2, 1], false),
+                ([2, 0, 4, 4, 8, 3, 2, 1, 1], false),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let r = &mut rng(170 + i as u64);
+                let (x, _) = random(&gpu, &[n, c, h, w], r);
+                let (wt, _) = random(&gpu, &[c, o, k, k], r);
+                let y = ct::conv_transpose2d(&x, &wt, None, s, p, op);
+                let (dy, dy_data) = random(&gpu, y.shape(), r);
+                let what = format!("conv_transpose2d x {:?} dy {:?}", x.shape(), dy.shape());
+                let (both, (dx, db, staged)) = counted(&gpu, || {
+                    ct::conv_transpose2d_backward_input_and_bias_keeping(None, &dy, &wt, s, p)
+                });
+                let (apart, (dx_alone, db_alone)) = counted(&gpu, || {
+                    let (dx, _) = ct::conv_transpose2d_backward_input_keeping(None, &dy, &wt, s, p);
+                    (dx, channel_sum(&dy))
+                });
+                let fused = texel && summed;
+                check_product(
+                    &what,
+                    "input gradient",
+                    fused,
+                    (both, apart),
+                    (&dx, &dx_alone),
+                );
+                // The layout it kept of dy serves the weight gradient as before.
+                let dw = ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p);
+                let dw_fresh = ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p);
+                assert!(
+                    bits(&dw) == bits(&dw_fresh),
+                    "{what}: the weight gradient changed"
+                );
+                match first_reads.get(i) {
+                    None => first_reads.push((bits(&dx), bits(&db))),
+                    Some(first) => assert!(
+                        *first == (bits(&dx), bits(&db)),
+                        "{what}: staged and buffer reads differ"
+                    ),
+                }
+                // x_padded_nhwc_summed: one addition per pixel of the padded map an invocation
+                // adds (pixels i, i + 64, … of N·(OH+2P)·(OW+2P), padding included), one per
+                // partial in the last sum of 64, one more for the f64 reference.
+                let pixels = n * (y.dim(2) + 2 * p) * (y.dim(3) + 2 * p);
+                let additions = pixels.div_ceil(64) + 64 + 1;
+                check_bias(
+                    &what,
+                    fused,
+                    (&db, &db_alone),
+                    (&dy_data, dims4(&dy)),
+                    additions,
+                );
+            }
         });
-        let (apart, (dx_alone, db_alone)) = counted(&gpu, || {
-            let (dx, _) = ct::conv_transpose2d_backward_input_keeping(None, &dy, &wt, s, p);
-            (dx, channel_sum(&dy))
-        });
-        let fused = texel && summed;
-        check_product(
-            &what,
-            "input gradient",
-            fused,
-            (both, apart),
-            (&dx, &dx_alone),
-        );
-        // The layout it kept of dy serves the weight gradient as before.
-        let dw = ct::conv_transpose2d_backward_weight_from(&staged, &x, &dy, (k, k), s, p);
-        let dw_fresh = ct::conv_transpose2d_backward_weight(&x, &dy, (k, k), s, p);
-        assert!(
-            bits(&dw) == bits(&dw_fresh),
-            "{what}: the weight gradient changed"
-        );
-        // x_padded_nhwc_summed: one addition per pixel of the padded map an invocation adds
-        // (pixels i, i + 64, … of N·(OH+2P)·(OW+2P), padding included), one per partial in the
-        // last sum of 64, one more for the f64 reference.
-        let pixels = n * (y.dim(2) + 2 * p) * (y.dim(3) + 2 * p);
-        let additions = pixels.div_ceil(64) + 64 + 1;
-        check_bias(
-            &what,
-            fused,
-            (&db, &db_alone),
-            (&dy_data, dims4(&dy)),
-            additions,
-        );
     }
 }

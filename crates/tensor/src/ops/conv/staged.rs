@@ -6,7 +6,8 @@
 //! that is run backward twice in one step (a discriminator whose input gradient two losses
 //! want, a decoder that two networks' objectives pass through) lays out the same weight the
 //! same way in both passes. A [`Staged`] carries such layouts from the first product to the
-//! next, which then skips their layout dispatches.
+//! next, which then skips their layout work: a kept x or dy its layout dispatch, a kept
+//! weight its part of the dispatch that lays out both (and the staging copy it reads).
 //!
 //! It holds the leases on the textures (`crate::texels`) and handles on the source tensors,
 //! so none is reused while it lives, and a product takes a layout only for the same tensor
@@ -27,8 +28,8 @@ pub(super) struct PaddedLayout {
     pub pad: usize,
 }
 
-/// What fixes a weight's layout: the layout kernel, the weight's [O, C, KH, KW] as that
-/// kernel reads it, the channels it writes (C rounded up to whole texels, or C), and for the
+/// What fixes a weight's layout: which layout (`weight_khwc`, or `weight_phases` for the
+/// input gradient's phase blocks), the weight's [O, C, KH, KW] as it is read, the channels it writes (C rounded up to whole texels, or C), and for the
 /// input gradient's phases the convolution's stride and padding (0 where they do not matter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct WeightLayout {

@@ -2,7 +2,8 @@
 //! Within one phase (see `prelude/conv_geometry.wgsl`) the input gradient is a stride-1
 //! forward convolution of dy with that phase's taps reversed, so each phase runs the texel
 //! forward GEMM on dy laid out as zero-padded NHWC and on the phase's block of w. One layout
-//! dispatch writes every phase's block and one GEMM dispatch runs every phase.
+//! dispatch writes dy's layout and every phase's block, and one GEMM dispatch runs every
+//! phase.
 
 use super::staged::{Layout, Staged, WeightLayout};
 use super::texel::{lay_out_into, texel_gemm, TexelParams, TexelTile, TEXEL_MAX_STEPS, TEXEL_ROWS};
@@ -47,7 +48,8 @@ impl PhaseAxis {
 /// stride-1 forward convolution of dy with that phase's taps reversed, so each phase runs the
 /// forward GEMM (MODE 0) on dy laid out as zero-padded NHWC and the phase's block of w laid
 /// out as [C, KHP, KWP, O]: the reduction runs over (a, b, o), four output channels per texel.
-/// One layout dispatch writes every phase's block and one GEMM dispatch runs every phase.
+/// One layout dispatch writes dy's layout and every phase's block (dy's alone where w's is
+/// kept), and one GEMM dispatch runs every phase.
 pub(super) fn input_grad(
     g: &Geometry,
     (dy, w): (&Tensor, &Tensor),
@@ -109,8 +111,9 @@ pub(super) fn input_grad(
         wp: u(wp),
         ..Default::default()
     };
-    // Every phase's block of w, one after the other, then every phase's GEMM: one dispatch
-    // each, the phases found from the convolution's sizes (prelude/conv_texel_phases.wgsl).
+    // dy's layout with every phase's block of w, one after the other, then every phase's
+    // GEMM: one dispatch each, the phases found from the convolution's sizes
+    // (prelude/conv_texel_phases.wgsl).
     let phased = TexelParams {
         conv_pad: u(g.pad),
         dx_h: u(g.h),
