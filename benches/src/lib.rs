@@ -6,6 +6,11 @@ use std::time::{Duration, Instant};
 
 use dvaan_tensor::{Gpu, GpuOptions};
 
+/// The allocator the `dvaan` binary trains with (`crates/dvaan/src/bin/dvaan.rs`), so that
+/// every bench measures the host cost a training run pays.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The bench device; exits with the engine's message when there is none. With
 /// `DVAAN_SHADER_CHECKS=off` its shaders are built without wgpu's bounds checks and loop
 /// bounding, to measure what they cost.

@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use dvaan::cli::{run, Cli};
 
+/// Recording a training step allocates many small objects (wgpu's command lists, bind group
+/// handles, the tape's nodes); with mimalloc the recording thread spent about half the CPU
+/// time it spent with the C library's allocator on lavapipe (docs/PERFORMANCE.md, "What a
+/// dispatch costs the host").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
