@@ -9,6 +9,7 @@ mod concat;
 mod conv;
 mod conv_bias_grad;
 mod conv_staged;
+mod conv_texel;
 mod conv_transpose;
 mod elementwise;
 mod engine;
