@@ -65,10 +65,8 @@ impl Backward for Mse {
             let (dpred, dtarget) = k::mse_backward_both(&self.pred, &self.target, single(dy));
             return vec![wants[0].then_some(dpred), Some(dtarget)];
         }
-        vec![
-            Some(k::mse_backward(&self.pred, &self.target, single(dy))),
-            None,
-        ]
+        let dpred = wants[0].then(|| k::mse_backward(&self.pred, &self.target, single(dy)));
+        vec![dpred, None]
     }
 }
 

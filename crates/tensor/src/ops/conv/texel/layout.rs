@@ -45,9 +45,8 @@ impl TexelPlan {
     ) -> (Texels, Texels) {
         let gpu = x.gpu();
         let (x_view, w_view) = (gpu.texel_target(x_pad), gpu.texel_target(w_floats));
-        let rows = self.prm.o * self.prm.kh * self.prm.kw;
         let prm = TexelParams {
-            w_len: rows,
+            w_len: khwc_rows(&self.prm) as u32,
             w_c: self.prm.c,
             w_c_src: self.prm.c_src,
             ..self.prm
@@ -55,7 +54,6 @@ impl TexelPlan {
         let jobs = [(x, &*x_view), (w, &*w_view)];
         match sums {
             Some(db) => {
-                // One workgroup per channel quad, then one per 64 weight rows.
                 let groups = summed_pair_groups(&self.prm);
                 let entry = "x_padded_summed_and_weight_khwc";
                 lay_out_into(entry, &jobs, &prm, (pixels, Some((db, groups))));
@@ -104,8 +102,8 @@ impl TexelPlan {
             }
             None => (!x_kept).then(|| self.lay_out("x_padded_nhwc", src, x_pad)),
         };
-        let taps = (self.prm.o * self.prm.kh * self.prm.kw) as usize;
-        let w = (!w_kept).then(|| self.lay_out("weight_khwc", plain, (other_len, taps)));
+        let rows = khwc_rows(&self.prm);
+        let w = (!w_kept).then(|| self.lay_out("weight_khwc", plain, (other_len, rows)));
         (x, w)
     }
 }
@@ -113,7 +111,12 @@ impl TexelPlan {
 /// Workgroups of `x_padded_summed_and_weight_khwc`: one per channel quad of x, then one per 64
 /// rows (o, kh, kw) of the weight.
 fn summed_pair_groups(prm: &TexelParams) -> usize {
-    prm.c as usize / 4 + (prm.o * prm.kh * prm.kw).div_ceil(64) as usize
+    prm.c as usize / 4 + khwc_rows(prm).div_ceil(64)
+}
+
+/// Rows (o, kh, kw) of a forward's weight laid out as [O, KH, KW, C]: one invocation each.
+fn khwc_rows(prm: &TexelParams) -> usize {
+    (prm.o * prm.kh * prm.kw) as usize
 }
 
 /// Runs layout kernel `entry` on `invocations` invocations, plus `prm.w_len` for a paired
