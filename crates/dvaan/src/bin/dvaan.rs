@@ -9,7 +9,9 @@ use dvaan::cli::{run, Cli};
 /// Recording a training step allocates many small objects (wgpu's command lists, bind group
 /// handles, the tape's nodes); with mimalloc the recording thread spent about half the CPU
 /// time it spent with the C library's allocator on lavapipe (docs/PERFORMANCE.md, "What a
-/// dispatch costs the host").
+/// dispatch costs the host"). The workspace builds it with `override`, so the C code in the
+/// process (the Vulkan driver, which allocates for every command it records) allocates
+/// through it too: a library must not choose that for its users, a binary may.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
