@@ -1,12 +1,15 @@
 //! Adam over one parameter group, on the engine's fused update kernel
 //! (`dvaan_tensor::ops::adam`, `shaders/adam.wgsl`).
 //!
-//! The group's moments live side by side in two flat buffers, each parameter's segment at an
-//! offset a view may start at, so one dispatch updates the whole group: each step copies the
-//! gradients and the parameters into flat buffers of the same layout (plain buffer copies,
-//! no kernel), runs the update over them, and copies the parameters back. Every element sees
-//! the arithmetic a step of its own tensor would; the padding between segments (which starts
-//! each segment at a whole texel, at least) holds zeros, which the update keeps zero.
+//! The group's parameters and moments live side by side in flat buffers, each parameter's
+//! segment at an offset a view may start at, so one dispatch updates the whole group in
+//! place: the optimiser moves each parameter's storage into its segment when it is made
+//! ([`Tensor::relocate_into`]; the layers' handles follow), and each step only copies the
+//! gradients into a flat buffer of the same layout (plain buffer copies, no kernel). Every
+//! element sees the arithmetic a step of its own tensor would; the padding between segments
+//! (which starts each segment at a whole texel, at least) holds zeros, which the update
+//! keeps zero. A parameter that lives elsewhere already (another optimiser moved it) is
+//! copied in before the update and back after it instead.
 
 use std::ops::Range;
 
@@ -24,6 +27,8 @@ pub struct Adam {
     params: Vec<Param>,
     /// Where each parameter's elements start in the flat buffers.
     offsets: Vec<usize>,
+    /// Whether each parameter lives in its segment of the flat buffer (else it is copied).
+    resident: Vec<bool>,
     /// None for an empty group.
     flat: Option<Flat>,
     steps: u32,
@@ -58,11 +63,20 @@ impl Adam {
                 v: zeros(),
             }
         });
+        let resident = match &flat {
+            Some(f) => params
+                .iter()
+                .zip(&offsets)
+                .map(|(p, &at)| p.value().relocate_into(&f.param.view(at, p.shape())))
+                .collect(),
+            None => Vec::new(),
+        };
         Adam {
             config,
             names,
             params,
             offsets,
+            resident,
             flat,
             steps: 0,
         }
@@ -82,14 +96,16 @@ impl Adam {
         let Some(f) = &self.flat else { return };
         let mut runs: Vec<Range<usize>> = Vec::new();
         let mut joins_run = false;
-        for (p, &at) in self.params.iter().zip(&self.offsets) {
+        for ((p, &at), &resident) in self.params.iter().zip(&self.offsets).zip(&self.resident) {
             let Some(g) = grads.get(p) else {
                 joins_run = false;
                 continue;
             };
             let n = p.value().numel();
             f.grad.copy_region(at, g, 0, n);
-            f.param.copy_region(at, p.value(), 0, n);
+            if !resident {
+                f.param.copy_region(at, p.value(), 0, n);
+            }
             // Through the padding to a whole quad, so that no run ends in a scalar dispatch.
             let end = (at + n).next_multiple_of(4);
             match runs.last_mut() {
@@ -101,9 +117,11 @@ impl Adam {
         for run in runs {
             adam_step_range(&f.param, &f.grad, &f.m, &f.v, run, self.steps, &self.config);
         }
-        for (p, &at) in self.params.iter().zip(&self.offsets) {
+        for ((p, &at), &resident) in self.params.iter().zip(&self.offsets).zip(&self.resident) {
             if grads.get(p).is_some() {
-                p.value().copy_region(0, &f.param, at, p.value().numel());
+                if !resident {
+                    p.value().copy_region(0, &f.param, at, p.value().numel());
+                }
                 p.mark_updated();
             }
         }

@@ -2,8 +2,13 @@
 //!
 //! Tensors are immutable values to the ops that read them; clones share storage. Kernels
 //! that update in place (Adam, running statistics) write through a tensor they were given.
+//!
+//! A storage may move once into a range of another tensor ([`Tensor::relocate_into`]): an
+//! optimiser gathers its parameters into one flat buffer that way, so that one dispatch
+//! updates them all in place and nothing is copied per step. Every clone, view and reshape
+//! follows the move, because they reach the buffer through the storage they share.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::bind_groups::Resource;
 use crate::pool::BufferKind;
@@ -13,6 +18,11 @@ pub(crate) struct Storage {
     buffer: Option<wgpu::Buffer>,
     class: u64,
     gpu: Gpu,
+    /// Elements the storage was made for (the pooled buffer may be larger).
+    numel: usize,
+    /// Where the elements live since [`Tensor::relocate_into`]: a range of another storage
+    /// that never moves itself. `buffer` then idles until this storage is dropped.
+    moved: OnceLock<Tensor>,
 }
 
 impl Drop for Storage {
@@ -46,6 +56,8 @@ impl Tensor {
                 buffer: Some(buffer),
                 class,
                 gpu: gpu.clone(),
+                numel,
+                moved: OnceLock::new(),
             }),
             offset: 0,
         }
@@ -247,7 +259,8 @@ impl Tensor {
 
     /// Where the elements start in [`Tensor::buffer`], in bytes (0 unless a view).
     pub fn byte_offset(&self) -> u64 {
-        (self.offset * 4) as u64
+        let moved = self.storage.moved.get().map_or(0, |home| home.offset);
+        ((moved + self.offset) * 4) as u64
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -273,6 +286,9 @@ impl Tensor {
     /// The whole buffer; a view's elements start at [`Tensor::byte_offset`] in it.
     pub fn buffer(&self) -> &wgpu::Buffer {
         self.storage
+            .moved
+            .get()
+            .map_or(&self.storage, |home| &home.storage)
             .buffer
             .as_ref()
             .expect("tensor storage is live")
@@ -283,9 +299,42 @@ impl Tensor {
         (self.numel().max(1) * 4) as u64
     }
 
-    /// True when both tensors share one buffer (clones, reshapes and views do).
+    /// True when both tensors share one storage (clones, reshapes and views do).
     pub fn same_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
+    }
+
+    /// Moves this tensor's elements into `home` (a range of another tensor, same number of
+    /// elements) and makes this tensor, every clone, view and reshape of it, now or later,
+    /// read and write them there. Records the copy of the current contents. Returns false,
+    /// and changes nothing, when this storage has moved before, when `home` lives in a
+    /// moved storage itself, or when `home` is this storage: a storage moves at most once.
+    pub fn relocate_into(&self, home: &Tensor) -> bool {
+        assert_eq!(
+            home.numel(),
+            self.numel(),
+            "relocate_into: {:?} into {:?}",
+            self.shape,
+            home.shape
+        );
+        assert!(
+            self.offset == 0 && self.numel() == self.storage.numel,
+            "relocate_into: {:?} is a view or a reshape of part of a storage; move the whole",
+            self.shape
+        );
+        let movable = self.storage.moved.get().is_none()
+            && home.storage.moved.get().is_none()
+            && !self.same_storage(home);
+        if !movable {
+            return false;
+        }
+        home.copy_from(self);
+        let home = Tensor {
+            shape: vec![home.numel()],
+            storage: home.storage.clone(),
+            offset: home.offset,
+        };
+        self.storage.moved.set(home).is_ok()
     }
 
     /// What a dispatch binds for this tensor: its range of its buffer.

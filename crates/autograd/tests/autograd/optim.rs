@@ -141,6 +141,90 @@ fn the_group_update_matches_each_parameters_own_step_bit_for_bit() {
     }
 }
 
+/// An optimiser moves its parameters into its flat buffer when it is made, so a step copies
+/// only the gradients in (one copy per parameter that has one) and updates in place with
+/// one dispatch. A parameter that another optimiser moved first stays where it is and is
+/// copied in and back around the update: both optimisers' updates reach it, bit for bit
+/// what the update kernel gives on the parameter's own tensors. (Storage-buffer reads, so
+/// that every copy counted is the optimiser's, not a staging texture's.)
+#[test]
+fn a_step_copies_gradients_only_and_a_shared_parameter_gets_both_updates() {
+    dvaan_tensor::with_texel_reads(Some(false), shared_parameter_case);
+}
+
+fn shared_parameter_case() {
+    let gpu = dvaan_tensor::Gpu::new().unwrap_or_else(|e| panic!("{e}"));
+    let mut r = rng(34);
+    let p: Vec<Param> = [5, 92, 8]
+        .iter()
+        .map(|&n| {
+            Param::new(dvaan_tensor::Tensor::from_slice(
+                &gpu,
+                &[n],
+                &uniform(&mut r, n, -1.0, 1.0),
+            ))
+        })
+        .collect();
+    let cfg = AdamConfig::default();
+    let named = |ps: &[&Param]| {
+        ps.iter()
+            .enumerate()
+            .map(|(i, p)| (format!("p{i}"), (*p).clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut first = Adam::new(named(&[&p[0], &p[1]]), cfg);
+    let mut second = Adam::new(named(&[&p[1], &p[2]]), cfg);
+    let own: Vec<dvaan_tensor::Tensor> = p.iter().map(|p| p.value().duplicate()).collect();
+    let zeros = |n: usize| dvaan_tensor::Tensor::zeros(&gpu, &[n]);
+    let moments = |ps: &[usize]| -> Vec<[dvaan_tensor::Tensor; 2]> {
+        ps.iter()
+            .map(|&i| [zeros(p[i].value().numel()), zeros(p[i].value().numel())])
+            .collect()
+    };
+    let (own_first, own_second) = (moments(&[0, 1]), moments(&[1, 2]));
+    for t in 1..=2u32 {
+        let tape = Tape::new();
+        let terms: Vec<Var> = p
+            .iter()
+            .map(|p| {
+                let x = tape.param(p);
+                tape.mse(&tape.mul(&x, &x), &Var::constant(zeros(p.value().numel())))
+            })
+            .collect();
+        let refs: Vec<(f32, &Var)> = terms.iter().map(|v| (1.0, v)).collect();
+        let loss = tape.weighted_sum(&refs);
+        let all: Vec<Param> = p.clone();
+        let grads = tape.backward(&loss, &all);
+        for (group, own_m) in [(&[0, 1], &own_first), (&[1, 2], &own_second)] {
+            for (&i, [m, v]) in group.iter().zip(own_m.iter()) {
+                adam::adam_step(&own[i], grads.get(&p[i]).unwrap(), m, v, t, &cfg);
+            }
+        }
+        let before = gpu.counters();
+        first.step(&grads);
+        let between = gpu.counters();
+        second.step(&grads);
+        let after = gpu.counters();
+        assert_eq!(
+            between.transfers - before.transfers,
+            2,
+            "resident: gradients only"
+        );
+        assert_eq!(between.dispatches - before.dispatches, 1);
+        assert_eq!(
+            after.transfers - between.transfers,
+            4,
+            "two gradients, and the shared parameter in and back"
+        );
+        assert_eq!(after.dispatches - between.dispatches, 1);
+    }
+    let bits =
+        |t: &dvaan_tensor::Tensor| t.to_vec().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (i, (p, w)) in p.iter().zip(&own).enumerate() {
+        assert!(bits(p.value()) == bits(w), "parameter {i}: values differ");
+    }
+}
+
 #[test]
 fn initialisation_is_seeded_and_bounded() {
     let g = gpu();

@@ -112,6 +112,59 @@ fn copy_region_moves_exactly_the_named_elements() {
     assert_eq!(dst.to_vec(), vec![0.0, 0.0, 0.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
 }
 
+/// A relocated tensor keeps its contents, and it, its clones, views and reshapes (made
+/// before or after the move) all read and write the home range: a kernel writing the home
+/// is seen through them, and a kernel writing through them lands in the home. Nothing
+/// outside the home range changes, and a storage moves only once.
+#[test]
+fn a_relocated_tensor_and_its_clones_live_in_the_home_range() {
+    let align = Tensor::view_alignment(gpu());
+    let t = upload(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let before = t.clone();
+    let flat = upload(&[3 * align], &vec![-1.0; 3 * align]);
+    let home = flat.view(align, &[6]);
+    assert!(t.relocate_into(&home));
+    let after = before.reshape(&[6]);
+    let mut want_flat = vec![-1.0; 3 * align];
+    want_flat[align..align + 6].copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(
+        flat.to_vec(),
+        want_flat,
+        "the move copies the contents into the home"
+    );
+    // A kernel writes the home; every handle sees it.
+    let doubled = ew::scale(&home, 2.0);
+    home.copy_from(&doubled);
+    assert_eq!(t.to_vec(), vec![2.0, 4.0, 6.0, 8.0, 10.0, 12.0]);
+    assert_eq!(after.to_vec(), t.to_vec());
+    // Writes through a handle land in the home and nowhere else.
+    before.fill_zero();
+    want_flat[align..align + 6].copy_from_slice(&[0.0; 6]);
+    assert_eq!(flat.to_vec(), want_flat);
+    t.write(&[7.0; 6]);
+    assert_eq!(home.to_vec(), vec![7.0; 6]);
+    assert_eq!(
+        ew::scale(&after, 1.0).to_vec(),
+        vec![7.0; 6],
+        "kernels bind the home"
+    );
+    assert!(
+        !t.relocate_into(&flat.view(2 * align, &[6])),
+        "a storage moves once"
+    );
+    let other = upload(&[6], &[0.0; 6]);
+    assert!(
+        !other.relocate_into(&after),
+        "a home in a moved storage is refused"
+    );
+    assert!(
+        !other.relocate_into(&other.reshape(&[2, 3])),
+        "a storage is not its own home"
+    );
+    assert_eq!(other.to_vec(), vec![0.0; 6]);
+    assert_eq!(t.to_vec(), vec![7.0; 6], "a refused move changes nothing");
+}
+
 /// `Counters::flops` adds each product's and convolution's nominal count: 2·M·N·K, and
 /// 2·N·O·OH·OW·C·KH·KW for each of a convolution's three ops.
 #[test]
