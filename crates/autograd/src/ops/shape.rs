@@ -123,8 +123,9 @@ impl Tape {
         self.record(Split { axis, shapes }, &[x], pieces)
     }
 
-    /// `len` entries of `x` along `axis` from `start`. Along the batch axis this is a plain
-    /// buffer copy (no kernel); along other axes it is a split that keeps the middle piece.
+    /// `len` entries of `x` along `axis` from `start`. Along the batch axis this is a view of
+    /// `x` or a plain buffer copy (`ops::concat::narrow`, no kernel); along other axes it is a
+    /// split that keeps the middle piece.
     pub fn narrow(&self, x: &Var, axis: usize, start: usize, len: usize) -> Var {
         let total = x.shape()[axis];
         assert!(
@@ -138,10 +139,7 @@ impl Tape {
                 .swap_remove(1);
         }
         let row: usize = x.shape()[1..].iter().product();
-        let mut shape = x.shape().to_vec();
-        shape[0] = len;
-        let y = Tensor::uninit(x.value().gpu(), &shape);
-        y.copy_region(0, x.value(), start * row, len * row);
+        let y = k::narrow(x.value(), 0, start, len);
         self.record1(
             NarrowRows {
                 input_shape: x.shape().to_vec(),

@@ -117,7 +117,7 @@ pub fn concat(parts: &[&Tensor], axis: usize) -> Tensor {
 }
 
 /// Cuts `x` along `axis` into pieces of `sizes` (which must add up to the axis length).
-/// Each piece is a new tensor with its own storage.
+/// A piece is a view of `x` where [`narrow`] can make one, else a copy.
 pub fn split(x: &Tensor, axis: usize, sizes: &[usize]) -> Vec<Tensor> {
     let shape = x.shape();
     assert!(
@@ -141,8 +141,11 @@ pub fn split(x: &Tensor, axis: usize, sizes: &[usize]) -> Vec<Tensor> {
         .collect()
 }
 
-/// Entries `start .. start + len` of `x` along `axis`, copied into a new tensor: one piece of
-/// [`split`].
+/// Entries `start .. start + len` of `x` along `axis`: one piece of [`split`]. Where they are
+/// one contiguous run (`outer` = 1, e.g. along the batch axis) that starts where a view may
+/// ([`Tensor::view_alignment`]), the piece is a view of `x`, sharing its storage: no copy,
+/// and safe because ops write only the outputs they make (the in-place kernels, Adam and
+/// the running statistics, write state they own, never an op's output); otherwise a copy.
 pub fn narrow(x: &Tensor, axis: usize, start: usize, len: usize) -> Tensor {
     let shape = x.shape();
     assert!(
@@ -153,6 +156,10 @@ pub fn narrow(x: &Tensor, axis: usize, start: usize, len: usize) -> Tensor {
     let (outer, inner) = outer_inner(shape, axis);
     let mut piece_shape = shape.to_vec();
     piece_shape[axis] = len;
+    let first = start * inner;
+    if outer == 1 && len > 0 && first.is_multiple_of(Tensor::view_alignment(x.gpu())) {
+        return x.view(first, &piece_shape);
+    }
     let piece = Tensor::uninit(x.gpu(), &piece_shape);
     let row = len * inner;
     copy_slab(

@@ -28,6 +28,7 @@ const CASES: &[(&[usize], usize, &[usize])] = &[
     (&[7, 1], 1, &[1, 0, 32]),      // an empty part
     (&[1, 1, 1], 2, &[1, 1]),
     (&[3, 92, 3, 1], 0, &[2, 0, 1, 3]), // whole runs (buffer copies), an empty one among them
+    (&[4, 8, 8], 0, &[1, 3, 2]),        // runs that start where views may: split makes views
 ];
 
 #[test]
@@ -60,6 +61,7 @@ fn concat_matches_reference() {
 
 #[test]
 fn split_matches_reference_and_inverts_concat() {
+    let mut views_at_an_offset = 0;
     for (s, &(shape, axis, lens)) in CASES.iter().enumerate() {
         let mut whole = shape.to_vec();
         whole[axis] = lens.iter().sum();
@@ -77,7 +79,18 @@ fn split_matches_reference_and_inverts_concat() {
                 &ps[..],
                 "split {whole:?} axis {axis}: piece {k} shape"
             );
-            assert!(!piece.same_storage(&xt), "split pieces must be copies");
+            // A view exactly where the piece is one run starting at a view's alignment.
+            let inner: usize = whole[axis + 1..].iter().product();
+            let first = lens[..k].iter().sum::<usize>() * inner;
+            let viewable = whole[..axis].iter().product::<usize>() == 1
+                && lens[k] > 0
+                && first.is_multiple_of(Tensor::view_alignment(gpu()));
+            assert_eq!(
+                piece.same_storage(&xt),
+                viewable,
+                "split {whole:?} axis {axis} {lens:?}: piece {k} is a view only where it can be"
+            );
+            views_at_an_offset += usize::from(viewable && first > 0);
             let w: Vec<f32> = w.iter().map(|&v| v as f32).collect();
             assert_eq!(
                 piece.to_vec(),
@@ -92,6 +105,10 @@ fn split_matches_reference_and_inverts_concat() {
             "concat(split(x)) != x for {whole:?} axis {axis}"
         );
     }
+    assert!(
+        views_at_an_offset >= 2,
+        "the cases exercise views that start past 0"
+    );
 }
 
 #[test]
