@@ -105,7 +105,10 @@ impl<'a> Dispatch<'a> {
             self.entry,
             self.groups
         );
-        for arg in &self.args {
+        let compiled = gpu
+            .pipelines()
+            .get(gpu.device(), self.shader, self.entry, &self.constants);
+        for (binding, arg) in (1..).zip(&self.args) {
             let Arg::Tensor(t) = arg else { continue };
             assert!(
                 t.gpu().same(gpu),
@@ -113,10 +116,10 @@ impl<'a> Dispatch<'a> {
                 self.shader.name,
                 self.entry
             );
+            if compiled.writes & 1 << binding != 0 {
+                t.mark_written();
+            }
         }
-        let compiled = gpu
-            .pipelines()
-            .get(gpu.device(), self.shader, self.entry, &self.constants);
         // After compilation, so a profile counts only execution.
         let profiled = gpu.profile_start();
         let mut rec = gpu.recorder();

@@ -150,7 +150,8 @@ struct Inner {
     pipelines: Mutex<PipelineCache>,
     bind_groups: Mutex<BindGroupCache>,
     recorder: Mutex<Recorder>,
-    texel_pool: Mutex<TexelPool>,
+    /// Shared with every lent texture, which goes back to it when dropped.
+    texel_pool: Arc<Mutex<TexelPool>>,
     tally: Tally,
     /// `Some` while kernels are being profiled.
     kernel_times: Mutex<Option<KernelTimes>>,
@@ -330,7 +331,7 @@ impl Gpu {
             pipelines: Mutex::new(PipelineCache::default()),
             bind_groups: Mutex::new(BindGroupCache::default()),
             recorder: Mutex::new(recorder),
-            texel_pool: Mutex::new(TexelPool::default()),
+            texel_pool: Arc::default(),
             tally: Tally::default(),
             kernel_times: Mutex::new(None),
         })))
@@ -387,6 +388,11 @@ impl Gpu {
 
     pub(crate) fn texel_pool(&self) -> MutexGuard<'_, TexelPool> {
         self.0.texel_pool.lock().unwrap()
+    }
+
+    /// The texture pool itself, for a lease to return its texture to.
+    pub(crate) fn texel_pool_handle(&self) -> &Arc<Mutex<TexelPool>> {
+        &self.0.texel_pool
     }
 
     pub(crate) fn tally(&self) -> &Tally {

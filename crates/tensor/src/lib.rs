@@ -29,4 +29,5 @@ pub use kernel_times::KernelTime;
 pub(crate) use shader::composed_shader;
 pub use shader::Shader;
 pub use tensor::Tensor;
-pub use texels::{with_texel_reads, Texels, TEXELS_PER_ROW};
+pub use texel_pool::Texels;
+pub use texels::{with_texel_reads, TEXELS_PER_ROW};

@@ -34,6 +34,8 @@ pub(crate) struct Compiled {
     pub layout: wgpu::BindGroupLayout,
     /// Distinct per pipeline of this cache: what a bind group's key names it by.
     pub id: u64,
+    /// Bit b set when binding b is a storage buffer the entry may write.
+    pub writes: u64,
 }
 
 fn hash_of(shader: &str, entry: &str, constants: &[(&str, f64)]) -> u64 {
@@ -101,9 +103,22 @@ impl PipelineCache {
             .reflected
             .entry(shader.name)
             .or_insert_with(|| Reflected::new(shader.name, shader.source));
+        let entries = reflected.layout(shader.name, entry);
+        let writes = entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.ty,
+                    wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: false },
+                        ..
+                    }
+                )
+            })
+            .fold(0u64, |bits, e| bits | 1 << e.binding);
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(entry),
-            entries: &reflected.layout(shader.name, entry),
+            entries: &entries,
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(entry),
@@ -126,6 +141,7 @@ impl PipelineCache {
             pipeline,
             layout,
             id: self.created,
+            writes,
         });
         let key: Key = (
             shader.name,

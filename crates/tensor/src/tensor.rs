@@ -8,10 +8,12 @@
 //! updates them all in place and nothing is copied per step. Every clone, view and reshape
 //! follows the move, because they reach the buffer through the storage they share.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::bind_groups::Resource;
 use crate::pool::BufferKind;
+use crate::texel_pool::StagedCopies;
 use crate::Gpu;
 
 pub(crate) struct Storage {
@@ -23,6 +25,10 @@ pub(crate) struct Storage {
     /// Where the elements live since [`Tensor::relocate_into`]: a range of another storage
     /// that never moves itself. `buffer` then idles until this storage is dropped.
     moved: OnceLock<Tensor>,
+    /// Writes recorded into the buffer so far ([`Tensor::mark_written`]).
+    writes: AtomicU64,
+    /// Ranges of the buffer staged as textures, kept until the next write (`texels.rs`).
+    staged: StagedCopies,
 }
 
 impl Drop for Storage {
@@ -58,6 +64,8 @@ impl Tensor {
                 gpu: gpu.clone(),
                 numel,
                 moved: OnceLock::new(),
+                writes: AtomicU64::new(0),
+                staged: StagedCopies::default(),
             }),
             offset: 0,
         }
@@ -95,6 +103,7 @@ impl Tensor {
         if rec.has_pending() {
             rec.submit(gpu.queue());
         }
+        self.mark_written();
         if !data.is_empty() {
             gpu.queue().write_buffer(
                 self.buffer(),
@@ -107,6 +116,7 @@ impl Tensor {
 
     /// Records a zero fill (no host transfer).
     pub fn fill_zero(&self) {
+        self.mark_written();
         let gpu = self.gpu();
         gpu.recorder().encoder(gpu.device()).clear_buffer(
             self.buffer(),
@@ -124,6 +134,7 @@ impl Tensor {
             src.shape,
             self.shape
         );
+        self.mark_written();
         let gpu = self.gpu();
         gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
@@ -147,6 +158,7 @@ impl Tensor {
         if len == 0 {
             return;
         }
+        self.mark_written();
         let gpu = self.gpu();
         gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
@@ -285,10 +297,7 @@ impl Tensor {
 
     /// The whole buffer; a view's elements start at [`Tensor::byte_offset`] in it.
     pub fn buffer(&self) -> &wgpu::Buffer {
-        self.storage
-            .moved
-            .get()
-            .map_or(&self.storage, |home| &home.storage)
+        self.home_storage()
             .buffer
             .as_ref()
             .expect("tensor storage is live")
@@ -329,12 +338,34 @@ impl Tensor {
             return false;
         }
         home.copy_from(self);
+        self.storage.staged.clear();
         let home = Tensor {
             shape: vec![home.numel()],
             storage: home.storage.clone(),
             offset: home.offset,
         };
         self.storage.moved.set(home).is_ok()
+    }
+
+    /// The storage the elements live in (another's after [`Tensor::relocate_into`]).
+    fn home_storage(&self) -> &Storage {
+        self.storage
+            .moved
+            .get()
+            .map_or(&self.storage, |home| &home.storage)
+    }
+
+    /// Counts a write recorded into this tensor's storage: copies, clears and queue writes
+    /// count themselves, a dispatch counts each tensor it binds writable. A staged copy of
+    /// the storage made before the write no longer serves.
+    pub(crate) fn mark_written(&self) {
+        self.home_storage().writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The staged copies of this tensor's storage and its write count now.
+    pub(crate) fn staged_copies(&self) -> (&StagedCopies, u64) {
+        let home = self.home_storage();
+        (&home.staged, home.writes.load(Ordering::Relaxed))
     }
 
     /// What a dispatch binds for this tensor: its range of its buffer.

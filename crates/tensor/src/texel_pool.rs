@@ -1,8 +1,11 @@
 //! Idle staging textures, kept by height in rows so that a steady state creates none (the
 //! lending itself is in `texels.rs`). Like the buffer pool, it lends the lowest idle
-//! texture, so each step stages into the same textures as the step before.
+//! texture, so each step stages into the same textures as the step before. Also the lease
+//! a lent texture comes in ([`Texels`]), and the staged copies a storage keeps
+//! ([`StagedCopies`]).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
 pub(crate) struct TexelPool {
@@ -33,5 +36,91 @@ impl TexelPool {
 
     pub fn clear(&mut self) {
         self.free.clear();
+    }
+}
+
+/// A lent staging texture; clones share the lease, and it goes back to the pool when the
+/// last is dropped.
+#[derive(Clone)]
+pub struct Texels(Arc<Lease>);
+
+struct Lease {
+    pool: Arc<Mutex<TexelPool>>,
+    rows: u32,
+    texture: Option<(wgpu::Texture, wgpu::TextureView)>,
+}
+
+impl Texels {
+    pub(crate) fn new(
+        pool: Arc<Mutex<TexelPool>>,
+        rows: u32,
+        texture: (wgpu::Texture, wgpu::TextureView),
+    ) -> Texels {
+        Texels(Arc::new(Lease {
+            pool,
+            rows,
+            texture: Some(texture),
+        }))
+    }
+
+    pub(crate) fn texture(&self) -> &wgpu::Texture {
+        &self.0.texture.as_ref().expect("a lent texture").0
+    }
+}
+
+impl std::ops::Deref for Texels {
+    type Target = wgpu::TextureView;
+
+    fn deref(&self) -> &wgpu::TextureView {
+        &self.0.texture.as_ref().expect("a lent texture").1
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(t) = self.texture.take() {
+            // A poisoned pool only loses the texture, which is then freed.
+            if let Ok(mut pool) = self.pool.lock() {
+                pool.give(self.rows, t);
+            }
+        }
+    }
+}
+
+/// The staged copies of ranges of one storage, each with the storage's write count when it
+/// was recorded: a copy serves again only while that count is unchanged.
+#[derive(Default)]
+pub(crate) struct StagedCopies(Mutex<Vec<StagedCopy>>);
+
+struct StagedCopy {
+    byte_offset: u64,
+    numel: usize,
+    writes: u64,
+    texels: Texels,
+}
+
+impl StagedCopies {
+    pub fn find(&self, byte_offset: u64, numel: usize, writes: u64) -> Option<Texels> {
+        let kept = self.0.lock().expect("staged copies");
+        kept.iter()
+            .find(|c| c.byte_offset == byte_offset && c.numel == numel && c.writes == writes)
+            .map(|c| c.texels.clone())
+    }
+
+    /// Keeps `texels`, releasing copies that are stale or of the same range.
+    pub fn keep(&self, byte_offset: u64, numel: usize, writes: u64, texels: Texels) {
+        let mut kept = self.0.lock().expect("staged copies");
+        kept.retain(|c| c.writes == writes && (c.byte_offset, c.numel) != (byte_offset, numel));
+        kept.push(StagedCopy {
+            byte_offset,
+            numel,
+            writes,
+            texels,
+        });
+    }
+
+    /// Releases every kept copy.
+    pub fn clear(&self) {
+        self.0.lock().expect("staged copies").clear();
     }
 }

@@ -22,13 +22,20 @@
 //! whole texels and on GPUs, where storage loads are cheap; a buffer kernel declares no
 //! texture.
 //!
-//! Textures are lent like pooled buffers: a [`Texels`] belongs to one op until it is dropped,
-//! which the op does only after recording the dispatches that read it; the next op, on any
-//! thread, may then overwrite it, because commands run in recording order. Two operands of
-//! one op are two leases, hence two textures. A steady state creates none.
+//! Textures are lent like pooled buffers: a [`Texels`] belongs to its holders until the last
+//! drops it, which an op does only after recording the dispatches that read it; the next op,
+//! on any thread, may then overwrite it, because commands run in recording order. Two
+//! operands of one op are two leases, hence two textures. A steady state creates none.
+//!
+//! A staged copy is also kept with the tensor's storage until the storage is written again
+//! (`texel_pool::StagedCopies`): a batch norm's backward reads the x its forward staged, a product's
+//! backward the operands its forward staged, without a second copy. Every write to a storage
+//! goes through a copy, a clear, a queue write or a kernel's writable binding, and each of
+//! those counts it (`Tensor::mark_written`), so a kept copy is never stale.
 
 use std::cell::Cell;
 
+use crate::texel_pool::Texels;
 use crate::{AdapterClass, Gpu, Tensor};
 
 /// Texture width in texels (4096 floats): 16 KiB per row, a multiple of the 256-byte row
@@ -46,29 +53,6 @@ pub fn with_texel_reads<R>(reads: Option<bool>, f: impl FnOnce() -> R) -> R {
     crate::scoped::with_local(&FORCED_READS, reads, f)
 }
 
-/// A staging texture lent to one op; it goes back to the pool when dropped.
-pub struct Texels {
-    gpu: Gpu,
-    rows: u32,
-    texture: Option<(wgpu::Texture, wgpu::TextureView)>,
-}
-
-impl std::ops::Deref for Texels {
-    type Target = wgpu::TextureView;
-
-    fn deref(&self) -> &wgpu::TextureView {
-        &self.texture.as_ref().expect("a lent texture").1
-    }
-}
-
-impl Drop for Texels {
-    fn drop(&mut self) {
-        if let Some(t) = self.texture.take() {
-            self.gpu.texel_pool().give(self.rows, t);
-        }
-    }
-}
-
 impl Gpu {
     /// Whether a tensor of `numel` floats can be staged: a whole number of texels, and few
     /// enough rows for the adapter's largest 2-d texture.
@@ -77,8 +61,9 @@ impl Gpu {
         numel.is_multiple_of(4) && rows <= self.limits().max_texture_dimension_2d as usize
     }
 
-    /// Records a copy of `tensor` into a lent staging texture. Keep it until the dispatches
-    /// that read it are recorded. Panics unless [`Gpu::texels_fit`].
+    /// `tensor` in a staging texture: the copy staged before if its storage has not been
+    /// written since, else a copy recorded now (and kept with the storage). Keep it until the
+    /// dispatches that read it are recorded. Panics unless [`Gpu::texels_fit`].
     pub fn stage_texels(&self, tensor: &Tensor) -> Texels {
         let numel = tensor.numel();
         assert!(
@@ -86,8 +71,12 @@ impl Gpu {
             "stage_texels: {:?} is not a whole number of texels within the adapter's texture size",
             tensor.shape()
         );
+        let (copies, writes) = tensor.staged_copies();
+        if let Some(kept) = copies.find(tensor.byte_offset(), numel, writes) {
+            return kept;
+        }
         let lent = self.lend_texels(numel);
-        let texture = &lent.texture.as_ref().expect("a lent texture").0;
+        let texture = lent.texture();
         let texels = (numel / 4) as u32;
         let full_rows = texels / TEXELS_PER_ROW;
         let rest = texels % TEXELS_PER_ROW;
@@ -128,6 +117,7 @@ impl Gpu {
             copy(full_rows, rest, 1);
         }
         drop(rec);
+        copies.keep(tensor.byte_offset(), numel, writes, lent.clone());
         lent
     }
 
@@ -186,10 +176,6 @@ impl Gpu {
             let view = texture.create_view(&Default::default());
             (texture, view)
         });
-        Texels {
-            gpu: self.clone(),
-            rows,
-            texture: Some(texture),
-        }
+        Texels::new(self.texel_pool_handle().clone(), rows, texture)
     }
 }

@@ -2,7 +2,7 @@
 //! the pipeline cache.
 
 use dvaan_tensor::ops::elementwise::{self as ew, Activation};
-use dvaan_tensor::ops::{conv, gemm};
+use dvaan_tensor::ops::{adam, conv, gemm};
 use dvaan_tensor::{Gpu, Tensor};
 
 use crate::common::*;
@@ -163,6 +163,58 @@ fn a_relocated_tensor_and_its_clones_live_in_the_home_range() {
     );
     assert_eq!(other.to_vec(), vec![0.0; 6]);
     assert_eq!(t.to_vec(), vec![7.0; 6], "a refused move changes nothing");
+}
+
+/// A staged copy serves every later read of the same tensor until the tensor is written:
+/// the second read records no copy; after each kind of write (an in-place kernel, a region
+/// copy, a zero fill, a queue write) the next read stages afresh and sees the new values.
+#[test]
+fn a_staged_copy_serves_until_its_tensor_is_written() {
+    // A private device, so that other tests do not move its counters.
+    let gpu = Gpu::new().unwrap_or_else(|e| panic!("{e}"));
+    dvaan_tensor::with_texel_reads(Some(true), || {
+        let n = 4096;
+        let data = uniform(&mut rng(12), n, -1.0, 1.0);
+        let x = Tensor::from_slice(&gpu, &[n], &data);
+        let copies = || gpu.counters().transfers;
+        let doubled = |x: &Tensor| ew::scale(x, 2.0).to_vec();
+        let twice = |v: &[f32]| v.iter().map(|a| 2.0 * a).collect::<Vec<_>>();
+        assert_eq!(doubled(&x), twice(&data));
+        let before = copies();
+        let again = ew::scale(&x, 3.0);
+        assert_eq!(copies(), before, "the second read staged x again");
+        assert_eq!(
+            again.to_vec(),
+            data.iter().map(|a| 3.0 * a).collect::<Vec<_>>()
+        );
+        let writes: [(&str, &dyn Fn()); 4] = [
+            ("an in-place kernel", &|| {
+                let zeros = Tensor::zeros(&gpu, &[n]);
+                let grad = Tensor::from_slice(&gpu, &[n], &vec![1.0; n]);
+                adam::adam_step(
+                    &x,
+                    &grad,
+                    &zeros,
+                    &zeros.duplicate(),
+                    1,
+                    &adam::AdamConfig::default(),
+                );
+            }),
+            ("a region copy", &|| {
+                x.copy_region(8, &Tensor::from_slice(&gpu, &[4], &[9.0; 4]), 0, 4)
+            }),
+            ("a zero fill", &|| x.fill_zero()),
+            ("a queue write", &|| x.write(&data)),
+        ];
+        for (what, write) in writes {
+            write();
+            let now = x.to_vec();
+            let before = copies();
+            let fresh = doubled(&x) == twice(&now);
+            assert!(fresh, "a read after {what} saw stale values");
+            assert!(copies() > before, "{what}: no new staged copy");
+        }
+    });
 }
 
 /// `Counters::flops` adds each product's and convolution's nominal count: 2·M·N·K, and
