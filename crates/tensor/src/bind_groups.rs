@@ -8,22 +8,53 @@
 //! tensors, so a recycled buffer under a new tensor still hits. Held bind groups keep their
 //! buffers alive; the cache is emptied when it grows past a bound (a changed batch size,
 //! evaluation) and when the pool is trimmed, so memory that callers release is released.
+//!
+//! Like the pipeline cache, a dispatch looks its bind group up by a hash of the resources it
+//! borrows, so a hit clones no handle and allocates nothing; the owned key is made only for
+//! a new bind group, and kept to confirm later hits.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// What one binding of a dispatch refers to.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Resource {
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Resource<'a> {
     /// A buffer range: (buffer, byte offset, byte size).
+    Buffer(&'a wgpu::Buffer, u64, u64),
+    Texels(&'a wgpu::TextureView),
+}
+
+/// A [`Resource`] with its handle owned: what a kept bind group's key holds.
+#[derive(PartialEq, Eq)]
+enum Owned {
     Buffer(wgpu::Buffer, u64, u64),
     Texels(wgpu::TextureView),
 }
 
-/// A dispatch's bindings, in binding order, and the pipeline whose layout they fill.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct BindingKey {
-    pub pipeline: u64,
-    pub resources: Vec<Resource>,
+impl Owned {
+    fn of(resource: &Resource) -> Owned {
+        match *resource {
+            Resource::Buffer(b, offset, size) => Owned::Buffer(b.clone(), offset, size),
+            Resource::Texels(view) => Owned::Texels(view.clone()),
+        }
+    }
+
+    fn is(&self, resource: &Resource) -> bool {
+        match (self, resource) {
+            (Owned::Buffer(b, o, s), Resource::Buffer(rb, ro, rs)) => {
+                b == *rb && o == ro && s == rs
+            }
+            (Owned::Texels(v), Resource::Texels(rv)) => v == *rv,
+            _ => false,
+        }
+    }
+}
+
+struct Kept {
+    pipeline: u64,
+    resources: Vec<Owned>,
+    group: wgpu::BindGroup,
 }
 
 /// More than a step of distinct dispatches several times over; past it, old entries are
@@ -32,36 +63,53 @@ const MOST_KEPT: usize = 4096;
 
 #[derive(Default)]
 pub(crate) struct BindGroupCache {
-    groups: HashMap<BindingKey, wgpu::BindGroup>,
+    groups: HashMap<u64, Vec<Kept>>,
+    kept: usize,
     pub created: u64,
 }
 
+fn hash_of(pipeline: u64, resources: &[Resource]) -> u64 {
+    let mut h = DefaultHasher::new();
+    pipeline.hash(&mut h);
+    resources.hash(&mut h);
+    h.finish()
+}
+
 impl BindGroupCache {
-    /// The bind group for `key`, created with `layout` when it is not held yet.
+    /// The bind group binding `resources` (in binding order) for `pipeline`, created with
+    /// `layout` when it is not held yet.
     pub fn get(
         &mut self,
         device: &wgpu::Device,
         layout: &wgpu::BindGroupLayout,
-        key: BindingKey,
+        pipeline: u64,
+        resources: &[Resource],
     ) -> wgpu::BindGroup {
-        if let Some(group) = self.groups.get(&key) {
-            return group.clone();
+        let hash = hash_of(pipeline, resources);
+        let found = self.groups.get(&hash).and_then(|same_hash| {
+            same_hash.iter().find(|k| {
+                k.pipeline == pipeline
+                    && k.resources.len() == resources.len()
+                    && k.resources.iter().zip(resources).all(|(o, r)| o.is(r))
+            })
+        });
+        if let Some(kept) = found {
+            return kept.group.clone();
         }
-        if self.groups.len() >= MOST_KEPT {
-            self.groups.clear();
+        if self.kept >= MOST_KEPT {
+            self.clear();
         }
-        let entries: Vec<wgpu::BindGroupEntry> = key
-            .resources
+        let entries: Vec<wgpu::BindGroupEntry> = resources
             .iter()
             .enumerate()
             .map(|(binding, resource)| wgpu::BindGroupEntry {
                 binding: binding as u32,
-                resource: match resource {
+                resource: match *resource {
                     Resource::Buffer(buffer, offset, size) => {
                         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                             buffer,
-                            offset: *offset,
-                            size: std::num::NonZeroU64::new(*size),
+                            offset,
+                            size: std::num::NonZeroU64::new(size),
                         })
                     }
                     Resource::Texels(view) => wgpu::BindingResource::TextureView(view),
@@ -75,12 +123,18 @@ impl BindGroupCache {
         });
         drop(entries);
         self.created += 1;
-        self.groups.insert(key, group.clone());
+        self.kept += 1;
+        self.groups.entry(hash).or_default().push(Kept {
+            pipeline,
+            resources: resources.iter().map(Owned::of).collect(),
+            group: group.clone(),
+        });
         group
     }
 
     /// Drops every held bind group (and with them the hold on their buffers).
     pub fn clear(&mut self) {
         self.groups.clear();
+        self.kept = 0;
     }
 }

@@ -14,7 +14,7 @@
 //! resources again (`bind_groups.rs`; the parameters' slot is a dynamic offset, not part of
 //! the bind group), and consecutive dispatches share one compute pass.
 
-use crate::bind_groups::{BindingKey, Resource};
+use crate::bind_groups::Resource;
 use crate::{Gpu, Shader, Tensor};
 
 /// A binding after the parameters: a tensor's storage buffer, or a staged texture
@@ -132,16 +132,15 @@ impl<'a> Dispatch<'a> {
         let mut resources = Vec::with_capacity(1 + self.args.len());
         // The parameters' binding is the arena's first `size` bytes, moved to this dispatch's
         // slot by a dynamic offset, so the bind group does not depend on the slot.
-        resources.push(Resource::Buffer(rec.arena().clone(), 0, size));
+        resources.push(Resource::Buffer(rec.arena(), 0, size));
         resources.extend(self.args.iter().map(|arg| match arg {
             Arg::Tensor(t) => t.resource(),
-            Arg::Texels(view) => Resource::Texels((*view).clone()),
+            Arg::Texels(view) => Resource::Texels(view),
         }));
-        let key = BindingKey {
-            pipeline: compiled.id,
-            resources,
-        };
-        let bind_group = gpu.bind_groups().get(gpu.device(), &compiled.layout, key);
+        let bind_group =
+            gpu.bind_groups()
+                .get(gpu.device(), &compiled.layout, compiled.id, &resources);
+        drop(resources);
         let pass = rec.pass(gpu.device());
         pass.set_pipeline(&compiled.pipeline);
         pass.set_bind_group(0, &bind_group, &[offset as u32]);

@@ -369,8 +369,8 @@ impl Tensor {
     }
 
     /// What a dispatch binds for this tensor: its range of its buffer.
-    pub(crate) fn resource(&self) -> Resource {
-        Resource::Buffer(self.buffer().clone(), self.byte_offset(), self.byte_len())
+    pub(crate) fn resource(&self) -> Resource<'_> {
+        Resource::Buffer(self.buffer(), self.byte_offset(), self.byte_len())
     }
 }
 
