@@ -9,7 +9,7 @@
 //! element sees the arithmetic a step of its own tensor would; the padding between segments
 //! (which starts each segment at a whole texel, at least) holds zeros, which the update
 //! keeps zero. A parameter that lives elsewhere already (another optimiser moved it) is
-//! copied in before the update and back after it instead.
+//! copied in before the update and back after it instead; one listed twice is updated once.
 
 use std::ops::Range;
 
@@ -27,11 +27,21 @@ pub struct Adam {
     params: Vec<Param>,
     /// Where each parameter's elements start in the flat buffers.
     offsets: Vec<usize>,
-    /// Whether each parameter lives in its segment of the flat buffer (else it is copied).
-    resident: Vec<bool>,
+    /// Where each parameter's values live during a step.
+    placement: Vec<Placement>,
     /// None for an empty group.
     flat: Option<Flat>,
     steps: u32,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// In its segment of the flat buffer: updated in place.
+    Resident,
+    /// Elsewhere (another optimiser moved it first): copied in before the update, back after.
+    Copied,
+    /// Listed earlier in this group too: updated there, once, and skipped here.
+    Repeated,
 }
 
 /// The group laid out flat: the moments (the optimiser's state), and the buffers each step
@@ -63,20 +73,27 @@ impl Adam {
                 v: zeros(),
             }
         });
-        let resident = match &flat {
-            Some(f) => params
-                .iter()
-                .zip(&offsets)
-                .map(|(p, &at)| p.value().relocate_into(&f.param.view(at, p.shape())))
-                .collect(),
-            None => Vec::new(),
-        };
+        let mut placement = Vec::with_capacity(params.len());
+        if let Some(f) = &flat {
+            for (i, (p, &at)) in params.iter().zip(&offsets).enumerate() {
+                let value = p.value();
+                placement.push(
+                    if params[..i].iter().any(|q| q.value().same_storage(value)) {
+                        Placement::Repeated
+                    } else if value.relocate_into(&f.param.view(at, p.shape())) {
+                        Placement::Resident
+                    } else {
+                        Placement::Copied
+                    },
+                );
+            }
+        }
         Adam {
             config,
             names,
             params,
             offsets,
-            resident,
+            placement,
             flat,
             steps: 0,
         }
@@ -96,14 +113,16 @@ impl Adam {
         let Some(f) = &self.flat else { return };
         let mut runs: Vec<Range<usize>> = Vec::new();
         let mut joins_run = false;
-        for ((p, &at), &resident) in self.params.iter().zip(&self.offsets).zip(&self.resident) {
-            let Some(g) = grads.get(p) else {
+        let placed = self.params.iter().zip(&self.offsets).zip(&self.placement);
+        for ((p, &at), &placement) in placed {
+            let g = grads.get(p).filter(|_| placement != Placement::Repeated);
+            let Some(g) = g else {
                 joins_run = false;
                 continue;
             };
             let n = p.value().numel();
             f.grad.copy_region(at, g, 0, n);
-            if !resident {
+            if placement == Placement::Copied {
                 f.param.copy_region(at, p.value(), 0, n);
             }
             // Through the padding to a whole quad, so that no run ends in a scalar dispatch.
@@ -117,12 +136,15 @@ impl Adam {
         for run in runs {
             adam_step_range(&f.param, &f.grad, &f.m, &f.v, run, self.steps, &self.config);
         }
-        for ((p, &at), &resident) in self.params.iter().zip(&self.offsets).zip(&self.resident) {
+        let placed = self.params.iter().zip(&self.offsets).zip(&self.placement);
+        for ((p, &at), &placement) in placed {
             if grads.get(p).is_some() {
-                if !resident {
+                if placement == Placement::Copied {
                     p.value().copy_region(0, &f.param, at, p.value().numel());
                 }
-                p.mark_updated();
+                if placement != Placement::Repeated {
+                    p.mark_updated();
+                }
             }
         }
     }

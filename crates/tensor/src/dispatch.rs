@@ -108,7 +108,7 @@ impl<'a> Dispatch<'a> {
         let compiled = gpu
             .pipelines()
             .get(gpu.device(), self.shader, self.entry, &self.constants);
-        for (binding, arg) in (1..).zip(&self.args) {
+        for arg in &self.args {
             let Arg::Tensor(t) = arg else { continue };
             assert!(
                 t.gpu().same(gpu),
@@ -116,9 +116,6 @@ impl<'a> Dispatch<'a> {
                 self.shader.name,
                 self.entry
             );
-            if compiled.writes & 1 << binding != 0 {
-                t.mark_written();
-            }
         }
         // After compilation, so a profile counts only execution.
         let profiled = gpu.profile_start();
@@ -146,6 +143,12 @@ impl<'a> Dispatch<'a> {
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         rec.count_dispatch();
+        for (binding, arg) in (1..).zip(&self.args) {
+            match arg {
+                Arg::Tensor(t) if compiled.writes & 1 << binding != 0 => t.mark_written(),
+                _ => {}
+            }
+        }
         drop(rec);
         if let Some(start) = profiled {
             gpu.profile_end(start, self.shader.name, self.entry);
@@ -269,8 +272,8 @@ impl Gpu {
         self.pool().idle_bytes()
     }
 
-    /// Releases idle pooled buffers, the staging textures and the kept bind groups (work
-    /// already recorded keeps what it uses alive).
+    /// Releases idle pooled buffers, the idle staging textures and the kept bind groups (work
+    /// already recorded keeps what it uses alive, and a live tensor its staged copies).
     pub fn trim_pool(&self) {
         self.bind_groups().clear();
         self.texel_pool().clear();

@@ -8,7 +8,7 @@
 //! updates them all in place and nothing is copied per step. Every clone, view and reshape
 //! follows the move, because they reach the buffer through the storage they share.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::bind_groups::Resource;
@@ -23,8 +23,11 @@ pub(crate) struct Storage {
     /// Elements the storage was made for (the pooled buffer may be larger).
     numel: usize,
     /// Where the elements live since [`Tensor::relocate_into`]: a range of another storage
-    /// that never moves itself. `buffer` then idles until this storage is dropped.
+    /// that never moves itself. `buffer` then idles until this storage is dropped (it held
+    /// the same elements, so memory is as it was before the move).
     moved: OnceLock<Tensor>,
+    /// Whether some storage moved into this one: then this one may not move.
+    hosts: AtomicBool,
     /// Writes recorded into the buffer so far ([`Tensor::mark_written`]).
     writes: AtomicU64,
     /// Ranges of the buffer staged as textures, kept until the next write (`texels.rs`).
@@ -64,6 +67,7 @@ impl Tensor {
                 gpu: gpu.clone(),
                 numel,
                 moved: OnceLock::new(),
+                hosts: AtomicBool::new(false),
                 writes: AtomicU64::new(0),
                 staged: StagedCopies::default(),
             }),
@@ -103,7 +107,6 @@ impl Tensor {
         if rec.has_pending() {
             rec.submit(gpu.queue());
         }
-        self.mark_written();
         if !data.is_empty() {
             gpu.queue().write_buffer(
                 self.buffer(),
@@ -111,18 +114,21 @@ impl Tensor {
                 bytemuck::cast_slice(data),
             );
         }
+        self.mark_written();
+        drop(rec);
         gpu.tally().count_upload();
     }
 
     /// Records a zero fill (no host transfer).
     pub fn fill_zero(&self) {
-        self.mark_written();
         let gpu = self.gpu();
-        gpu.recorder().encoder(gpu.device()).clear_buffer(
+        let mut rec = gpu.recorder();
+        rec.encoder(gpu.device()).clear_buffer(
             self.buffer(),
             self.byte_offset(),
             Some(self.byte_len()),
         );
+        self.mark_written();
     }
 
     /// Records a copy of `src`'s contents into `self` (same number of elements).
@@ -134,15 +140,16 @@ impl Tensor {
             src.shape,
             self.shape
         );
-        self.mark_written();
         let gpu = self.gpu();
-        gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
+        let mut rec = gpu.recorder();
+        rec.encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
             src.byte_offset(),
             self.buffer(),
             self.byte_offset(),
             Some(self.byte_len()),
         );
+        self.mark_written();
     }
 
     /// Records a copy of `len` elements of `src`, starting at element `src_start`, into
@@ -158,15 +165,16 @@ impl Tensor {
         if len == 0 {
             return;
         }
-        self.mark_written();
         let gpu = self.gpu();
-        gpu.recorder().encoder(gpu.device()).copy_buffer_to_buffer(
+        let mut rec = gpu.recorder();
+        rec.encoder(gpu.device()).copy_buffer_to_buffer(
             src.buffer(),
             src.byte_offset() + (src_start * 4) as u64,
             self.buffer(),
             self.byte_offset() + (dst_start * 4) as u64,
             Some((len * 4) as u64),
         );
+        self.mark_written();
     }
 
     /// A new tensor with the same contents (its own storage).
@@ -269,7 +277,7 @@ impl Tensor {
             .max(4)
     }
 
-    /// Where the elements start in [`Tensor::buffer`], in bytes (0 unless a view).
+    /// Where the elements start in [`Tensor::buffer`], in bytes (0 unless a view or moved).
     pub fn byte_offset(&self) -> u64 {
         let moved = self.storage.moved.get().map_or(0, |home| home.offset);
         ((moved + self.offset) * 4) as u64
@@ -316,8 +324,10 @@ impl Tensor {
     /// Moves this tensor's elements into `home` (a range of another tensor, same number of
     /// elements) and makes this tensor, every clone, view and reshape of it, now or later,
     /// read and write them there. Records the copy of the current contents. Returns false,
-    /// and changes nothing, when this storage has moved before, when `home` lives in a
-    /// moved storage itself, or when `home` is this storage: a storage moves at most once.
+    /// and changes nothing, when this tensor is not its whole storage (a view, or a reshape of
+    /// part of it), when this storage has moved before or another has moved into it, when
+    /// `home` lives in a moved storage, or when `home` is this storage: a storage moves at
+    /// most once, and whole, so no view of it is left behind.
     pub fn relocate_into(&self, home: &Tensor) -> bool {
         assert_eq!(
             home.numel(),
@@ -326,17 +336,16 @@ impl Tensor {
             self.shape,
             home.shape
         );
-        assert!(
-            self.offset == 0 && self.numel() == self.storage.numel,
-            "relocate_into: {:?} is a view or a reshape of part of a storage; move the whole",
-            self.shape
-        );
-        let movable = self.storage.moved.get().is_none()
+        let movable = self.offset == 0
+            && self.numel() == self.storage.numel
+            && self.storage.moved.get().is_none()
+            && !self.storage.hosts.load(Ordering::Relaxed)
             && home.storage.moved.get().is_none()
             && !self.same_storage(home);
         if !movable {
             return false;
         }
+        home.storage.hosts.store(true, Ordering::Relaxed);
         home.copy_from(self);
         self.storage.staged.clear();
         let home = Tensor {
@@ -357,7 +366,9 @@ impl Tensor {
 
     /// Counts a write recorded into this tensor's storage: copies, clears and queue writes
     /// count themselves, a dispatch counts each tensor it binds writable. A staged copy of
-    /// the storage made before the write no longer serves.
+    /// the storage made before the write no longer serves. Called while the recorder that
+    /// recorded the write is still held, so that no staging on another thread can fall
+    /// between the write and its count.
     pub(crate) fn mark_written(&self) {
         self.home_storage().writes.fetch_add(1, Ordering::Relaxed);
     }

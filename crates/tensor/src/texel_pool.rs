@@ -100,11 +100,18 @@ struct StagedCopy {
 }
 
 impl StagedCopies {
+    /// The copy of that range staged since the last write, if any; on a miss, releases the
+    /// copies that earlier writes made stale, so that they go back to the pool.
     pub fn find(&self, byte_offset: u64, numel: usize, writes: u64) -> Option<Texels> {
-        let kept = self.0.lock().expect("staged copies");
-        kept.iter()
+        let mut kept = self.0.lock().expect("staged copies");
+        let found = kept
+            .iter()
             .find(|c| c.byte_offset == byte_offset && c.numel == numel && c.writes == writes)
-            .map(|c| c.texels.clone())
+            .map(|c| c.texels.clone());
+        if found.is_none() {
+            kept.retain(|c| c.writes == writes);
+        }
+        found
     }
 
     /// Keeps `texels`, releasing copies that are stale or of the same range.

@@ -25,7 +25,8 @@
 //! Textures are lent like pooled buffers: a [`Texels`] belongs to its holders until the last
 //! drops it, which an op does only after recording the dispatches that read it; the next op,
 //! on any thread, may then overwrite it, because commands run in recording order. Two
-//! operands of one op are two leases, hence two textures. A steady state creates none.
+//! operands of one op are two leases, hence two textures, unless they are one staged range
+//! (then one texture, bound read-only twice). A steady state creates none.
 //!
 //! A staged copy is also kept with the tensor's storage until the storage is written again
 //! (`texel_pool::StagedCopies`): a batch norm's backward reads the x its forward staged, a product's
@@ -71,6 +72,9 @@ impl Gpu {
             "stage_texels: {:?} is not a whole number of texels within the adapter's texture size",
             tensor.shape()
         );
+        // Held from reading the write count to keeping the copy, as every write holds it
+        // until it is counted, so that no write can fall in between.
+        let mut rec = self.recorder();
         let (copies, writes) = tensor.staged_copies();
         if let Some(kept) = copies.find(tensor.byte_offset(), numel, writes) {
             return kept;
@@ -81,7 +85,6 @@ impl Gpu {
         let full_rows = texels / TEXELS_PER_ROW;
         let rest = texels % TEXELS_PER_ROW;
         let row_bytes = TEXELS_PER_ROW * 16;
-        let mut rec = self.recorder();
         let encoder = rec.encoder(self.device());
         let mut copy = |first_row: u32, width: u32, height: u32| {
             encoder.copy_buffer_to_texture(
@@ -116,8 +119,8 @@ impl Gpu {
         if rest > 0 {
             copy(full_rows, rest, 1);
         }
-        drop(rec);
         copies.keep(tensor.byte_offset(), numel, writes, lent.clone());
+        drop(rec);
         lent
     }
 

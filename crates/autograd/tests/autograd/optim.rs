@@ -225,6 +225,41 @@ fn shared_parameter_case() {
     }
 }
 
+/// A parameter listed twice in one group is updated once, as when it is listed once.
+#[test]
+fn a_parameter_listed_twice_is_updated_once() {
+    let mut r = rng(35);
+    let start = uniform(&mut r, 92, -1.0, 1.0);
+    let make = || Param::new(upload(&[92], &start));
+    let (once, twice) = (make(), make());
+    let mut one = Adam::new(vec![("p".into(), once.clone())], AdamConfig::default());
+    let mut two = Adam::new(
+        vec![("p".into(), twice.clone()), ("again".into(), twice.clone())],
+        AdamConfig::default(),
+    );
+    for _ in 0..2 {
+        for (p, opt) in [(&once, &mut one), (&twice, &mut two)] {
+            let tape = Tape::new();
+            let x = tape.param(p);
+            let loss = tape.mse(&tape.mul(&x, &x), &Var::constant(upload(&[92], &[0.5; 92])));
+            let params = opt.params().to_vec();
+            opt.step(&tape.backward(&loss, &params));
+        }
+    }
+    let bits = |p: &Param| {
+        p.value()
+            .to_vec()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        bits(&once) == bits(&twice),
+        "listed twice, updated other than once"
+    );
+    assert!(bits(&once) != start.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+}
+
 #[test]
 fn initialisation_is_seeded_and_bounded() {
     let g = gpu();

@@ -144,8 +144,9 @@ pub fn split(x: &Tensor, axis: usize, sizes: &[usize]) -> Vec<Tensor> {
 /// Entries `start .. start + len` of `x` along `axis`: one piece of [`split`]. Where they are
 /// one contiguous run (`outer` = 1, e.g. along the batch axis) that starts where a view may
 /// ([`Tensor::view_alignment`]), the piece is a view of `x`, sharing its storage: no copy,
-/// and safe because ops write only the outputs they make (the in-place kernels, Adam and
-/// the running statistics, write state they own, never an op's output); otherwise a copy.
+/// and safe because ops write only the outputs they make (the in-place kernels, Adam, the
+/// running statistics and DVAAN's margin μ, write state they own, never an op's output);
+/// otherwise a copy.
 pub fn narrow(x: &Tensor, axis: usize, start: usize, len: usize) -> Tensor {
     let shape = x.shape();
     assert!(

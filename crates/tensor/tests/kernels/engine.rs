@@ -162,7 +162,21 @@ fn a_relocated_tensor_and_its_clones_live_in_the_home_range() {
         "a storage is not its own home"
     );
     assert_eq!(other.to_vec(), vec![0.0; 6]);
+    let elsewhere = upload(&[3 * align], &vec![0.0; 3 * align]);
+    assert!(
+        !flat.relocate_into(&elsewhere),
+        "a storage that others moved into stays"
+    );
+    assert!(
+        !other.view(0, &[4]).relocate_into(&elsewhere.view(0, &[4])),
+        "a view stays"
+    );
     assert_eq!(t.to_vec(), vec![7.0; 6], "a refused move changes nothing");
+    assert_eq!(
+        elsewhere.to_vec(),
+        vec![0.0; 3 * align],
+        "a refused move copies nothing"
+    );
 }
 
 /// A staged copy serves every later read of the same tensor until the tensor is written:
