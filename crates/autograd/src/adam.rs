@@ -138,14 +138,13 @@ impl Adam {
         }
         let placed = self.params.iter().zip(&self.offsets).zip(&self.placement);
         for ((p, &at), &placement) in placed {
-            if grads.get(p).is_some() {
-                if placement == Placement::Copied {
-                    p.value().copy_region(0, &f.param, at, p.value().numel());
-                }
-                if placement != Placement::Repeated {
-                    p.mark_updated();
-                }
+            if grads.get(p).is_none() || placement == Placement::Repeated {
+                continue;
             }
+            if placement == Placement::Copied {
+                p.value().copy_region(0, &f.param, at, p.value().numel());
+            }
+            p.mark_updated();
         }
     }
 

@@ -26,7 +26,6 @@ pub(crate) enum Resource<'a> {
 }
 
 /// A [`Resource`] with its handle owned: what a kept bind group's key holds.
-#[derive(PartialEq, Eq)]
 enum Owned {
     Buffer(wgpu::Buffer, u64, u64),
     Texels(wgpu::TextureView),
@@ -40,13 +39,11 @@ impl Owned {
         }
     }
 
-    fn is(&self, resource: &Resource) -> bool {
-        match (self, resource) {
-            (Owned::Buffer(b, o, s), Resource::Buffer(rb, ro, rs)) => {
-                b == *rb && o == ro && s == rs
-            }
-            (Owned::Texels(v), Resource::Texels(rv)) => v == *rv,
-            _ => false,
+    /// The resource it holds, compared and hashed as a dispatch's own.
+    fn borrow(&self) -> Resource<'_> {
+        match self {
+            Owned::Buffer(b, offset, size) => Resource::Buffer(b, *offset, *size),
+            Owned::Texels(view) => Resource::Texels(view),
         }
     }
 }
@@ -64,7 +61,6 @@ const MOST_KEPT: usize = 4096;
 #[derive(Default)]
 pub(crate) struct BindGroupCache {
     groups: HashMap<u64, Vec<Kept>>,
-    kept: usize,
     pub created: u64,
 }
 
@@ -89,14 +85,16 @@ impl BindGroupCache {
         let found = self.groups.get(&hash).and_then(|same_hash| {
             same_hash.iter().find(|k| {
                 k.pipeline == pipeline
-                    && k.resources.len() == resources.len()
-                    && k.resources.iter().zip(resources).all(|(o, r)| o.is(r))
+                    && k.resources
+                        .iter()
+                        .map(Owned::borrow)
+                        .eq(resources.iter().copied())
             })
         });
         if let Some(kept) = found {
             return kept.group.clone();
         }
-        if self.kept >= MOST_KEPT {
+        if self.groups.values().map(Vec::len).sum::<usize>() >= MOST_KEPT {
             self.clear();
         }
         let entries: Vec<wgpu::BindGroupEntry> = resources
@@ -123,7 +121,6 @@ impl BindGroupCache {
         });
         drop(entries);
         self.created += 1;
-        self.kept += 1;
         self.groups.entry(hash).or_default().push(Kept {
             pipeline,
             resources: resources.iter().map(Owned::of).collect(),
@@ -135,6 +132,5 @@ impl BindGroupCache {
     /// Drops every held bind group (and with them the hold on their buffers).
     pub fn clear(&mut self) {
         self.groups.clear();
-        self.kept = 0;
     }
 }

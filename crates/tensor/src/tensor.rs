@@ -140,16 +140,7 @@ impl Tensor {
             src.shape,
             self.shape
         );
-        let gpu = self.gpu();
-        let mut rec = gpu.recorder();
-        rec.encoder(gpu.device()).copy_buffer_to_buffer(
-            src.buffer(),
-            src.byte_offset(),
-            self.buffer(),
-            self.byte_offset(),
-            Some(self.byte_len()),
-        );
-        self.mark_written();
+        self.copy_region(0, src, 0, self.numel());
     }
 
     /// Records a copy of `len` elements of `src`, starting at element `src_start`, into

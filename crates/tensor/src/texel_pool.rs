@@ -114,11 +114,10 @@ impl StagedCopies {
         found
     }
 
-    /// Keeps `texels`, releasing copies that are stale or of the same range.
+    /// Keeps `texels`, after [`StagedCopies::find`] missed that range (and so released what
+    /// was stale) under the same recorder lock.
     pub fn keep(&self, byte_offset: u64, numel: usize, writes: u64, texels: Texels) {
-        let mut kept = self.0.lock().expect("staged copies");
-        kept.retain(|c| c.writes == writes && (c.byte_offset, c.numel) != (byte_offset, numel));
-        kept.push(StagedCopy {
+        self.0.lock().expect("staged copies").push(StagedCopy {
             byte_offset,
             numel,
             writes,
