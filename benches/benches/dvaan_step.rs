@@ -68,6 +68,7 @@ struct StepCost {
     dispatches: f64,
     passes: f64,
     transfers: f64,
+    stagings: f64,
     submits: f64,
     flops: f64,
 }
@@ -97,6 +98,7 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
         dispatches: per_step(after.dispatches, before.dispatches),
         passes: per_step(after.passes, before.passes),
         transfers: per_step(after.transfers, before.transfers),
+        stagings: per_step(after.stagings, before.stagings),
         submits: per_step(after.submits, before.submits),
         flops: per_step(after.flops, before.flops),
     }
@@ -108,21 +110,69 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
 /// five rounds. What a step costs the host beyond `dispatches × floor` is the engine's own
 /// work and the larger bind groups of real kernels.
 fn host_floor(gpu: &Gpu) -> (f64, f64) {
+    let (record, submit) = best_of_five(gpu, || {
+        (0..FLOOR_DISPATCHES)
+            .map(|_| elementwise::full(gpu, &[64], 1.0))
+            .collect::<Vec<_>>()
+    });
     let per = |s: f64| s * 1e6 / FLOOR_DISPATCHES as f64;
+    (per(record), per(submit))
+}
+
+/// The host's cost of a command stream shaped like a step's, every command the smallest of
+/// its kind: `cost.dispatches` fills of 64 floats in `cost.passes` compute passes, and
+/// between the passes `cost.stagings` copies of a fill's output into a staging texture and
+/// the rest of `cost.transfers` as 64-float buffer copies. As (µs to record, µs to submit)
+/// per step, the best of five rounds. It is what the step's command counts cost the host
+/// before any kernel binds more than one buffer or any op does its own work, so the host
+/// time of a step cannot fall below it without recording fewer commands.
+fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
+    let passes = cost.passes.round().max(1.0) as usize;
+    let dispatches = cost.dispatches.round() as usize;
+    let stagings = cost.stagings.round() as usize;
+    let copies = (cost.transfers - cost.stagings).round().max(0.0) as usize;
+    // Command `i` of `total` spread evenly over the passes: how many fall in pass `p`.
+    let share = |total: usize, p: usize| total * (p + 1) / passes - total * p / passes;
+    let (from, to) = (Tensor::zeros(gpu, &[64]), Tensor::zeros(gpu, &[64]));
+    let (record, submit) = best_of_five(gpu, || {
+        let mut made: Vec<Tensor> = Vec::with_capacity(dispatches);
+        let mut staged = 0;
+        let mut kept = Vec::with_capacity(stagings);
+        for p in 0..passes {
+            for _ in 0..share(dispatches, p) {
+                made.push(elementwise::full(gpu, &[64], 1.0));
+            }
+            for _ in 0..share(copies, p) {
+                to.copy_from(&from);
+            }
+            // Each staged tensor is a fill not staged before, so every staging copies.
+            for _ in 0..share(stagings, p) {
+                if let Some(t) = made.get(staged) {
+                    kept.push(gpu.stage_texels(t));
+                    staged += 1;
+                }
+            }
+        }
+        (made, kept)
+    });
+    (record * 1e6, submit * 1e6)
+}
+
+/// (seconds to record, seconds to submit) of what `record` records, the best of five rounds
+/// of the recording thread's CPU time; what it returns is kept until the GPU has run it.
+fn best_of_five<T>(gpu: &Gpu, mut record: impl FnMut() -> T) -> (f64, f64) {
     let mut best = (f64::INFINITY, f64::INFINITY);
     for _ in 0..5 {
         gpu.sync();
         let start = thread_cpu_seconds();
-        let kept: Vec<Tensor> = (0..FLOOR_DISPATCHES)
-            .map(|_| elementwise::full(gpu, &[64], 1.0))
-            .collect();
+        let kept = record();
         let recorded = thread_cpu_seconds();
         gpu.flush();
         let submitted = thread_cpu_seconds();
         gpu.sync();
         drop(kept);
-        best.0 = best.0.min(per(recorded - start));
-        best.1 = best.1.min(per(submitted - recorded));
+        best.0 = best.0.min(recorded - start);
+        best.1 = best.1.min(submitted - recorded);
     }
     best
 }
@@ -225,12 +275,13 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
     );
     eprintln!(
         "per step (mean of {MEASURED_STEPS}): {:.0} dispatches in {:.0} compute passes, {:.0} \
-         copies and clears (staging textures, region copies, fills), {:.0} submits; host time \
-         to record and submit {:.0} us/step, {:.2} us/dispatch (wall); {:.0} us/step, {:.2} \
-         us/dispatch (the recording thread's CPU time)",
+         copies and clears ({:.0} into staging textures, the rest region copies and fills), \
+         {:.0} submits; host time to record and submit {:.0} us/step, {:.2} us/dispatch \
+         (wall); {:.0} us/step, {:.2} us/dispatch (the recording thread's CPU time)",
         cost.dispatches,
         cost.passes,
         cost.transfers,
+        cost.stagings,
         cost.submits,
         cost.host_us,
         cost.host_us / cost.dispatches.max(1.0),
@@ -244,6 +295,14 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         record + submit,
         cost.dispatches,
         (record + submit) * cost.dispatches
+    );
+    let (record, submit) = stream_floor(&gpu, &cost);
+    eprintln!(
+        "the step's command counts, each command the smallest of its kind: {record:.0} us to \
+         record and {submit:.0} us to submit ({:.0} us/step; the step's own work beyond it: \
+         {:.0} us)",
+        record + submit,
+        cost.host_cpu_us - (record + submit)
     );
     eprintln!(
         "parameters: enc {}, dec {}, dis {}",

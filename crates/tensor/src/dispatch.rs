@@ -187,6 +187,8 @@ pub struct Counters {
     pub passes: u64,
     /// Copies and clears recorded in the encoder (staging textures, region copies, fills).
     pub transfers: u64,
+    /// Of `transfers`, the tensors copied into staging textures ([`Gpu::stage_texels`]).
+    pub stagings: u64,
     pub submits: u64,
     pub readbacks: u64,
     pub uploads: u64,
@@ -243,7 +245,7 @@ impl Gpu {
         let pipelines_created = self.pipelines().created;
         let bind_groups_created = self.bind_groups().created;
         let textures_created = self.texel_pool().created();
-        let [dispatches, passes, transfers, submits] = self.recorder().counts();
+        let [dispatches, passes, transfers, stagings, submits] = self.recorder().counts();
         let tally = self.tally();
         Counters {
             buffers_created,
@@ -255,6 +257,7 @@ impl Gpu {
             dispatches,
             passes,
             transfers,
+            stagings,
             submits,
             readbacks: tally.readbacks(),
             uploads: tally.uploads(),

@@ -20,6 +20,8 @@ pub(crate) struct Recorder {
     submits: u64,
     /// Copies and clears recorded (each one ends the open compute pass).
     transfers: u64,
+    /// Of `transfers`, the copies into staging textures.
+    stagings: u64,
     passes: u64,
 }
 
@@ -40,6 +42,7 @@ impl Recorder {
             dispatches: 0,
             submits: 0,
             transfers: 0,
+            stagings: 0,
             passes: 0,
         }
     }
@@ -110,13 +113,25 @@ impl Recorder {
         &self.arena
     }
 
+    /// Counts the last transfer as a copy into a staging texture.
+    pub fn count_staging(&mut self) {
+        self.stagings += 1;
+    }
+
     /// Counts a dispatch recorded into [`Recorder::encoder`].
     pub fn count_dispatch(&mut self) {
         self.dispatches += 1;
     }
 
-    /// (dispatches, compute passes, copies and clears, submits) recorded so far.
-    pub fn counts(&self) -> [u64; 4] {
-        [self.dispatches, self.passes, self.transfers, self.submits]
+    /// (dispatches, compute passes, copies and clears, of those the stagings, submits)
+    /// recorded so far.
+    pub fn counts(&self) -> [u64; 5] {
+        [
+            self.dispatches,
+            self.passes,
+            self.transfers,
+            self.stagings,
+            self.submits,
+        ]
     }
 }

@@ -119,6 +119,7 @@ impl Gpu {
         if rest > 0 {
             copy(full_rows, rest, 1);
         }
+        rec.count_staging();
         copies.keep(tensor.byte_offset(), numel, writes, lent.clone());
         drop(rec);
         lent

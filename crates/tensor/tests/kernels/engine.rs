@@ -191,6 +191,7 @@ fn a_staged_copy_serves_until_its_tensor_is_written() {
         let data = uniform(&mut rng(12), n, -1.0, 1.0);
         let x = Tensor::from_slice(&gpu, &[n], &data);
         let copies = || gpu.counters().transfers;
+        let stagings = || gpu.counters().stagings;
         let doubled = |x: &Tensor| ew::scale(x, 2.0).to_vec();
         let twice = |v: &[f32]| v.iter().map(|a| 2.0 * a).collect::<Vec<_>>();
         assert_eq!(doubled(&x), twice(&data));
@@ -223,10 +224,11 @@ fn a_staged_copy_serves_until_its_tensor_is_written() {
         for (what, write) in writes {
             write();
             let now = x.to_vec();
-            let before = copies();
+            let (before, staged_before) = (copies(), stagings());
             let fresh = doubled(&x) == twice(&now);
             assert!(fresh, "a read after {what} saw stale values");
             assert!(copies() > before, "{what}: no new staged copy");
+            assert_eq!(stagings(), staged_before + 1, "{what}: stagings miscounted");
         }
     });
 }
