@@ -10,12 +10,12 @@
 //! evaluation) and when the pool is trimmed, so memory that callers release is released.
 //!
 //! Like the pipeline cache, a dispatch looks its bind group up by a hash of the resources it
-//! borrows, so a hit clones no handle and allocates nothing; the owned key is made only for
-//! a new bind group, and kept to confirm later hits.
+//! borrows (Fx, as there), so a hit clones no handle and allocates nothing; the owned key is
+//! made only for a new bind group, and kept to confirm later hits.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 /// What one binding of a dispatch refers to.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,12 +60,12 @@ const MOST_KEPT: usize = 4096;
 
 #[derive(Default)]
 pub(crate) struct BindGroupCache {
-    groups: HashMap<u64, Vec<Kept>>,
+    groups: FxHashMap<u64, Vec<Kept>>,
     pub created: u64,
 }
 
 fn hash_of(pipeline: u64, resources: &[Resource]) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FxHasher::default();
     pipeline.hash(&mut h);
     resources.hash(&mut h);
     h.finish()

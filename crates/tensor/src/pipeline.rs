@@ -3,11 +3,14 @@
 //!
 //! A dispatch finds its pipeline by a hash of the borrowed names and constants, so the
 //! lookup on the hot path allocates nothing; the owned key is kept only to confirm a hit.
+//! The hash is Fx (`rustc_hash`), a multiply per word: every dispatch looks its pipeline
+//! up, and SipHash cost more than a dispatch's recording in wgpu.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::reflect::Reflected;
 use crate::Shader;
@@ -22,7 +25,7 @@ pub(crate) struct PipelineCache {
     pub unchecked: bool,
     modules: HashMap<&'static str, wgpu::ShaderModule>,
     reflected: HashMap<&'static str, Reflected>,
-    pipelines: HashMap<u64, Vec<(Key, Arc<Compiled>)>>,
+    pipelines: FxHashMap<u64, Vec<(Key, Arc<Compiled>)>>,
     /// Each shader of `modules`, once.
     shaders: Vec<Shader>,
     pub created: u64,
@@ -39,7 +42,7 @@ pub(crate) struct Compiled {
 }
 
 fn hash_of(shader: &str, entry: &str, constants: &[(&str, f64)]) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FxHasher::default();
     shader.hash(&mut h);
     entry.hash(&mut h);
     for (name, value) in constants {

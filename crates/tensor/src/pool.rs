@@ -8,7 +8,9 @@
 //! step before, whatever order the previous step dropped them in, so its dispatches find
 //! their bind groups already made (`bind_groups.rs`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 /// The kind of buffer: compute storage, or a host-visible buffer for readback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,7 +45,7 @@ pub(crate) fn size_class(bytes: u64) -> u64 {
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: HashMap<(u64, BufferKind), BTreeSet<wgpu::Buffer>>,
+    free: FxHashMap<(u64, BufferKind), BTreeSet<wgpu::Buffer>>,
     pub buffers_created: u64,
     pub bytes_created: u64,
     pub reuses: u64,

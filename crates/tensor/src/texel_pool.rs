@@ -4,12 +4,14 @@
 //! a lent texture comes in ([`Texels`]), and the staged copies a storage keeps
 //! ([`StagedCopies`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 
 #[derive(Default)]
 pub(crate) struct TexelPool {
-    free: HashMap<u32, BTreeSet<(wgpu::Texture, wgpu::TextureView)>>,
+    free: FxHashMap<u32, BTreeSet<(wgpu::Texture, wgpu::TextureView)>>,
     created: u64,
 }
 
