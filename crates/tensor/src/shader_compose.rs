@@ -41,8 +41,6 @@ pub const PRELUDES: &[(&str, &[&str])] = &[
     ),
     ("batch_norm", &["batch_norm_passes"]),
     ("batch_norm_texel", &["texel_layout", "batch_norm_passes"]),
-    ("adam", &["adam_update"]),
-    ("adam_texel", &["texel_layout", "adam_update"]),
     ("elementwise", &["activation", "elementwise_ops"]),
     (
         "elementwise_texel",

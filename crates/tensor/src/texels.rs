@@ -15,7 +15,7 @@
 //! channels-last operands (`ops::conv`, variant `Texel`). Shaders find the layout in
 //! `shaders/prelude/texel_layout.wgsl`.
 //!
-//! Memory-bound kernels (batch norm, element-wise maps, Adam, the conv layout kernels) read
+//! Memory-bound kernels (batch norm, element-wise maps, the conv layout kernels) read
 //! their inputs the same way on CPU adapters ([`Gpu::texel_reads`]): each has a texel twin,
 //! its own shader (`shaders/*_texel.wgsl`) whose kernels bind the staged copies where the
 //! buffer kernels bind the buffers, and falls back to its buffers for tensors that are not

@@ -9,16 +9,15 @@
 //! m, v once and writes param, m, v once, four elements per invocation (vec4), with a second
 //! small dispatch for the last `n % 4` elements. [`adam_step_range`] updates part of the
 //! tensors, so an optimiser that keeps a network's parameters side by side in flat buffers
-//! updates them all in one dispatch. Where the adapter prefers texel reads
-//! ([`crate::Gpu::texel_reads`]) the four-element kernel reads its inputs from staged textures
-//! (`shaders/adam_texel.wgsl`), elsewhere from the buffers (`shaders/adam.wgsl`).
+//! updates them all in one dispatch. It reads its inputs from the buffers on every adapter:
+//! Adam reads each input once, right after the step wrote it, so staging it as a texture
+//! for texel reads (as other memory-bound kernels do on CPU adapters) only adds a copy.
 
 use std::ops::Range;
 
-use crate::{grid_1d, Dispatch, Shader, Tensor, TEXELS_PER_ROW};
+use crate::{grid_1d, Dispatch, Shader, Tensor};
 
 const SHADER: Shader = crate::composed_shader!("adam");
-const TEXEL: Shader = crate::composed_shader!("adam_texel");
 const WG: u32 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,27 +122,10 @@ pub fn adam_step_range(
             .arg(m)
             .arg(v)
     };
-    let quad_params = params(quads.start, quads.end);
-    let quad_groups = grid_1d(quads.len(), WG);
     if !quads.is_empty() {
-        match gpu.texel_reads(&[param, grad, m, v]) {
-            Some(staged) => staged
-                .iter()
-                .fold(
-                    Dispatch::new(&TEXEL, "adam_step4")
-                        .constant("TEXELS_PER_ROW", TEXELS_PER_ROW as f64)
-                        .params(&quad_params)
-                        .arg(param)
-                        .arg(m)
-                        .arg(v),
-                    |d, t| d.texels(t),
-                )
-                .groups(quad_groups)
-                .run(gpu),
-            None => dispatch("adam_step4", &quad_params)
-                .groups(quad_groups)
-                .run(gpu),
-        }
+        dispatch("adam_step4", &params(quads.start, quads.end))
+            .groups(grid_1d(quads.len(), WG))
+            .run(gpu);
     }
     // The elements before the first whole quad and after the last.
     let (head, tail) = if quads.is_empty() {

@@ -1,10 +1,9 @@
 use dvaan_tensor::ops::adam::{adam_step, adam_step_range, reference, AdamConfig};
-use dvaan_tensor::with_texel_reads;
 
 use crate::common::*;
 
 const EPS32: f64 = f32::EPSILON as f64;
-// Tails of 1-3 elements after the vec4 part, and whole texels (256, 100,000) for texel reads.
+// Tails of 1-3 elements after the vec4 part, vec4 parts below and above a workgroup.
 const SIZES: &[usize] = &[1, 7, 255, 256, 257, 92 * 5 * 5 + 3, 100_000, 100_003];
 
 fn configs() -> [AdamConfig; 2] {
@@ -43,13 +42,6 @@ fn assert_within(what: &str, got: &[f32], want: &[f64], bound: &[f64]) {
 //      the f32 step sizes: 16ε|u|) and m's error carried through lr/bc1/(√v̂ + eps).
 #[test]
 fn adam_step_matches_reference() {
-    // Inputs read from buffers, and (sizes of whole texels) from staging textures.
-    for reads in [false, true] {
-        with_texel_reads(Some(reads), adam_step_matches_reference_once);
-    }
-}
-
-fn adam_step_matches_reference_once() {
     let mut r = rng(1);
     for cfg in configs() {
         for &n in SIZES {
@@ -142,45 +134,41 @@ fn adam_is_deterministic() {
 }
 
 /// A range of flat buffers steps exactly as the same elements would in tensors of their own
-/// (bit for bit, on both read paths), and nothing outside the range moves: ranges that start
-/// and end inside a quad, within one quad, empty, and whole.
+/// (bit for bit), and nothing outside the range moves: ranges that start and end inside a
+/// quad, within one quad, empty, and whole.
 #[test]
 fn a_range_steps_like_its_own_tensor_and_leaves_the_rest() {
-    for reads in [false, true] {
-        with_texel_reads(Some(reads), || {
-            let n = 2100;
-            let mut r = rng(4);
-            let ranges = [3..1030, 5..6, 1..7, 4..8, 9..9, 0..n, 256..2100, 2047..2100];
-            for (k, range) in ranges.into_iter().enumerate() {
-                let (p0, m0, v0, g) = (
-                    uniform(&mut r, n, -1.0, 1.0),
-                    uniform(&mut r, n, -0.1, 0.1),
-                    uniform(&mut r, n, 0.0, 0.01),
-                    uniform(&mut r, n, -0.1, 0.1),
-                );
-                let cfg = configs()[k % 2];
-                let whole = [&p0, &g, &m0, &v0].map(|d| upload(&[n], d));
-                let [p, gt, m, v] = &whole;
-                adam_step_range(p, gt, m, v, range.clone(), 3, &cfg);
-                let len = range.len();
-                let own = [&p0, &g, &m0, &v0].map(|d| upload(&[len], &d[range.clone()]));
-                adam_step(&own[0], &own[1], &own[2], &own[3], 3, &cfg);
-                let what = format!("range {range:?} texel reads {reads}");
-                for (name, (got, before), alone) in [
-                    ("param", (p, &p0), &own[0]),
-                    ("m", (m, &m0), &own[2]),
-                    ("v", (v, &v0), &own[3]),
-                ] {
-                    let got = bits(&got.to_vec());
-                    let mut want = bits(before);
-                    want[range.clone()].copy_from_slice(&bits(&alone.to_vec()));
-                    assert!(
-                        got == want,
-                        "{name}, {what}: differs from its own tensor's step"
-                    );
-                }
-            }
-        });
+    let n = 2100;
+    let mut r = rng(4);
+    let ranges = [3..1030, 5..6, 1..7, 4..8, 9..9, 0..n, 256..2100, 2047..2100];
+    for (k, range) in ranges.into_iter().enumerate() {
+        let (p0, m0, v0, g) = (
+            uniform(&mut r, n, -1.0, 1.0),
+            uniform(&mut r, n, -0.1, 0.1),
+            uniform(&mut r, n, 0.0, 0.01),
+            uniform(&mut r, n, -0.1, 0.1),
+        );
+        let cfg = configs()[k % 2];
+        let whole = [&p0, &g, &m0, &v0].map(|d| upload(&[n], d));
+        let [p, gt, m, v] = &whole;
+        adam_step_range(p, gt, m, v, range.clone(), 3, &cfg);
+        let len = range.len();
+        let own = [&p0, &g, &m0, &v0].map(|d| upload(&[len], &d[range.clone()]));
+        adam_step(&own[0], &own[1], &own[2], &own[3], 3, &cfg);
+        let what = format!("range {range:?}");
+        for (name, (got, before), alone) in [
+            ("param", (p, &p0), &own[0]),
+            ("m", (m, &m0), &own[2]),
+            ("v", (v, &v0), &own[3]),
+        ] {
+            let got = bits(&got.to_vec());
+            let mut want = bits(before);
+            want[range.clone()].copy_from_slice(&bits(&alone.to_vec()));
+            assert!(
+                got == want,
+                "{name}, {what}: differs from its own tensor's step"
+            );
+        }
     }
 }
 
