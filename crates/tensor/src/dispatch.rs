@@ -19,10 +19,10 @@ use smallvec::SmallVec;
 use crate::bind_groups::Resource;
 use crate::{Gpu, Shader, Tensor};
 
-/// Inline room for a dispatch's parameter bytes and its resources, so that recording one
-/// allocates less: more than any kernel here declares (128 bytes, 9 bindings). What borrows
-/// stays in `Vec`s, whose drop, unlike an inline array's, lets the borrowed values die
-/// first (a caller may declare the tensors it binds after the `Dispatch`).
+/// Inline room for a dispatch's parameter bytes (128) and its resources (9), so that
+/// recording one allocates less; a larger one spills to the heap. What borrows stays in
+/// `Vec`s, whose drop, unlike an inline array's, lets the borrowed values die first (a
+/// caller may declare the tensors it binds after the `Dispatch`).
 type Inline<T, const N: usize> = SmallVec<[T; N]>;
 
 /// A binding after the parameters: a tensor's storage buffer, or a staged texture
