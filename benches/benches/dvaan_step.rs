@@ -106,8 +106,8 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
 
 /// The host's floor per dispatch on this adapter: [`FLOOR_DISPATCHES`] fills of a 64-float
 /// tensor (one binding, the smallest kernel the engine has), recorded and then submitted, as
-/// (µs to record one, µs to submit one) of the recording thread's CPU time, the best of
-/// five rounds. What a step costs the host beyond `dispatches × floor` is the engine's own
+/// (µs to record one, µs to submit one) of the recording thread's CPU time, in the round of
+/// five that cost least. What a step costs the host beyond `dispatches × floor` is the engine's own
 /// work and the larger bind groups of real kernels.
 fn host_floor(gpu: &Gpu) -> (f64, f64) {
     let (record, submit) = best_of_five(gpu, || {
@@ -123,7 +123,7 @@ fn host_floor(gpu: &Gpu) -> (f64, f64) {
 /// its kind: `cost.dispatches` fills of 64 floats in `cost.passes` compute passes, and
 /// between the passes `cost.stagings` copies of a fill's output into a staging texture and
 /// the rest of `cost.transfers` as 64-float buffer copies. As (µs to record, µs to submit)
-/// per step, the best of five rounds. It is what the step's command counts cost the host
+/// per step, in the round of five that cost least. It is what the step's command counts cost the host
 /// before any kernel binds more than one buffer or any op does its own work, so the host
 /// time of a step cannot fall below it without recording fewer commands.
 fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
@@ -134,6 +134,7 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
     // Command `i` of `total` spread evenly over the passes: how many fall in pass `p`.
     let share = |total: usize, p: usize| total * (p + 1) / passes - total * p / passes;
     let (from, to) = (Tensor::zeros(gpu, &[64]), Tensor::zeros(gpu, &[64]));
+    let before = gpu.counters();
     let (record, submit) = best_of_five(gpu, || {
         let mut made: Vec<Tensor> = Vec::with_capacity(dispatches);
         let mut staged = 0;
@@ -147,19 +148,38 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
             }
             // Each staged tensor is a fill not staged before, so every staging copies.
             for _ in 0..share(stagings, p) {
-                if let Some(t) = made.get(staged) {
-                    kept.push(gpu.stage_texels(t));
-                    staged += 1;
-                }
+                let fill = made.get(staged).unwrap_or_else(|| {
+                    panic!("stream floor: more stagings than dispatches before them")
+                });
+                kept.push(gpu.stage_texels(fill));
+                staged += 1;
             }
         }
         (made, kept)
     });
+    // The stream must have the step's shape, or the comparison says nothing: a gap that
+    // rounding left without copies would merge two passes.
+    let after = gpu.counters();
+    let per_round = |a: u64, b: u64| (a - b) as f64 / 5.0;
+    let got = [
+        per_round(after.dispatches, before.dispatches),
+        per_round(after.passes, before.passes),
+        per_round(after.transfers, before.transfers),
+        per_round(after.stagings, before.stagings),
+    ];
+    let want = [dispatches, passes, copies + stagings, stagings].map(|n| n as f64);
+    if got != want {
+        eprintln!(
+            "note: the stream floor recorded (dispatches, passes, copies, stagings) {got:?} \
+             per round, the step {want:?}"
+        );
+    }
     (record * 1e6, submit * 1e6)
 }
 
-/// (seconds to record, seconds to submit) of what `record` records, the best of five rounds
-/// of the recording thread's CPU time; what it returns is kept until the GPU has run it.
+/// (seconds to record, seconds to submit) of what `record` records, the round of five with
+/// the least recording-thread CPU time in all; what it returns is kept until the GPU has
+/// run it.
 fn best_of_five<T>(gpu: &Gpu, mut record: impl FnMut() -> T) -> (f64, f64) {
     let mut best = (f64::INFINITY, f64::INFINITY);
     for _ in 0..5 {
@@ -171,8 +191,10 @@ fn best_of_five<T>(gpu: &Gpu, mut record: impl FnMut() -> T) -> (f64, f64) {
         let submitted = thread_cpu_seconds();
         gpu.sync();
         drop(kept);
-        best.0 = best.0.min(recorded - start);
-        best.1 = best.1.min(submitted - recorded);
+        let round = (recorded - start, submitted - recorded);
+        if round.0 + round.1 < best.0 + best.1 {
+            best = round;
+        }
     }
     best
 }
@@ -299,8 +321,8 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
     let (record, submit) = stream_floor(&gpu, &cost);
     eprintln!(
         "the step's command counts, each command the smallest of its kind: {record:.0} us to \
-         record and {submit:.0} us to submit ({:.0} us/step; the step's own work beyond it: \
-         {:.0} us)",
+         record and {submit:.0} us to submit ({:.0} us/step, its cheapest of five rounds; the \
+         step's mean above it: {:.0} us)",
         record + submit,
         cost.host_cpu_us - (record + submit)
     );

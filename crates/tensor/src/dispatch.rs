@@ -20,9 +20,10 @@ use crate::bind_groups::Resource;
 use crate::{Gpu, Shader, Tensor};
 
 /// Inline room for a dispatch's parameter bytes (128) and its resources (9), so that
-/// recording one allocates less; a larger one spills to the heap. What borrows stays in
-/// `Vec`s, whose drop, unlike an inline array's, lets the borrowed values die first (a
-/// caller may declare the tensors it binds after the `Dispatch`).
+/// recording one allocates less; a larger one spills to the heap. The fields of
+/// [`Dispatch`] that borrow stay `Vec`s, whose drop, unlike an inline array's, lets the
+/// borrowed values die first (a caller may declare the tensors it binds after the
+/// `Dispatch`).
 type Inline<T, const N: usize> = SmallVec<[T; N]>;
 
 /// A binding after the parameters: a tensor's storage buffer, or a staged texture

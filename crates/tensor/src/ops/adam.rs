@@ -10,14 +10,15 @@
 //! small dispatch for the last `n % 4` elements. [`adam_step_range`] updates part of the
 //! tensors, so an optimiser that keeps a network's parameters side by side in flat buffers
 //! updates them all in one dispatch. It reads its inputs from the buffers on every adapter:
-//! Adam reads each input once, right after the step wrote it, so staging it as a texture
-//! for texel reads (as other memory-bound kernels do on CPU adapters) only adds a copy.
+//! it reads each once, and every input changes between two updates, so reading texels on
+//! CPU adapters (as other memory-bound kernels do) would stage four whole networks each
+//! step, which cost more than the texel reads saved (docs/PERFORMANCE.md).
 
 use std::ops::Range;
 
 use crate::{grid_1d, Dispatch, Shader, Tensor};
 
-const SHADER: Shader = crate::composed_shader!("adam");
+const SHADER: Shader = crate::shader!("adam");
 const WG: u32 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,4 +1,5 @@
 use dvaan_tensor::ops::adam::{adam_step, adam_step_range, reference, AdamConfig};
+use dvaan_tensor::{with_texel_reads, Gpu, Tensor};
 
 use crate::common::*;
 
@@ -174,4 +175,27 @@ fn a_range_steps_like_its_own_tensor_and_leaves_the_rest() {
 
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Adam reads its buffers even where the other memory-bound kernels read staged textures:
+/// every input changes between two updates, so staging them would copy whole networks each
+/// step (docs/PERFORMANCE.md). One dispatch, no staging.
+#[test]
+fn adam_stages_nothing_even_where_texel_reads_are_preferred() {
+    // A private device, so that other tests do not move its counters.
+    let gpu = Gpu::new().unwrap_or_else(|e| panic!("{e}"));
+    with_texel_reads(Some(true), || {
+        let n = 4096;
+        let filled = |v: f32| Tensor::from_slice(&gpu, &[n], &vec![v; n]);
+        let (p, g, m, v) = (filled(0.5), filled(0.1), filled(0.0), filled(0.0));
+        let before = gpu.counters();
+        adam_step(&p, &g, &m, &v, 1, &AdamConfig::default());
+        let after = gpu.counters();
+        assert_eq!(
+            after.stagings - before.stagings,
+            0,
+            "Adam staged its inputs"
+        );
+        assert_eq!(after.dispatches - before.dispatches, 1);
+    });
 }

@@ -195,9 +195,14 @@ fn a_staged_copy_serves_until_its_tensor_is_written() {
         let doubled = |x: &Tensor| ew::scale(x, 2.0).to_vec();
         let twice = |v: &[f32]| v.iter().map(|a| 2.0 * a).collect::<Vec<_>>();
         assert_eq!(doubled(&x), twice(&data));
-        let before = copies();
+        let (before, staged_before) = (copies(), stagings());
         let again = ew::scale(&x, 3.0);
         assert_eq!(copies(), before, "the second read staged x again");
+        assert_eq!(
+            stagings(),
+            staged_before,
+            "a kept copy counted as a staging"
+        );
         assert_eq!(
             again.to_vec(),
             data.iter().map(|a| 3.0 * a).collect::<Vec<_>>()
@@ -230,6 +235,17 @@ fn a_staged_copy_serves_until_its_tensor_is_written() {
             assert!(copies() > before, "{what}: no new staged copy");
             assert_eq!(stagings(), staged_before + 1, "{what}: stagings miscounted");
         }
+        // A row and one texel more: one staging, recorded as two copies (whole rows, the rest).
+        let m = 4 * dvaan_tensor::TEXELS_PER_ROW as usize + 4;
+        let data = uniform(&mut rng(13), m, -1.0, 1.0);
+        let y = Tensor::from_slice(&gpu, &[m], &data);
+        let staged_before = stagings();
+        assert_eq!(doubled(&y), twice(&data), "a staging of a row and a texel");
+        assert_eq!(
+            stagings(),
+            staged_before + 1,
+            "a two-copy staging miscounted"
+        );
     });
 }
 
