@@ -311,6 +311,7 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         cost.host_cpu_us / cost.dispatches.max(1.0)
     );
     let (record, submit) = host_floor(&gpu);
+    let per_dispatch = record + submit;
     eprintln!(
         "host floor on this adapter: {record:.2} us to record and {submit:.2} us to submit one \
          dispatch of the smallest kernel ({:.2} us in all; x {:.0} dispatches = {:.0} us/step)",
@@ -319,12 +320,18 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         (record + submit) * cost.dispatches
     );
     let (record, submit) = stream_floor(&gpu, &cost);
+    // Beyond its dispatches at the one-pass floor, the stream's cost is its pass breaks and
+    // the copies in them.
+    let breaks = record + submit - per_dispatch * cost.dispatches;
     eprintln!(
         "the step's command counts, each command the smallest of its kind: {record:.0} us to \
          record and {submit:.0} us to submit ({:.0} us/step, its cheapest of five rounds; the \
-         step's mean above it: {:.0} us)",
+         step's mean above it: {:.0} us); beyond its dispatches at the floor, {breaks:.0} us \
+         for {:.0} pass breaks and the {:.0} copies in them",
         record + submit,
-        cost.host_cpu_us - (record + submit)
+        cost.host_cpu_us - (record + submit),
+        (cost.passes - 1.0).max(0.0),
+        cost.transfers
     );
     eprintln!(
         "parameters: enc {}, dec {}, dis {}",
