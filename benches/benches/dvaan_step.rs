@@ -106,11 +106,11 @@ fn step_cost(gpu: &Gpu, model: &mut Dvaan, x: &Tensor, y: &Tensor, step: &mut u6
 
 /// The host's floor per dispatch on this adapter: [`FLOOR_DISPATCHES`] fills of a 64-float
 /// tensor (one binding, the smallest kernel the engine has), recorded and then submitted, as
-/// (µs to record one, µs to submit one) of the recording thread's CPU time, in the round of
-/// five that cost least. What a step costs the host beyond `dispatches × floor` is the engine's own
-/// work and the larger bind groups of real kernels.
+/// (µs to record one, µs to submit one) of the recording thread's CPU time, in the
+/// cheapest of [`ROUNDS`] rounds. What a step costs the host beyond `dispatches × floor` is
+/// the engine's own work and the larger bind groups of real kernels.
 fn host_floor(gpu: &Gpu) -> (f64, f64) {
-    let (record, submit) = best_of_five(gpu, || {
+    let (record, submit) = cheapest_round(gpu, || {
         (0..FLOOR_DISPATCHES)
             .map(|_| elementwise::full(gpu, &[64], 1.0))
             .collect::<Vec<_>>()
@@ -123,9 +123,9 @@ fn host_floor(gpu: &Gpu) -> (f64, f64) {
 /// its kind: `cost.dispatches` fills of 64 floats in `cost.passes` compute passes, and
 /// between the passes `cost.stagings` copies of a fill's output into a staging texture and
 /// the rest of `cost.transfers` as 64-float buffer copies. As (µs to record, µs to submit)
-/// per step, in the round of five that cost least. It is what the step's command counts cost the host
-/// before any kernel binds more than one buffer or any op does its own work, so the host
-/// time of a step cannot fall below it without recording fewer commands.
+/// per step, in the cheapest of [`ROUNDS`] rounds. It is what the step's command counts cost
+/// the host before any kernel binds more than one buffer or any op does its own work, so the
+/// host time of a step cannot fall below it without recording fewer commands.
 fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
     let passes = cost.passes.round().max(1.0) as usize;
     let dispatches = cost.dispatches.round() as usize;
@@ -135,7 +135,7 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
     let share = |total: usize, p: usize| total * (p + 1) / passes - total * p / passes;
     let (from, to) = (Tensor::zeros(gpu, &[64]), Tensor::zeros(gpu, &[64]));
     let before = gpu.counters();
-    let (record, submit) = best_of_five(gpu, || {
+    let (record, submit) = cheapest_round(gpu, || {
         let mut made: Vec<Tensor> = Vec::with_capacity(dispatches);
         let mut staged = 0;
         let mut kept = Vec::with_capacity(stagings);
@@ -160,7 +160,7 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
     // The stream must have the step's shape, or the comparison says nothing: a gap that
     // rounding left without copies would merge two passes.
     let after = gpu.counters();
-    let per_round = |a: u64, b: u64| (a - b) as f64 / 5.0;
+    let per_round = |a: u64, b: u64| (a - b) as f64 / ROUNDS as f64;
     let got = [
         per_round(after.dispatches, before.dispatches),
         per_round(after.passes, before.passes),
@@ -177,12 +177,15 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
     (record * 1e6, submit * 1e6)
 }
 
-/// (seconds to record, seconds to submit) of what `record` records, the round of five with
-/// the least recording-thread CPU time in all; what it returns is kept until the GPU has
-/// run it.
-fn best_of_five<T>(gpu: &Gpu, mut record: impl FnMut() -> T) -> (f64, f64) {
+/// Rounds of a floor measurement; the cheapest one counts.
+const ROUNDS: usize = 5;
+
+/// (seconds to record, seconds to submit) of what `record` records, in the one of
+/// [`ROUNDS`] rounds with the least recording-thread CPU time in all; what it returns is kept
+/// until the GPU has run it.
+fn cheapest_round<T>(gpu: &Gpu, mut record: impl FnMut() -> T) -> (f64, f64) {
     let mut best = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..5 {
+    for _ in 0..ROUNDS {
         gpu.sync();
         let start = thread_cpu_seconds();
         let kept = record();
@@ -314,10 +317,10 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
     let per_dispatch = record + submit;
     eprintln!(
         "host floor on this adapter: {record:.2} us to record and {submit:.2} us to submit one \
-         dispatch of the smallest kernel ({:.2} us in all; x {:.0} dispatches = {:.0} us/step)",
-        record + submit,
+         dispatch of the smallest kernel ({per_dispatch:.2} us in all; x {:.0} dispatches = \
+         {:.0} us/step)",
         cost.dispatches,
-        (record + submit) * cost.dispatches
+        per_dispatch * cost.dispatches
     );
     let (record, submit) = stream_floor(&gpu, &cost);
     // Beyond its dispatches at the one-pass floor, the stream's cost is its pass breaks and
