@@ -8,6 +8,8 @@
 //! including the flush, without waiting for the GPU, per step and per dispatch, and the
 //! recording thread's CPU time over the same span (which load on the machine does not
 //! inflate), and beside it the adapter's floor: the host's cost of the smallest dispatch.
+//! After the timings, the replay floor: the host's cost of the step's own dispatches
+//! recorded again with nothing else, which no engine recording them through wgpu can beat.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
@@ -175,6 +177,26 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
         );
     }
     (record * 1e6, submit * 1e6)
+}
+
+/// The host's cost of the step's own dispatches and nothing else: one step captured
+/// ([`Gpu::capture_dispatches`]), then recorded again in one compute pass with its pipelines,
+/// bind groups and grids ([`replay`](dvaan_tensor::CapturedDispatches::replay)), in µs of the recording thread's
+/// CPU time to record and submit, the cheapest of [`ROUNDS`] rounds, with the number of
+/// dispatches. No engine that records these dispatches through wgpu can cost the host less
+/// on this adapter. Replays rewrite what the step wrote (its parameters too), so this runs
+/// after the step's timings.
+fn replay_floor(
+    gpu: &Gpu,
+    model: &mut Dvaan,
+    x: &Tensor,
+    y: &Tensor,
+    step: u64,
+) -> Option<(usize, f64)> {
+    let (_, captured) = gpu.capture_dispatches(|| model.step(x, y, step));
+    let captured = captured?;
+    let (record, submit) = cheapest_round(gpu, || captured.replay(gpu));
+    Some((captured.len(), (record + submit) * 1e6))
 }
 
 /// Rounds of a floor measurement; the cheapest one counts.
@@ -359,6 +381,16 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
         })
     });
     group.finish();
+    match replay_floor(&gpu, &mut model, &x, &y, step) {
+        Some((dispatches, floor)) => eprintln!(
+            "the step's own {dispatches} dispatches recorded again in one compute pass, with \
+             their pipelines and bind groups and nothing else (no op, no lookup, no copy): \
+             {floor:.0} us to record and submit (the cheapest of {ROUNDS} rounds); the step's \
+             mean above costs {:.0} us beyond it",
+            cost.host_cpu_us - floor
+        ),
+        None => eprintln!("note: the step overflowed the parameter arena; no replay floor"),
+    }
 }
 
 criterion_group!(benches, dvaan_step);

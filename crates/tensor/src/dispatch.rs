@@ -17,6 +17,7 @@
 use smallvec::SmallVec;
 
 use crate::bind_groups::Resource;
+use crate::capture::CapturedDispatch;
 use crate::{Gpu, Shader, Tensor};
 
 /// Inline room for a dispatch's parameter bytes (128) and its resources (9), so that
@@ -153,6 +154,12 @@ impl<'a> Dispatch<'a> {
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         rec.count_dispatch();
+        rec.capture(|| CapturedDispatch {
+            pipeline: compiled.pipeline.clone(),
+            bind_group,
+            offset: offset as u32,
+            groups: self.groups,
+        });
         for (binding, arg) in (1..).zip(&self.args) {
             match arg {
                 Arg::Tensor(t) if compiled.writes & 1 << binding != 0 => t.mark_written(),

@@ -5,6 +5,7 @@
 //! names the op and the shapes; input a user hands over is checked by the callers above.
 
 mod bind_groups;
+mod capture;
 mod dispatch;
 mod error;
 mod gpu;
@@ -22,6 +23,7 @@ mod texels;
 
 pub mod ops;
 
+pub use capture::CapturedDispatches;
 pub use dispatch::{grid_1d, Counters, Dispatch};
 pub use error::GpuError;
 pub use gpu::{AdapterClass, AdapterSummary, Gpu, GpuOptions};

@@ -7,6 +7,8 @@
 //! between dispatches that one's writes and the next one's reads need. A copy or clear
 //! ends the open pass, since an encoder with an open pass accepts nothing else.
 
+use crate::capture::CapturedDispatch;
+
 const ARENA_BYTES: u64 = 1 << 20;
 
 pub(crate) struct Recorder {
@@ -23,6 +25,10 @@ pub(crate) struct Recorder {
     /// Of `transfers`, the copies into staging textures.
     stagings: u64,
     passes: u64,
+    /// Times the arena was written (once per submit that has dispatches).
+    arena_writes: u64,
+    /// The dispatches recorded since [`Recorder::start_capture`], while capturing.
+    capture: Option<Vec<CapturedDispatch>>,
 }
 
 impl Recorder {
@@ -44,6 +50,8 @@ impl Recorder {
             transfers: 0,
             stagings: 0,
             passes: 0,
+            arena_writes: 0,
+            capture: None,
         }
     }
 
@@ -86,6 +94,7 @@ impl Recorder {
             if !self.params.is_empty() {
                 queue.write_buffer(&self.arena, 0, &self.params);
                 self.params.clear();
+                self.arena_writes += 1;
             }
             queue.submit([encoder.finish()]);
             self.submits += 1;
@@ -111,6 +120,28 @@ impl Recorder {
     /// The uniform buffer that holds every dispatch's parameters.
     pub fn arena(&self) -> &wgpu::Buffer {
         &self.arena
+    }
+
+    /// How many times a submit has written the arena.
+    pub fn arena_writes(&self) -> u64 {
+        self.arena_writes
+    }
+
+    /// Keeps every dispatch recorded from now on, until [`Recorder::finish_capture`].
+    pub fn start_capture(&mut self) {
+        self.capture = Some(Vec::new());
+    }
+
+    /// Keeps the dispatch `made` describes, while capturing (`made` runs only then).
+    pub fn capture(&mut self, made: impl FnOnce() -> CapturedDispatch) {
+        if let Some(kept) = &mut self.capture {
+            kept.push(made());
+        }
+    }
+
+    /// The dispatches kept since [`Recorder::start_capture`]; capturing stops.
+    pub fn finish_capture(&mut self) -> Vec<CapturedDispatch> {
+        self.capture.take().unwrap_or_default()
     }
 
     /// Counts the last transfer as a copy into a staging texture.

@@ -1,5 +1,5 @@
-//! The engine itself: upload/readback, zero fill, copies, determinism, the buffer pool and
-//! the pipeline cache.
+//! The engine itself: upload/readback, zero fill, copies, determinism, the buffer pool, the
+//! pipeline cache, and capturing dispatches to replay.
 
 use dvaan_tensor::ops::elementwise::{self as ew, Activation};
 use dvaan_tensor::ops::{adam, conv, gemm};
@@ -309,4 +309,54 @@ fn shaders_without_runtime_checks_compute_the_same() {
         (bits(&y), bits(&p))
     };
     assert_eq!(run(&checked), run(&unchecked));
+}
+
+/// `a = 2x`, then `b = a + 3x`, captured: the two products that a replay must remake.
+fn captured_chain(gpu: &Gpu, x: &Tensor) -> (Tensor, Tensor, dvaan_tensor::CapturedDispatches) {
+    let ((a, b), captured) = gpu.capture_dispatches(|| {
+        let a = ew::axpby(2.0, x, 0.0, x);
+        let b = ew::axpby(1.0, &a, 3.0, x);
+        (a, b)
+    });
+    (a, b, captured.expect("two dispatches in one submit"))
+}
+
+#[test]
+fn a_captured_chain_replays_its_dispatches_with_their_own_parameters() {
+    let gpu = Gpu::new().unwrap();
+    let data: Vec<f32> = (0..1000).map(|i| i as f32 * 0.25 - 7.0).collect();
+    let x = Tensor::from_slice(&gpu, &[1000], &data);
+    let (a, b, captured) = captured_chain(&gpu, &x);
+    assert_eq!(captured.len(), 2);
+    let times = |k: f32| data.iter().map(|v| k * v).collect::<Vec<_>>();
+    // Compared whole, reported by the first element (all are exact multiples).
+    let holds = |t: &Tensor, k: f32| {
+        let got = t.to_vec();
+        assert!(got == times(k), "expected {k}x: {} for {}", got[0], data[0]);
+    };
+    holds(&b, 5.0);
+    // Cleared, then made again by the replay alone; had both dispatches read the first one's
+    // parameters (2, 0), b would come back as 4x.
+    a.fill_zero();
+    b.fill_zero();
+    gpu.flush();
+    captured.replay(&gpu);
+    holds(&a, 2.0);
+    holds(&b, 5.0);
+    // Replays are not the engine's dispatches.
+    let before = gpu.counters().dispatches;
+    captured.replay(&gpu);
+    gpu.sync();
+    assert_eq!(gpu.counters().dispatches, before);
+}
+
+#[test]
+#[should_panic(expected = "no longer holds the captured ones")]
+fn a_capture_does_not_replay_after_the_engine_submitted_dispatches() {
+    let gpu = Gpu::new().unwrap();
+    let x = Tensor::from_slice(&gpu, &[1000], &[1.5; 1000]);
+    let (_a, _b, captured) = captured_chain(&gpu, &x);
+    let _c = ew::axpby(4.0, &x, 0.0, &x);
+    gpu.flush();
+    captured.replay(&gpu);
 }
