@@ -9,7 +9,7 @@
 //! recording thread's CPU time over the same span (which load on the machine does not
 //! inflate), and beside it the adapter's floor: the host's cost of the smallest dispatch.
 //! After the timings, the replay floor: the host's cost of the step's own dispatches
-//! recorded again with nothing else, which no engine recording them through wgpu can beat.
+//! recorded again with nothing else, a floor under any engine that records them.
 //!
 //! `cargo bench -p dvaan-benches --bench dvaan_step`
 //!
@@ -183,9 +183,9 @@ fn stream_floor(gpu: &Gpu, cost: &StepCost) -> (f64, f64) {
 /// ([`Gpu::capture_dispatches`]), then recorded again in one compute pass with its pipelines,
 /// bind groups and grids ([`replay`](dvaan_tensor::CapturedDispatches::replay)), in µs of the recording thread's
 /// CPU time to record and submit, the cheapest of [`ROUNDS`] rounds, with the number of
-/// dispatches. No engine that records these dispatches through wgpu can cost the host less
-/// on this adapter. Replays rewrite what the step wrote (its parameters too), so this runs
-/// after the step's timings.
+/// dispatches: a floor, on this adapter, under any recording of these dispatches through
+/// wgpu that sets each one's pipeline and bind group. Replays rewrite what the step wrote
+/// (its parameters too), so this runs after the step's timings.
 fn replay_floor(
     gpu: &Gpu,
     model: &mut Dvaan,
@@ -196,7 +196,7 @@ fn replay_floor(
     let (_, captured) = gpu.capture_dispatches(|| model.step(x, y, step));
     let captured = captured?;
     let (record, submit) = cheapest_round(gpu, || captured.replay(gpu));
-    Some((captured.len(), (record + submit) * 1e6))
+    Some((captured.dispatch_count(), (record + submit) * 1e6))
 }
 
 /// Rounds of a floor measurement; the cheapest one counts.
@@ -389,7 +389,9 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
              mean above costs {:.0} us beyond it",
             cost.host_cpu_us - floor
         ),
-        None => eprintln!("note: the step overflowed the parameter arena; no replay floor"),
+        None => {
+            eprintln!("note: the step's dispatches spanned more than one submit; no replay floor")
+        }
     }
 }
 

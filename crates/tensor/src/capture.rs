@@ -1,16 +1,18 @@
-//! A step's dispatches, captured to be recorded again as they are: the floor of what wgpu
-//! and the driver cost the host for exactly those dispatches. A replay records each one's
-//! pipeline, bind group and grid into a single compute pass of its own encoder, with none
-//! of the engine's work (no op, no tape, no lookup, no allocation) and none of the copies and
-//! pass breaks between them, so a step recorded by any engine through wgpu cannot cost the
-//! host less than its replay on the same adapter. The step bench prints it beside the step.
+//! A step's dispatches, captured to be recorded again as they are: what wgpu and the
+//! driver cost the host for exactly those dispatches. A replay records each one's pipeline,
+//! bind group and grid into a single compute pass of its own encoder, with none of the
+//! engine's work (no op, no tape, no lookup, no allocation) and none of the copies and pass
+//! breaks between them: a floor under any recording of these dispatches through wgpu that
+//! sets each one's pipeline and bind group. The step bench prints it beside the step.
 //!
-//! The replayed kernels really run, on whatever the bound buffers and textures hold then
-//! (the staged textures are not staged again), and each reads its parameters from the
-//! uniform arena (`recorder.rs`) at the offset it was captured with: the arena still holds
-//! the captured step's parameters only until the engine next submits a dispatch, so a
-//! capture replays until then and no later. A replay writes the buffers the step wrote
-//! (parameters included, where the step updates them): a measurement, not a computation.
+//! A measuring tool, not a way to compute. The replayed kernels really run, on whatever
+//! the bound buffers and textures hold by then: the step's temporaries went back to the
+//! pool and may belong to other tensors since, a replay writes them all the same, and it
+//! counts no write, so a staged copy of a tensor it rewrote still passes for current.
+//! Trust no tensor's contents after a replay. Each replayed dispatch reads its parameters
+//! from the uniform arena (`recorder.rs`) at the offset it was captured with, and the arena
+//! holds the captured step's parameters only until the engine next submits a dispatch: a
+//! capture replays until then and no later.
 
 use crate::Gpu;
 
@@ -31,21 +33,32 @@ pub struct CapturedDispatches {
 }
 
 impl Gpu {
-    /// Runs `f`, which records and submits as usual, and keeps every dispatch it records for
+    /// Runs `f`, which records as usual, and keeps every dispatch it records for
     /// [`CapturedDispatches::replay`]. Work recorded before is submitted first, and `f`'s
-    /// work after it, so that the capture's parameters are the arena's whole content. None
-    /// when `f` recorded no dispatch or its parameters overflowed the arena into a second
-    /// submit (a replay would then read some of them overwritten).
+    /// after it, so that the capture's parameters are the arena's whole content. None when
+    /// `f` recorded no dispatch or its dispatches spanned more than one submit (`f` flushed,
+    /// synced or read back between them, or their parameters overflowed the arena): a
+    /// replay would then read some of their parameters overwritten.
+    ///
+    /// Panics when called inside `f` of another capture: captures do not nest.
     pub fn capture_dispatches<R>(&self, f: impl FnOnce() -> R) -> (R, Option<CapturedDispatches>) {
-        self.flush();
-        let writes_before = {
+        // Submitting and starting under one lock, so no other thread's work falls between.
+        let (started, writes_before) = {
             let mut rec = self.recorder();
-            rec.start_capture();
-            rec.arena_writes()
+            rec.submit(self.queue());
+            (rec.start_capture(), rec.arena_writes())
         };
+        assert!(
+            started,
+            "capture_dispatches: already capturing; captures do not nest"
+        );
+        // Stops the capture if `f` panics, so later dispatches are not kept forever.
+        let guard = StopOnUnwind(self);
         let out = f();
-        self.flush();
+        // `f` returned: the capture ends below, with the submit, under one lock.
+        std::mem::forget(guard);
         let mut rec = self.recorder();
+        rec.submit(self.queue());
         let dispatches = rec.finish_capture();
         let arena_writes = rec.arena_writes();
         let captured = (!dispatches.is_empty() && arena_writes == writes_before + 1).then_some(
@@ -58,14 +71,22 @@ impl Gpu {
     }
 }
 
-impl CapturedDispatches {
-    /// How many dispatches were captured.
-    pub fn len(&self) -> usize {
-        self.dispatches.len()
-    }
+/// Ends a capture whose `f` unwound (a recorder poisoned by the panic is left as it is: the
+/// device is unusable then anyway).
+struct StopOnUnwind<'a>(&'a Gpu);
 
-    pub fn is_empty(&self) -> bool {
-        self.dispatches.is_empty()
+impl Drop for StopOnUnwind<'_> {
+    fn drop(&mut self) {
+        if let Some(mut rec) = self.0.try_recorder() {
+            rec.finish_capture();
+        }
+    }
+}
+
+impl CapturedDispatches {
+    /// How many dispatches were captured (at least one).
+    pub fn dispatch_count(&self) -> usize {
+        self.dispatches.len()
     }
 
     /// Records the captured dispatches again, in order, in one compute pass of a command
@@ -103,6 +124,8 @@ impl CapturedDispatches {
             }
         }
         gpu.queue().submit([encoder.finish()]);
+        // Held until now, so that no submit of the engine's could rewrite the arena between
+        // the check above and this submit.
         drop(rec);
     }
 }

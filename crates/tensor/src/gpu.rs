@@ -386,6 +386,11 @@ impl Gpu {
         self.0.recorder.lock().unwrap()
     }
 
+    /// The recorder, or None when a panic while it was held poisoned it.
+    pub(crate) fn try_recorder(&self) -> Option<MutexGuard<'_, Recorder>> {
+        self.0.recorder.lock().ok()
+    }
+
     pub(crate) fn texel_pool(&self) -> MutexGuard<'_, TexelPool> {
         self.0.texel_pool.lock().unwrap()
     }

@@ -127,9 +127,14 @@ impl Recorder {
         self.arena_writes
     }
 
-    /// Keeps every dispatch recorded from now on, until [`Recorder::finish_capture`].
-    pub fn start_capture(&mut self) {
+    /// Keeps every dispatch recorded from now on, until [`Recorder::finish_capture`]; false
+    /// (and nothing changed) when a capture is on already.
+    pub fn start_capture(&mut self) -> bool {
+        if self.capture.is_some() {
+            return false;
+        }
         self.capture = Some(Vec::new());
+        true
     }
 
     /// Keeps the dispatch `made` describes, while capturing (`made` runs only then).

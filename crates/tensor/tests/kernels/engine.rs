@@ -311,6 +311,14 @@ fn shaders_without_runtime_checks_compute_the_same() {
     assert_eq!(run(&checked), run(&unchecked));
 }
 
+/// A device of the test's own (another test's submits would rewrite its parameter arena)
+/// and an input on it.
+fn own_device_and_input() -> (Gpu, Tensor) {
+    let gpu = Gpu::new().unwrap();
+    let x = Tensor::from_slice(&gpu, &[1000], &[1.5; 1000]);
+    (gpu, x)
+}
+
 /// `a = 2x`, then `b = a + 3x`, captured: the two products that a replay must remake.
 fn captured_chain(gpu: &Gpu, x: &Tensor) -> (Tensor, Tensor, dvaan_tensor::CapturedDispatches) {
     let ((a, b), captured) = gpu.capture_dispatches(|| {
@@ -327,7 +335,7 @@ fn a_captured_chain_replays_its_dispatches_with_their_own_parameters() {
     let data: Vec<f32> = (0..1000).map(|i| i as f32 * 0.25 - 7.0).collect();
     let x = Tensor::from_slice(&gpu, &[1000], &data);
     let (a, b, captured) = captured_chain(&gpu, &x);
-    assert_eq!(captured.len(), 2);
+    assert_eq!(captured.dispatch_count(), 2);
     let times = |k: f32| data.iter().map(|v| k * v).collect::<Vec<_>>();
     // Compared whole, reported by the first element (all are exact multiples).
     let holds = |t: &Tensor, k: f32| {
@@ -353,10 +361,52 @@ fn a_captured_chain_replays_its_dispatches_with_their_own_parameters() {
 #[test]
 #[should_panic(expected = "no longer holds the captured ones")]
 fn a_capture_does_not_replay_after_the_engine_submitted_dispatches() {
-    let gpu = Gpu::new().unwrap();
-    let x = Tensor::from_slice(&gpu, &[1000], &[1.5; 1000]);
+    let (gpu, x) = own_device_and_input();
     let (_a, _b, captured) = captured_chain(&gpu, &x);
     let _c = ew::axpby(4.0, &x, 0.0, &x);
     gpu.flush();
     captured.replay(&gpu);
+}
+
+#[test]
+#[should_panic(expected = "call Gpu::flush before replaying")]
+fn a_capture_does_not_replay_behind_unsubmitted_work() {
+    let (gpu, x) = own_device_and_input();
+    let (a, _b, captured) = captured_chain(&gpu, &x);
+    a.fill_zero();
+    captured.replay(&gpu);
+}
+
+#[test]
+fn a_capture_spanning_two_submits_is_refused() {
+    let (gpu, x) = own_device_and_input();
+    let (_, captured) = gpu.capture_dispatches(|| {
+        let a = ew::axpby(2.0, &x, 0.0, &x);
+        // The first dispatch's parameters reach the arena here; the second's overwrite them.
+        gpu.flush();
+        ew::axpby(1.0, &a, 3.0, &x)
+    });
+    assert!(captured.is_none());
+}
+
+#[test]
+fn a_capture_whose_work_panicked_ends_with_it() {
+    let (gpu, x) = own_device_and_input();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gpu.capture_dispatches(|| {
+            let _a = ew::axpby(2.0, &x, 0.0, &x);
+            panic!("inside the capture");
+        })
+    }));
+    assert!(unwound.is_err());
+    // Were the first capture still on, this one would refuse to nest in it.
+    let (_, captured) = gpu.capture_dispatches(|| ew::axpby(2.0, &x, 0.0, &x));
+    assert_eq!(captured.map(|c| c.dispatch_count()), Some(1));
+}
+
+#[test]
+#[should_panic(expected = "captures do not nest")]
+fn captures_do_not_nest() {
+    let gpu = Gpu::new().unwrap();
+    gpu.capture_dispatches(|| gpu.capture_dispatches(|| ()));
 }
