@@ -14,16 +14,8 @@
 //! holds the captured step's parameters only until the engine next submits a dispatch: a
 //! capture replays until then and no later.
 
+use crate::recorder::CapturedDispatch;
 use crate::Gpu;
-
-/// One captured dispatch: what a compute pass needs to record it again.
-pub(crate) struct CapturedDispatch {
-    pub pipeline: wgpu::ComputePipeline,
-    pub bind_group: wgpu::BindGroup,
-    /// The parameters' dynamic offset in the arena.
-    pub offset: u32,
-    pub groups: [u32; 3],
-}
 
 /// The dispatches that [`Gpu::capture_dispatches`] saw, in recording order.
 pub struct CapturedDispatches {

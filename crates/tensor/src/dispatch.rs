@@ -17,7 +17,7 @@
 use smallvec::SmallVec;
 
 use crate::bind_groups::Resource;
-use crate::capture::CapturedDispatch;
+use crate::recorder::CapturedDispatch;
 use crate::{Gpu, Shader, Tensor};
 
 /// Inline room for a dispatch's parameter bytes (128) and its resources (9), so that

@@ -7,9 +7,17 @@
 //! between dispatches that one's writes and the next one's reads need. A copy or clear
 //! ends the open pass, since an encoder with an open pass accepts nothing else.
 
-use crate::capture::CapturedDispatch;
-
 const ARENA_BYTES: u64 = 1 << 20;
+
+/// A dispatch kept while a capture is on (`capture.rs`): what a compute pass needs to
+/// record it again.
+pub(crate) struct CapturedDispatch {
+    pub pipeline: wgpu::ComputePipeline,
+    pub bind_group: wgpu::BindGroup,
+    /// The parameters' dynamic offset in the arena.
+    pub offset: u32,
+    pub groups: [u32; 3],
+}
 
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
