@@ -89,16 +89,19 @@ impl CapturedDispatches {
     /// replaced the captured ones in the arena).
     pub fn replay(&self, gpu: &Gpu) {
         let rec = gpu.recorder();
-        assert!(
-            !rec.has_pending(),
-            "replay: work is recorded but not submitted; call Gpu::flush before replaying"
-        );
-        assert_eq!(
-            rec.arena_writes(),
-            self.arena_writes,
-            "replay: the engine submitted dispatches since the capture, so the parameter \
-             arena no longer holds the captured ones; replay right after capturing"
-        );
+        let (pending, rewritten) = (rec.has_pending(), rec.arena_writes() != self.arena_writes);
+        if pending || rewritten {
+            // Let go first: a panic while holding the recorder would poison it for the device.
+            drop(rec);
+            assert!(
+                !pending,
+                "replay: work is recorded but not submitted; call Gpu::flush before replaying"
+            );
+            panic!(
+                "replay: the engine submitted dispatches since the capture, so the parameter \
+                 arena no longer holds the captured ones; replay right after capturing"
+            );
+        }
         let mut encoder = gpu
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
