@@ -85,6 +85,7 @@ fi
 stage "summary"
 grep -h "ms/step" "$out"/step-*.txt "$out/torch.txt" 2>/dev/null
 # The host's cost of a step beside the floor of its own dispatches (see docs/PERFORMANCE.md).
-grep -h "^per step (mean\|recorded again in one compute pass" "$out"/step-*.txt 2>/dev/null
+grep -h "^per step (mean\|recorded again in one compute pass\|no replay floor" \
+    "$out"/step-*.txt 2>/dev/null
 grep -h "^over \|^gemm " "$out/sweep.txt" 2>/dev/null
 echo "files: $out (sweep.csv, step-*.txt, torch.txt); $(($(date +%s) - started)) s in all"

@@ -195,7 +195,7 @@ fn replay_floor(
 ) -> Option<(usize, f64)> {
     let (_, captured) = gpu.capture_dispatches(|| model.step(x, y, step));
     let captured = captured?;
-    let (record, submit) = cheapest_round(gpu, || captured.replay(gpu));
+    let (record, submit) = cheapest_round(gpu, || captured.replay());
     Some((captured.dispatch_count(), (record + submit) * 1e6))
 }
 

@@ -19,6 +19,8 @@ use crate::Gpu;
 
 /// The dispatches that [`Gpu::capture_dispatches`] saw, in recording order.
 pub struct CapturedDispatches {
+    /// The device they were recorded on, the only one their pipelines and bind groups fit.
+    gpu: Gpu,
     dispatches: Vec<CapturedDispatch>,
     /// The arena's write count once the capture was submitted; a replay needs it unchanged.
     arena_writes: u64,
@@ -55,6 +57,7 @@ impl Gpu {
         let arena_writes = rec.arena_writes();
         let captured = (!dispatches.is_empty() && arena_writes == writes_before + 1).then_some(
             CapturedDispatches {
+                gpu: self.clone(),
                 dispatches,
                 arena_writes,
             },
@@ -81,13 +84,14 @@ impl CapturedDispatches {
         self.dispatches.len()
     }
 
-    /// Records the captured dispatches again, in order, in one compute pass of a command
-    /// encoder of their own, and submits it; not counted in [`Gpu::counters`].
+    /// Records the captured dispatches again on their device, in order, in one compute pass
+    /// of a command encoder of their own, and submits it; not counted in [`Gpu::counters`].
     ///
     /// Panics when work is pending in the engine's encoder (submit it with [`Gpu::flush`]
     /// first) or the engine has submitted dispatches since the capture (their parameters
     /// replaced the captured ones in the arena).
-    pub fn replay(&self, gpu: &Gpu) {
+    pub fn replay(&self) {
+        let gpu = &self.gpu;
         let rec = gpu.recorder();
         let (pending, rewritten) = (rec.has_pending(), rec.arena_writes() != self.arena_writes);
         if pending || rewritten {

@@ -348,12 +348,12 @@ fn a_captured_chain_replays_its_dispatches_with_their_own_parameters() {
     a.fill_zero();
     b.fill_zero();
     gpu.flush();
-    captured.replay(&gpu);
+    captured.replay();
     holds(&a, 2.0);
     holds(&b, 5.0);
     // Replays are not the engine's dispatches.
     let before = gpu.counters().dispatches;
-    captured.replay(&gpu);
+    captured.replay();
     gpu.sync();
     assert_eq!(gpu.counters().dispatches, before);
 }
@@ -364,7 +364,7 @@ fn a_capture_does_not_replay_after_the_engine_submitted_dispatches() {
     let (_a, _b, captured) = captured_chain(&gpu, &x);
     let c = ew::axpby(4.0, &x, 0.0, &x);
     gpu.flush();
-    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| captured.replay(&gpu)));
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| captured.replay()));
     let message = refused.expect_err("a replay after the arena was rewritten");
     let message = (message.downcast_ref::<&str>().copied())
         .or_else(|| message.downcast_ref::<String>().map(String::as_str))
@@ -384,7 +384,7 @@ fn a_capture_does_not_replay_behind_unsubmitted_work() {
     let (gpu, x) = own_device_and_input();
     let (a, _b, captured) = captured_chain(&gpu, &x);
     a.fill_zero();
-    captured.replay(&gpu);
+    captured.replay();
 }
 
 #[test]
