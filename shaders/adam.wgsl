@@ -27,7 +27,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// Four elements' new (param, m, v), from their old values and gradient.
+// Four elements' new (param, m, v), from their old values and gradient; both kernels below
+// use it, so the update is written once.
 struct Quad {
     w: vec4<f32>,
     m: vec4<f32>,
@@ -67,11 +68,10 @@ fn adam_step4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = p.first + gid.x + gid.y * nwg.x * WG;
     if (i >= p.n) { return; }
-    let w = param[i];
-    let g = grad[i] + p.weight_decay * w;
-    let m1 = p.beta1 * m[i] + (1.0 - p.beta1) * g;
-    let v1 = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
-    m[i] = m1;
-    v[i] = v1;
-    param[i] = w - p.step_size * m1 / (sqrt(v1) * p.inv_sqrt_bc2 + p.eps);
+    // The quad's arithmetic on one lane: component by component it is the same, and this
+    // kernel only does the few elements outside whole quads.
+    let q = adam_quad(vec4(param[i]), vec4(grad[i]), vec4(m[i]), vec4(v[i]));
+    m[i] = q.m.x;
+    v[i] = q.v.x;
+    param[i] = q.w.x;
 }

@@ -350,7 +350,7 @@ fn dvaan_step_with(c: &mut Criterion, variant: Option<Variant>) {
     let breaks = record + submit - per_dispatch * cost.dispatches;
     eprintln!(
         "the step's command counts, each command the smallest of its kind: {record:.0} us to \
-         record and {submit:.0} us to submit ({:.0} us/step, its cheapest of five rounds; the \
+         record and {submit:.0} us to submit ({:.0} us/step, its cheapest of {ROUNDS} rounds; the \
          step's mean above it: {:.0} us); beyond its dispatches at the floor, {breaks:.0} us \
          for {:.0} pass breaks and the {:.0} copies in them",
         record + submit,
